@@ -1,0 +1,49 @@
+# The two commands of the quick start: `make demo` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Embedded defaults: everything a run writes lives under var/ (ignored by git).
+export COMPLAINTS_HOME ?= $(CURDIR)/var
+export AIRFLOW_HOME ?= $(COMPLAINTS_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export PYTHONPATH := $(CURDIR)/plugins
+# No telemetry: this machine has no internet, and users' data stays theirs.
+export DO_NOT_TRACK := 1
+export SCARF_ANALYTICS := false
+export AIRFLOW__USAGE_DATA_COLLECTION__ENABLED := False
+export GX_ANALYTICS_ENABLED := false
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export TQDM_DISABLE := 1
+SMTP_PORT ?= 8025
+
+.PHONY: demo test setup lint clean
+
+## One command: set up, generate 60 days, run complaints_daily through Airflow, print the summary.
+demo: setup
+	$(BIN)/python -m complaints_pipeline.demo --smtp-port $(SMTP_PORT)
+
+## The other: install what the tests need and run the whole suite (CI runs exactly this).
+test: setup lint
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.lock)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check plugins dags tests
+	$(BIN)/ruff format --check plugins dags tests
+	$(BIN)/sqlfluff lint dbt_project
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

@@ -1,0 +1,96 @@
+"""
+# complaints_daily
+
+Daily complaint load: every channel's landed files for the business date become raw warehouse
+rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the service managers.
+
+1. `extract_<channel>` (in parallel): parse the channel's files, validate them with the Great
+   Expectations suite in `expectations/complaints.json`, stage good rows and quarantined rows as
+   Parquet. No warehouse access.
+2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates.
+3. `dbt_build`: seeds, models and their tests.
+4. `send_surge_alerts`: one email per flagged date, never twice (ops.alert_log).
+
+The warehouse tasks share the one-slot `warehouse` pool: DuckDB allows one writing process.
+
+**Params**: `start_date` / `end_date` (YYYY-MM-DD) process a range instead of the run's date;
+`channels` limits the channels.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+
+CHANNELS = ["phone", "email", "web", "social"]
+LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
+WAREHOUSE_POOL = "warehouse"
+
+
+@dag(
+    dag_id="complaints_daily",
+    doc_md=__doc__,
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ),
+    start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
+    catchup=True,
+    max_active_runs=1,
+    tags=["complaints", "daily"],
+    default_args={
+        "owner": "complaints-data",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "start_date": Param(None, type=["null", "string"], format="date", description="First landing date"),
+        "end_date": Param(None, type=["null", "string"], format="date", description="Last landing date"),
+        "channels": Param(CHANNELS, type="array", items={"type": "string", "enum": CHANNELS}),
+    },
+)
+def complaints_daily():
+    @task
+    def landing_dates() -> list[str]:
+        from complaints_pipeline.pipeline import resolve_dates
+
+        context = get_current_context()
+        params = context["params"]
+        return resolve_dates(params["start_date"], params["end_date"], context["data_interval_start"], LOCAL_TZ)
+
+    @task
+    def extract(channel: str, dates: list[str]) -> dict:
+        from complaints_pipeline.pipeline import extract_channel
+
+        if channel not in get_current_context()["params"]["channels"]:
+            return {"channel": channel, "skipped": True}
+        return extract_channel(channel, dates)
+
+    @task(pool=WAREHOUSE_POOL)
+    def load_warehouse(extracted: list[dict], dates: list[str]) -> list[dict]:
+        from complaints_pipeline.pipeline import load_warehouse
+
+        channels = [e["channel"] for e in extracted if not e.get("skipped")]
+        return load_warehouse(channels, dates, run_id=get_current_context()["run_id"])
+
+    @task(pool=WAREHOUSE_POOL)
+    def dbt_build() -> None:
+        from complaints_pipeline.pipeline import build_marts
+
+        build_marts()
+
+    @task(pool=WAREHOUSE_POOL)
+    def send_surge_alerts(dates: list[str]) -> list[str]:
+        from complaints_pipeline.pipeline import send_surge_alerts
+
+        return send_surge_alerts(dates)
+
+    dates = landing_dates()
+    extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
+    loaded = load_warehouse(extracted, dates)
+    built = dbt_build()
+    loaded >> built >> send_surge_alerts(dates)
+
+
+complaints_daily()

@@ -1,0 +1,56 @@
+{#-
+    The staging body every channel shares: rename and cast the raw contract columns, nothing else.
+    The channels differ in parsing (plugins/complaints_pipeline/sources), not here.
+-#}
+{% macro stage_complaints(source_relation) %}
+with
+
+source as (
+
+    select * from {{ source_relation }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        complaint_id,
+        source_record_id,
+        customer_key,
+
+        ---------- dimensions
+        channel,
+        lower(product) as product,
+        lower(category) as category,
+        lower(region) as region,
+        lower(status) as status,
+        lower(complexity) as complexity,
+        language as language_code,
+        cast(severity as integer) as severity,
+        cast(escalation_level as integer) as escalation_level,
+
+        ---------- measures
+        cast(satisfaction_score as integer) as satisfaction_score,
+        cast(compensation as double precision) as compensation_amount,
+        cast(handling_minutes as double precision) as handling_minutes,
+
+        ---------- text
+        complaint_text,
+
+        ---------- timestamps (UTC) and the business date
+        cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
+        cast(first_response_at as {{ dbt.type_timestamp() }}) as first_responded_at,
+        cast(resolved_at as {{ dbt.type_timestamp() }}) as resolved_at,
+        cast(partition_date as date) as complaint_date,
+
+        ---------- lineage
+        source_file,
+        source_position
+
+    from source
+
+)
+
+select * from renamed
+{% endmacro %}

@@ -1,0 +1,1 @@
+{{ stage_complaints(source('email', 'email_complaints')) }}

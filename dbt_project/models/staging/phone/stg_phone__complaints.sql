@@ -1,0 +1,1 @@
+{{ stage_complaints(source('phone', 'phone_complaints')) }}

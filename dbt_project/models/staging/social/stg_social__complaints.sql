@@ -1,0 +1,1 @@
+{{ stage_complaints(source('social', 'social_complaints')) }}

@@ -1,0 +1,1 @@
+{{ stage_complaints(source('web', 'web_complaints')) }}

@@ -1,0 +1,60 @@
+"""Settings read from the environment, with embedded defaults rooted in the checkout.
+
+Every path the pipeline writes lives under ``COMPLAINTS_HOME`` (default: ``var/`` in the checkout).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_dir: Path
+    staging_dir: Path
+    warehouse_path: Path
+    dbt_project_dir: Path
+    expectations_dir: Path
+    mail_dir: Path
+    local_tz: str
+    holiday_country: str
+    pii_key: str
+    alert_recipients: tuple[str, ...]
+    alert_sender: str
+    smtp_conn_id: str
+
+    @property
+    def ground_truth_dir(self) -> Path:
+        return self.landing_dir / "_ground_truth"
+
+
+def load_settings() -> Settings:
+    """Read the settings now (not at import), so tests can point them at temporary folders."""
+    home = Path(_env("COMPLAINTS_HOME", str(PROJECT_ROOT / "var")))
+    return Settings(
+        home=home,
+        landing_dir=Path(_env("COMPLAINTS_LANDING_DIR", str(home / "landing"))),
+        staging_dir=Path(_env("COMPLAINTS_STAGING_DIR", str(home / "staging"))),
+        warehouse_path=Path(_env("COMPLAINTS_WAREHOUSE", str(home / "warehouse" / "complaints.duckdb"))),
+        dbt_project_dir=Path(_env("COMPLAINTS_DBT_PROJECT_DIR", str(PROJECT_ROOT / "dbt_project"))),
+        expectations_dir=Path(_env("COMPLAINTS_EXPECTATIONS_DIR", str(PROJECT_ROOT / "expectations"))),
+        mail_dir=Path(_env("COMPLAINTS_MAIL_DIR", str(home / "mail"))),
+        local_tz=_env("COMPLAINTS_LOCAL_TZ", "Asia/Shanghai"),
+        holiday_country=_env("COMPLAINTS_HOLIDAY_COUNTRY", "CN"),
+        pii_key=_env("COMPLAINTS_PII_KEY", "change-me-in-production"),
+        alert_recipients=tuple(
+            a.strip() for a in _env("COMPLAINTS_ALERT_TO", "service-managers@example.com").split(",") if a.strip()
+        ),
+        alert_sender=_env("COMPLAINTS_ALERT_FROM", "complaints-pipeline@example.com"),
+        smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
+    )

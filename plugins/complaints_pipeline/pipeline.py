@@ -1,0 +1,54 @@
+"""The daily pipeline's stages as the DAG's tasks call them, each keyed on the run's landing dates.
+
+Each function takes plain values (dates as ISO strings) so it can be called from a task, a test or a shell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from complaints_pipeline import alerts, ingest, transform, warehouse
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.reference import CHANNELS
+
+log = logging.getLogger(__name__)
+
+
+def resolve_dates(start: str | None, end: str | None, interval_start: dt.datetime, local_tz: str) -> list[str]:
+    """The landing dates a run processes: the params' range when given, else the day its data interval starts.
+
+    The interval start is read in the local time zone, where the business day is counted.
+    """
+    if start or end:
+        first = dt.date.fromisoformat(start or end)
+        last = dt.date.fromisoformat(end or start)
+        if last < first:
+            raise ValueError(f"end_date {last} is before start_date {first}")
+    else:
+        from zoneinfo import ZoneInfo
+
+        first = last = interval_start.astimezone(ZoneInfo(local_tz)).date()
+    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def _days(dates: list[str]) -> list[dt.date]:
+    return [dt.date.fromisoformat(d) for d in dates]
+
+
+def extract_channel(channel: str, dates: list[str]) -> dict:
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    return ingest.extract(channel, _days(dates), load_settings())
+
+
+def load_warehouse(channels: list[str], dates: list[str], run_id: str | None = None) -> list[dict]:
+    return warehouse.load(list(channels), _days(dates), load_settings(), run_id=run_id)
+
+
+def build_marts() -> None:
+    transform.build(load_settings())
+
+
+def send_surge_alerts(dates: list[str]) -> list[str]:
+    return [d.isoformat() for d in alerts.send_alerts(_days(dates), load_settings())]

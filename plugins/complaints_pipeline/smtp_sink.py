@@ -1,0 +1,122 @@
+"""A local SMTP server on loopback that stores every message it receives as an .eml file.
+
+Used by the demo and the tests in place of a real mail relay: `python -m complaints_pipeline.smtp_sink`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+_counter = itertools.count(1)
+
+
+class SaveToFolder:
+    """aiosmtpd handler: one .eml file per message, written whole before it becomes visible."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        name = f"{time.time_ns()}-{os.getpid()}-{next(_counter):05d}.eml"
+        tmp = self.folder / f".{name}.tmp"
+        tmp.write_bytes(envelope.original_content or envelope.content)
+        tmp.rename(self.folder / name)
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """Context manager: an SMTP server on 127.0.0.1:port saving messages into folder."""
+
+    def __init__(self, folder: Path, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.folder = Path(folder)
+        self.host = host
+        self.port = port or free_port(host)
+        self._controller = Controller(SaveToFolder(self.folder), hostname=host, port=self.port)
+
+    def __enter__(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._controller.stop()
+
+    def messages(self) -> list[Path]:
+        return sorted(self.folder.glob("*.eml"))
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def start_background(folder: Path, port: int, pidfile: Path, host: str = "127.0.0.1") -> None:
+    """Start the sink as a detached process unless one already listens on the port."""
+    if _listening(host, port):
+        print(f"SMTP sink already listening on {host}:{port}")
+        return
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    log = (pidfile.parent / "smtp_sink.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "complaints_pipeline.smtp_sink", "serve", "--dir", str(folder), "--port", str(port)],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    pidfile.write_text(str(process.pid))
+    for _ in range(100):
+        if _listening(host, port):
+            print(f"SMTP sink listening on {host}:{port}, saving to {folder}")
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the SMTP sink did not start on {host}:{port}; see {pidfile.parent / 'smtp_sink.log'}")
+
+
+def stop_background(pidfile: Path) -> None:
+    if not pidfile.exists():
+        return
+    try:
+        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+    except (ProcessLookupError, ValueError):
+        pass
+    pidfile.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("action", choices=["serve", "start", "stop"])
+    parser.add_argument("--dir", type=Path, default=Path("var/mail"))
+    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--pidfile", type=Path, default=Path("var/run/smtp_sink.pid"))
+    args = parser.parse_args(argv)
+    if args.action == "start":
+        start_background(args.dir, args.port, args.pidfile)
+    elif args.action == "stop":
+        stop_background(args.pidfile)
+    else:
+        stop = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # before the server thread starts, so it inherits the mask
+        with SmtpSink(args.dir, args.port):
+            signal.sigwait(stop)
+
+
+if __name__ == "__main__":
+    main()

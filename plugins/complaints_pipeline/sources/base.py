@@ -1,0 +1,214 @@
+"""The canonical complaint row, the reject record, and helpers every channel parser shares.
+
+docs/contract.md describes each column and which field of each channel fills it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from complaints_pipeline import pii
+from complaints_pipeline.reference import CHANNEL_PREFIX, PRODUCTS
+
+# Column order and Arrow types of the raw tables, the staged Parquet files and GX batches.
+CANONICAL_SCHEMA = pa.schema(
+    [
+        ("complaint_id", pa.string()),
+        ("channel", pa.string()),
+        ("source_record_id", pa.string()),
+        ("received_at", pa.timestamp("us")),
+        ("customer_key", pa.string()),
+        ("product", pa.string()),
+        ("category", pa.string()),
+        ("severity", pa.int32()),
+        ("complexity", pa.string()),
+        ("region", pa.string()),
+        ("status", pa.string()),
+        ("first_response_at", pa.timestamp("us")),
+        ("resolved_at", pa.timestamp("us")),
+        ("satisfaction_score", pa.int32()),
+        ("escalation_level", pa.int32()),
+        ("compensation", pa.float64()),
+        ("handling_minutes", pa.float64()),
+        ("complaint_text", pa.string()),
+        ("language", pa.string()),
+        ("source_file", pa.string()),
+        ("source_position", pa.string()),
+        ("partition_date", pa.date32()),
+        ("extra", pa.string()),
+    ]
+)
+CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_SCHEMA.names)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("channel", pa.string()),
+        ("partition_date", pa.date32()),
+        ("source_file", pa.string()),
+        ("source_position", pa.string()),
+        ("complaint_id", pa.string()),
+        ("check_name", pa.string()),
+        ("failing_column", pa.string()),
+        ("failing_value", pa.string()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+    ]
+)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    channel: str
+    landing_root: Path
+    partition_date: dt.date
+    local_tz: str
+    pii_key: str
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.landing_root).as_posix()
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that could not become a canonical row, with a reason a person understands."""
+
+    source_file: str
+    source_position: str
+    raw_record: str
+    reason: str
+    failing_column: str | None = None
+    failing_value: str | None = None
+    complaint_id: str | None = None
+    check_name: str = "parse"
+
+
+class FieldError(ValueError):
+    """A field of a record could not be read; the parser turns it into a Reject."""
+
+    def __init__(self, column: str, value: object, reason: str) -> None:
+        super().__init__(f"{column}: {reason}")
+        self.column = column
+        self.value = value
+        self.reason = reason
+
+
+def language_of(text: str | None) -> str:
+    return "zh" if text and _CJK.search(text) else "en"
+
+
+def parse_local_time(value: str | None, column: str, tz: str) -> dt.datetime | None:
+    """Local 'YYYY-MM-DD HH:MM:SS' (an export's wall clock) to naive UTC; empty means not yet."""
+    if value is None or not value.strip():
+        return None
+    try:
+        local = dt.datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise FieldError(column, value, f"{value!r} is not a date-time in the form YYYY-MM-DD HH:MM:SS") from None
+    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def parse_iso_time(value: object, column: str) -> dt.datetime | None:
+    """ISO 8601 with an offset to naive UTC; a value without offset is taken as UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FieldError(column, value, f"{value!r} is not an ISO 8601 date-time")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldError(column, value, f"{value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def parse_int(value: object, column: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise FieldError(column, value, f"{value!r} is not a whole number") from None
+
+
+def parse_float(value: object, column: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise FieldError(column, value, f"{value!r} is not a number") from None
+
+
+def clean(value: object) -> str | None:
+    """Strip a text field; empty becomes None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def canonical_row(
+    ctx: ParseContext,
+    *,
+    source_record_id: str,
+    source_file: str,
+    source_position: str,
+    identity: str | None,
+    text: str | None,
+    extra: dict,
+    **fields: object,
+) -> dict:
+    """Build one canonical row: stable id, hashed customer, masked text, the rest as given."""
+    row = dict.fromkeys(CANONICAL_COLUMNS)
+    row.update(fields)
+    masked = pii.mask_text(text)
+    row.update(
+        complaint_id=f"{CHANNEL_PREFIX[ctx.channel]}-{source_record_id}",
+        channel=ctx.channel,
+        source_record_id=source_record_id,
+        customer_key=pii.customer_key(identity, ctx.pii_key),
+        complaint_text=masked,
+        language=fields.get("language") or language_of(masked),
+        source_file=source_file,
+        source_position=source_position,
+        partition_date=ctx.partition_date,
+        extra=json.dumps(extra, ensure_ascii=False, sort_keys=True),
+    )
+    return row
+
+
+def reject_from(error: FieldError, *, source_file: str, source_position: str, raw_record: str) -> Reject:
+    return Reject(
+        source_file=source_file,
+        source_position=source_position,
+        raw_record=raw_record,
+        reason=error.reason,
+        failing_column=error.column,
+        failing_value=None if error.value is None else str(error.value),
+    )
+
+
+_PRODUCT_PATTERNS = [
+    (product, re.compile(r"\b" + re.escape(product).replace("_", "[ _-]?") + r"\b", re.IGNORECASE))
+    for product in PRODUCTS
+]
+
+
+def find_product(text: str | None) -> str | None:
+    """The first known product a free text names (social posts name no product field)."""
+    if not text:
+        return None
+    for product, pattern in _PRODUCT_PATTERNS:
+        if pattern.search(text):
+            return product
+    return None

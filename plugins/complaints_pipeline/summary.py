@@ -1,0 +1,70 @@
+"""The short report the demo prints after a run: loads per channel, headline KPIs, surges, alert mail.
+
+Reads the warehouse read-only, so it can run while nothing else writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from complaints_pipeline.config import Settings
+from complaints_pipeline.warehouse import connect
+
+HEADLINE_KPIS = ("timely_handling_rate", "satisfaction_rate", "effective_resolution_rate")
+
+
+def _fmt_rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:6.1%}"
+
+
+def render(settings: Settings, first: dt.date, last: dt.date) -> str:
+    con = connect(settings.warehouse_path, read_only=True)
+    try:
+        lines = [f"Complaints pipeline: {first} to {last}", "", "Loaded per channel"]
+        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12}")
+        for channel, records, loaded, quarantined in con.execute(
+            """
+            select channel, sum(records_in), sum(loaded), sum(quarantined)
+            from raw.load_reconciliation where partition_date between ? and ?
+            group by channel order by channel
+            """,
+            [first, last],
+        ).fetchall():
+            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,}")
+
+        kpis = con.execute(
+            """
+            select
+                sum(timely_resolution_count) / nullif(sum(resolved_count), 0),
+                sum(satisfied_count) / nullif(sum(surveyed_count), 0),
+                sum(effectively_resolved_count) / nullif(sum(resolved_count), 0)
+            from marts.complaint_kpis_daily where complaint_date between ? and ?
+            """,
+            [first, last],
+        ).fetchone()
+        targets = dict(con.execute("select kpi_name, target_rate from reference.kpi_targets").fetchall())
+        lines += ["", "Headline KPIs (whole period, all channels)"]
+        for name, value in zip(HEADLINE_KPIS, kpis, strict=True):
+            target = targets[name]
+            verdict = "n/a" if value is None else ("met" if value >= target else "MISSED")
+            lines.append(f"  {name:<27} {_fmt_rate(value)}  target {target:.0%}  {verdict}")
+
+        surges = con.execute(
+            """
+            select surge_date, count(*), arg_max(dimension_name || '=' || dimension_value, actual_to_expected_ratio),
+                   max(actual_to_expected_ratio)
+            from marts.complaint_surges_daily
+            where is_surge and surge_date between ? and ?
+            group by surge_date order by surge_date
+            """,
+            [first, last],
+        ).fetchall()
+        lines += ["", f"Surges flagged: {len(surges)} day(s)"]
+        for day, count, top, ratio in surges:
+            lines.append(f"  {day}  {count} series, top {top} at {ratio:.1f}x expected")
+    finally:
+        con.close()
+    mails = sorted(Path(settings.mail_dir).glob("*.eml"))
+    lines += ["", f"Alert emails: {len(mails)} in {settings.mail_dir}"]
+    return "\n".join(lines)

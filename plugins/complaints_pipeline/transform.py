@@ -1,0 +1,63 @@
+"""Runs the dbt project against the configured warehouse (seeds, models and their tests).
+
+dbt runs as a child process of the task so its logging and global state stay out of Airflow's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from complaints_pipeline.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_command(settings: Settings, *args: str) -> list[str]:
+    project = str(settings.dbt_project_dir)
+    dbt = Path(sys.executable).with_name("dbt")
+    return [
+        str(dbt),
+        *args,
+        "--project-dir", project,
+        "--profiles-dir", project,
+        "--target-path", str(settings.home / "dbt" / "target"),
+        "--log-path", str(settings.home / "dbt" / "logs"),
+    ]
+
+
+def run_dbt(settings: Settings, *args: str) -> None:
+    """Run one dbt command, streaming its output into this task's log; raise if it fails."""
+    command = dbt_command(settings, *args)
+    log.info("running %s", " ".join(command))
+    process = subprocess.Popen(
+        command,
+        cwd=settings.dbt_project_dir,
+        env=dbt_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    tail: list[str] = []
+    for line in process.stdout:
+        log.info("dbt: %s", line.rstrip())
+        tail = (tail + [line.rstrip()])[-30:]
+    if process.wait() != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {process.returncode}):\n" + "\n".join(tail))
+
+
+def build(settings: Settings) -> None:
+    run_dbt(settings, "build")

@@ -1,0 +1,24 @@
+"""Test-wide settings: no telemetry, and an Airflow home of the suite's own, set before Airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+os.environ.update(
+    {
+        "DO_NOT_TRACK": "1",
+        "SCARF_ANALYTICS": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TQDM_DISABLE": "1",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+    }
+)
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="complaints-airflow-"))

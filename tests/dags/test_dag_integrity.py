@@ -1,0 +1,36 @@
+"""Every DAG in dags/ imports cleanly, has tags, docs and retries (astro-cli's DagBag test, parametrized)."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from conftest import REPO_ROOT
+
+# The pools the deployment creates (make demo, docker-compose's airflow-init).
+KNOWN_POOLS = {"default_pool", "warehouse"}
+
+DAG_BAG = DagBag(dag_folder=str(REPO_ROOT / "dags"), known_pools=KNOWN_POOLS)
+
+
+def test_no_import_errors() -> None:
+    assert DAG_BAG.import_errors == {}, f"DAG import errors: {DAG_BAG.import_errors}"
+    assert "complaints_daily" in DAG_BAG.dag_ids
+
+
+@pytest.mark.parametrize("dag_id", sorted(DAG_BAG.dag_ids))
+def test_dag_has_tags_docs_and_retries(dag_id: str) -> None:
+    dag = DAG_BAG.dags[dag_id]
+    assert dag.tags, f"{dag_id} has no tags"
+    assert dag.doc_md, f"{dag_id} has no doc_md"
+    no_retries = [t.task_id for t in dag.tasks if t.retries < 1]
+    assert not no_retries, f"{dag_id}: tasks without retries: {no_retries}"
+
+
+def test_warehouse_writers_share_one_pool() -> None:
+    dag = DAG_BAG.dags["complaints_daily"]
+    writers = {t.task_id for t in dag.tasks if t.pool == "warehouse"}
+    assert writers == {"load_warehouse", "dbt_build", "send_surge_alerts"}
+    extractors = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("extract_"))
+    assert extractors == ["extract_email", "extract_phone", "extract_social", "extract_web"]
+    assert all(dag.get_task(t).pool != "warehouse" for t in extractors), "extract tasks must not hold the writer slot"
