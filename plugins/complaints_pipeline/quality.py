@@ -19,6 +19,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 log = logging.getLogger(__name__)
+# GX logs one INFO line per public API function at import; nothing a reader of task logs needs.
+logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
 
 ROW_ID = "_row"
 
@@ -51,9 +53,11 @@ def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
     batch_frame = frame.reset_index(drop=True)
     batch_frame[ROW_ID] = range(len(batch_frame))
     suite = load_suite(suite_path)
-    reasons = {i: e.meta.get("reason", e.type) for i, e in enumerate(suite.expectations)}
+
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("complaints").add_dataframe_asset("batch")
     batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": batch_frame})
     result = batch.validate(
@@ -62,19 +66,20 @@ def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
 
     failures: dict[int, list[tuple[str, str | None, str | None, str]]] = {}
     failed: list[str] = []
-    for index, expectation_result in enumerate(result.results):
+    for expectation_result in result.results:
         if expectation_result.success:
             continue
         config = expectation_result.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_A")
         name = f"{config.type}({column})"
+        reason = (config.meta or {}).get("reason", name)
         failed.append(name)
         unexpected = expectation_result.result.get("unexpected_index_list")
         if unexpected is None:
             raise RuntimeError(f"expectation {name} failed for the whole batch: {expectation_result.result}")
         for item in unexpected:
             failures.setdefault(int(item[ROW_ID]), []).append(
-                (name, column, _describe(item.get(column)), reasons[index])
+                (name, column, _describe(item.get(column)), reason)
             )
 
     rejects = []

@@ -198,8 +198,9 @@ def reject_from(error: FieldError, *, source_file: str, source_position: str, ra
     )
 
 
+# ASCII boundaries: in Chinese text a product name touches the characters around it (smart_tv每个月).
 _PRODUCT_PATTERNS = [
-    (product, re.compile(r"\b" + re.escape(product).replace("_", "[ _-]?") + r"\b", re.IGNORECASE))
+    (product, re.compile(r"(?<![A-Za-z0-9])" + product.replace("_", "[ _-]?") + r"(?![A-Za-z0-9])", re.IGNORECASE))
     for product in PRODUCTS
 ]
 

@@ -82,7 +82,7 @@ def _to_row(message: EmailMessage, ctx: ParseContext, source_file: str, position
 def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
     if path.suffix == ".mbox":
         for number, message in enumerate(mailbox.mbox(path, create=False), start=1):
-            yield f"{path.name}#{number}", message.as_bytes()
+            yield str(number), message.as_bytes()
     else:
         yield path.name, path.read_bytes()
 

@@ -36,3 +36,22 @@ def write_holiday_seed(path: Path, country: str, first_year: int, last_year: int
         for day, name in rows:
             writer.writerow([day.isoformat(), country, name])
     return len(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from complaints_pipeline.config import PROJECT_ROOT
+
+    parser = argparse.ArgumentParser(description="Write dbt_project/seeds/public_holidays.csv for a country.")
+    parser.add_argument("--country", default="CN")
+    parser.add_argument("--first-year", type=int, default=2024)
+    parser.add_argument("--last-year", type=int, default=2028)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "dbt_project" / "seeds" / "public_holidays.csv")
+    args = parser.parse_args(argv)
+    rows = write_holiday_seed(args.out, args.country, args.first_year, args.last_year)
+    print(f"{rows} holidays of {args.country} {args.first_year}-{args.last_year} written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""complaints_daily run through Airflow (`airflow dags test`, SQLite metadata) on generated days.
+
+Real files, a real DuckDB warehouse and a real SMTP server on loopback; the generator's ground truth
+says what the marts must hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.sample_data import Surge, generate
+from complaints_pipeline.smtp_sink import SmtpSink
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+FIRST = dt.date(2026, 8, 3)  # a Monday; no public holiday in the range
+HISTORY_LAST = dt.date(2026, 9, 6)  # 5 weeks of history
+NORMAL_DAY = dt.date(2026, 9, 7)
+SURGE_DAY = dt.date(2026, 9, 8)
+PER_DAY = 600
+SURGE = Surge(dimension="category", value="billing_dispute", start=SURGE_DAY, days=1, multiplier=4.0)
+
+
+class Pipeline:
+    def __init__(self, home: Path, sink: SmtpSink) -> None:
+        self.home = home
+        self.sink = sink
+        self.env = {
+            **os.environ,
+            "COMPLAINTS_HOME": str(home),
+            "AIRFLOW_HOME": str(home / "airflow"),
+            "PYTHONPATH": str(REPO_ROOT / "plugins"),
+            "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(sink.port, "pipeline@example.com"),
+            "COMPLAINTS_ALERT_TO": "managers@example.com",
+        }
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).with_name("airflow")), *args]
+        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
+        assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        return result
+
+    def run_dag(self, logical_date: dt.date, conf: dict | None = None) -> None:
+        args = ["dags", "test", "complaints_daily", logical_date.isoformat()]
+        if conf:
+            args += ["--conf", json.dumps(conf)]
+        result = self.airflow(*args)
+        assert "state=failed" not in result.stdout + result.stderr, result.stdout[-4000:]
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.home / "warehouse" / "complaints.duckdb"), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def ground_truth(self, day: dt.date) -> dict:
+        return json.loads((self.home / "landing" / "_ground_truth" / f"{day}.json").read_text())
+
+    def mails(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in self.sink.messages()]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("pipeline")
+    generate(FIRST, SURGE_DAY, home / "landing", per_day=PER_DAY, seed=7, surges=[SURGE])
+    with SmtpSink(home / "mail") as sink:
+        runner = Pipeline(home, sink)
+        runner.airflow("db", "migrate")
+        runner.airflow("pools", "set", "warehouse", "1", "single DuckDB writer")
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def after_history(pipeline: Pipeline) -> Pipeline:
+    """The historical load: one run over five weeks, as `make demo` does."""
+    pipeline.run_dag(NORMAL_DAY, {"start_date": FIRST.isoformat(), "end_date": HISTORY_LAST.isoformat()})
+    return pipeline
+
+
+def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_history: Pipeline) -> None:
+    recon = {
+        (channel, day): (records_in, loaded, quarantined)
+        for channel, day, records_in, loaded, quarantined in after_history.query(
+            "select channel, partition_date, records_in, loaded, quarantined from raw.load_reconciliation"
+        )
+    }
+    days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
+    assert len(recon) == 4 * len(days)
+    for day in days:
+        truth = after_history.ground_truth(day)["counts"]
+        for channel, counts in truth.items():
+            expected = (counts["generated"], counts["generated"] - counts["bad"], counts["bad"])
+            assert recon[(channel, day)] == expected, f"{channel} {day}"
+
+
+def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pipeline) -> None:
+    quarantined = {
+        (channel, source_file, position)
+        for channel, source_file, position in after_history.query(
+            "select channel, source_file, source_position from raw.quarantine"
+        )
+    }
+    injected = [b for n in range(35) for b in after_history.ground_truth(FIRST + dt.timedelta(days=n))["bad_records"]]
+    assert injected, "the generator injected no bad records"
+    missing = [b for b in injected if (b["channel"], b["source_file"], b["position"]) not in quarantined]
+    assert not missing, f"injected bad records not quarantined: {missing}"
+
+
+def test_marts_count_every_loaded_complaint(after_history: Pipeline) -> None:
+    by_day = dict(after_history.query("select complaint_date, count(*) from marts.complaints group by 1"))
+    kpi_by_day = dict(
+        after_history.query("select complaint_date, sum(complaint_count) from marts.complaint_kpis_daily group by 1")
+    )
+    for n in range(35):
+        day = FIRST + dt.timedelta(days=n)
+        counts = after_history.ground_truth(day)["counts"]
+        good = sum(c["generated"] - c["bad"] for c in counts.values())
+        assert by_day[day] == good, day
+        assert kpi_by_day[day] == good, day
+    weeks = after_history.query(
+        "select week_start_date, sum(complaint_share), max(cumulative_share) from marts.complaint_root_causes_weekly "
+        "group by 1"
+    )
+    assert weeks and all(abs(total - 1) < 1e-9 and abs(top - 1) < 1e-9 for _, total, top in weeks)
+
+
+def test_history_without_surges_sends_no_email(after_history: Pipeline) -> None:
+    assert after_history.query("select count(*) from marts.complaint_surges_daily where is_surge") == [(0,)]
+    assert after_history.mails() == []
+
+
+def test_a_normal_day_sends_no_email(after_history: Pipeline) -> None:
+    # A scheduled run at midnight (Shanghai) after the day: its data interval is the day itself.
+    after_history.run_dag(NORMAL_DAY + dt.timedelta(days=1))
+    loaded = after_history.query(
+        "select sum(loaded) from raw.load_reconciliation where partition_date = ?", [NORMAL_DAY]
+    )[0][0]
+    truth = after_history.ground_truth(NORMAL_DAY)["counts"]
+    assert loaded == sum(c["generated"] - c["bad"] for c in truth.values())
+    assert after_history.mails() == []
+
+
+def test_a_surge_day_sends_exactly_one_email_even_when_rerun(after_history: Pipeline) -> None:
+    test_a_normal_day_sends_no_email(after_history)
+    after_history.run_dag(SURGE_DAY + dt.timedelta(days=1))
+    flagged = after_history.query(
+        "select dimension_name, dimension_value, surge_level from marts.complaint_surges_daily "
+        "where is_surge and surge_date = ?",
+        [SURGE_DAY],
+    )
+    assert ("category", "billing_dispute") in {(d, v) for d, v, _ in flagged}
+
+    mails = after_history.mails()
+    assert len(mails) == 1
+    assert SURGE_DAY.isoformat() in mails[0]["Subject"] and "billing_dispute" in mails[0]["Subject"]
+    assert mails[0]["To"] == "managers@example.com"
+
+    rows_before = after_history.query("select count(*) from raw.web_complaints")
+    after_history.run_dag(SURGE_DAY + dt.timedelta(days=1))  # a rerun of the same date
+    assert len(after_history.mails()) == 1
+    assert after_history.query("select count(*) from raw.web_complaints") == rows_before

@@ -1,0 +1,117 @@
+"""The quality gate quarantines exactly the failing rows; the loader replaces a date and reconciles."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from complaints_pipeline import ingest, warehouse
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.sources.base import CANONICAL_COLUMNS, ParseContext, canonical_row
+from conftest import REPO_ROOT
+
+DAY = dt.date(2026, 10, 12)
+SUITE = REPO_ROOT / "expectations" / "complaints.json"
+
+
+def _row(source_id: str, day: dt.date = DAY, **fields) -> dict:
+    ctx = ParseContext("web", Path("/landing"), day, "Asia/Shanghai", "k")
+    base = {
+        "received_at": dt.datetime(2026, 10, 12, 2),
+        "category": "billing_dispute",
+        "severity": 2,
+        "status": "resolved",
+        "satisfaction_score": 4,
+        "resolved_at": dt.datetime(2026, 10, 13, 2),
+    }
+    base.update(fields)
+    text = base.pop("text", "I was charged twice")
+    return canonical_row(ctx, source_record_id=source_id, source_file="web/x.jsonl", source_position=source_id,
+                         identity="a1", text=text, extra={}, **base)
+
+
+def test_failing_rows_are_quarantined_with_expectation_reason_and_value() -> None:
+    from complaints_pipeline.quality import validate
+
+    rows = [
+        _row("ok1"),
+        _row("bad-score", satisfaction_score=9),
+        _row("bad-order", resolved_at=dt.datetime(2026, 10, 11)),
+        _row("no-time", received_at=None),
+        _row("empty", text=""),
+        _row("two-faults", severity=7, status="lost"),
+        _row("ok2", category=None, satisfaction_score=None),
+    ]
+    outcome = validate(ingest._to_frame(rows), SUITE)
+
+    assert sorted(outcome.good["complaint_id"]) == ["WB-ok1", "WB-ok2"]
+    by_id = {r["complaint_id"]: r for r in outcome.rejects}
+    assert set(by_id) == {"WB-bad-score", "WB-bad-order", "WB-no-time", "WB-empty", "WB-two-faults"}
+    assert by_id["WB-bad-score"]["check_name"] == "expect_column_values_to_be_between(satisfaction_score)"
+    assert by_id["WB-bad-score"]["failing_value"] == "9"
+    assert "satisfaction score must be 1 to 5" in by_id["WB-bad-score"]["reason"]
+    assert "resolved before it was received" in by_id["WB-bad-order"]["reason"]
+    assert "no received time" in by_id["WB-no-time"]["reason"]
+    assert "text is empty" in by_id["WB-empty"]["reason"]
+    # One quarantine row per record, naming every fault it has.
+    assert "severity must be 1 to 5" in by_id["WB-two-faults"]["reason"]
+    assert "status is not" in by_id["WB-two-faults"]["reason"]
+    assert json.loads(by_id["WB-bad-score"]["raw_record"])["source_position"] == "bad-score"
+
+
+def _stage(staging: Path, channel: str, day: dt.date, ids: list[str], rejects: int) -> None:
+    rows = [_row(i, day) for i in ids]
+    bad = [{"channel": channel, "partition_date": day, "source_file": "f", "source_position": str(n),
+            "raw_record": "{}", "reason": "x", "check_name": "parse"} for n in range(rejects)]
+    summary = {"files": 1, "records_in": len(ids) + rejects, "skipped": 0}
+    ingest._write_atomically(ingest.staging_folder(staging, channel, day), ingest._to_frame(rows), bad, summary)
+
+
+def test_reloading_a_date_replaces_it_and_reconciles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    settings = load_settings()
+    other_day = DAY + dt.timedelta(days=1)
+    _stage(settings.staging_dir, "web", DAY, ["a", "b", "c"], rejects=1)
+    _stage(settings.staging_dir, "web", other_day, ["d"], rejects=0)
+    warehouse.load(["web"], [DAY, other_day], settings)
+
+    _stage(settings.staging_dir, "web", DAY, ["a", "b"], rejects=2)  # a corrected re-export of DAY
+    warehouse.load(["web"], [DAY], settings)
+    warehouse.load(["web"], [DAY], settings)  # and a rerun
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    counts = con.execute(
+        "select partition_date, count(*) from raw.web_complaints group by 1 order by 1"
+    ).fetchall()
+    assert counts == [(DAY, 2), (other_day, 1)]
+    assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 2
+    recon = con.execute("select records_in, loaded, quarantined from raw.load_reconciliation "
+                        "where partition_date = ?", [DAY]).fetchone()
+    assert recon == (4, 2, 2)
+    assert len(CANONICAL_COLUMNS) == len(con.execute("describe raw.web_complaints").fetchall())
+
+
+def test_a_load_that_does_not_add_up_fails_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    settings = load_settings()
+    _stage(settings.staging_dir, "web", DAY, ["a"], rejects=0)
+    summary_file = ingest.staging_folder(settings.staging_dir, "web", DAY) / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    summary_file.write_text(json.dumps({**summary, "records_in": 5}))
+
+    with pytest.raises(RuntimeError, match="5 records came in but 1 loaded"):
+        warehouse.load(["web"], [DAY], settings)
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("select count(*) from raw.web_complaints").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.load_reconciliation").fetchone()[0] == 0
+
+
+def test_settings_are_read_at_call_time(monkeypatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", "/somewhere")
+    assert dataclasses.asdict(load_settings())["warehouse_path"] == Path("/somewhere/warehouse/complaints.duckdb")
