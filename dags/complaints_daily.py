@@ -59,7 +59,7 @@ def complaints_daily():
         params = context["params"]
         return resolve_dates(params["start_date"], params["end_date"], context["data_interval_start"], LOCAL_TZ)
 
-    @task
+    @task(multiple_outputs=True)
     def extract(channel: str, dates: list[str]) -> dict:
         from complaints_pipeline.pipeline import extract_channel
 

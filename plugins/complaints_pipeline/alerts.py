@@ -65,8 +65,14 @@ def compose(day: dt.date, series: list[FlaggedSeries]) -> tuple[str, str]:
         "<tr>"
         + "".join(
             f"<td>{html.escape(str(cell))}</td>"
-            for cell in (s.dimension_name, s.dimension_value, s.actual_count, f"{s.expected_count:.1f}",
-                         f"{s.ratio:.2f}", s.surge_level)
+            for cell in (
+                s.dimension_name,
+                s.dimension_value,
+                s.actual_count,
+                f"{s.expected_count:.1f}",
+                f"{s.ratio:.2f}",
+                s.surge_level,
+            )
         )
         + "</tr>"
         for s in series

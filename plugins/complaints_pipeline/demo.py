@@ -54,8 +54,15 @@ def main(argv: list[str] | None = None) -> None:
     airflow("pools", "set", "warehouse", "1", "One writer at a time: the DuckDB warehouse", env=env)
 
     print(f"==> Generating sample complaints {first} to {last} into {settings.landing_dir}", flush=True)
-    sample_data.generate(first, last, settings.landing_dir, per_day=args.per_day, seed=args.seed,
-                         country=settings.holiday_country, local_tz=settings.local_tz)
+    sample_data.generate(
+        first,
+        last,
+        settings.landing_dir,
+        per_day=args.per_day,
+        seed=args.seed,
+        country=settings.holiday_country,
+        local_tz=settings.local_tz,
+    )
 
     pidfile = settings.home / "run" / "smtp_sink.pid"
     smtp_sink.start_background(settings.mail_dir, args.smtp_port, pidfile)

@@ -59,7 +59,9 @@ def _write_atomically(folder: Path, good: pd.DataFrame, rejects: list[dict], sum
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pandas(good, schema=CANONICAL_SCHEMA, preserve_index=False), tmp / "complaints.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(good, schema=CANONICAL_SCHEMA, preserve_index=False), tmp / "complaints.parquet"
+    )
     pq.write_table(pa.Table.from_pylist(rejects, schema=QUARANTINE_SCHEMA), tmp / "quarantine.parquet")
     (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
@@ -90,7 +92,9 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
         _write_atomically(staging_folder(settings.staging_dir, channel, day), good, rejects, summary)
         for key in ("records_in", "loaded", "quarantined"):
             totals[key] += summary[key]
-    (quality_dir / f"{min(days)}_{max(days)}.json").write_text(json.dumps(outcome.result, default=str), encoding="utf-8")
+    (quality_dir / f"{min(days)}_{max(days)}.json").write_text(
+        json.dumps(outcome.result, default=str), encoding="utf-8"
+    )
     totals["expectations_failed"] = outcome.expectations_failed
     log.info("extracted %s", totals)
     return totals

@@ -78,9 +78,7 @@ def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
         if unexpected is None:
             raise RuntimeError(f"expectation {name} failed for the whole batch: {expectation_result.result}")
         for item in unexpected:
-            failures.setdefault(int(item[ROW_ID]), []).append(
-                (name, column, _describe(item.get(column)), reason)
-            )
+            failures.setdefault(int(item[ROW_ID]), []).append((name, column, _describe(item.get(column)), reason))
 
     rejects = []
     for row_number, problems in sorted(failures.items()):

@@ -6,6 +6,7 @@ Used by the demo and the tests in place of a real mail relay: `python -m complai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import signal
@@ -93,10 +94,8 @@ def start_background(folder: Path, port: int, pidfile: Path, host: str = "127.0.
 def stop_background(pidfile: Path) -> None:
     if not pidfile.exists():
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, ValueError):
         os.kill(int(pidfile.read_text()), signal.SIGTERM)
-    except (ProcessLookupError, ValueError):
-        pass
     pidfile.unlink(missing_ok=True)
 
 

@@ -31,10 +31,14 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
     return [
         str(dbt),
         *args,
-        "--project-dir", project,
-        "--profiles-dir", project,
-        "--target-path", str(settings.home / "dbt" / "target"),
-        "--log-path", str(settings.home / "dbt" / "logs"),
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(settings.home / "dbt" / "target"),
+        "--log-path",
+        str(settings.home / "dbt" / "logs"),
     ]
 
 

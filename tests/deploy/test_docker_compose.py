@@ -95,9 +95,7 @@ def with_defaults(value: Any) -> str:
 def env(name: str) -> dict[str, str]:
     environment = service(name).get("environment") or {}
     if isinstance(environment, list):  # the `- KEY=value` form
-        environment = dict(
-            item.split("=", 1) if "=" in item else (item, "") for item in environment
-        )
+        environment = dict(item.split("=", 1) if "=" in item else (item, "") for item in environment)
     return {str(k): "" if v is None else str(v) for k, v in environment.items()}
 
 
@@ -105,10 +103,7 @@ def depends_on(name: str) -> dict[str, str]:
     deps = service(name).get("depends_on") or {}
     if isinstance(deps, list):  # short form: no condition, i.e. only "started"
         return dict.fromkeys(deps, "service_started")
-    return {
-        dep: (spec or {}).get("condition", "service_started")
-        for dep, spec in deps.items()
-    }
+    return {dep: (spec or {}).get("condition", "service_started") for dep, spec in deps.items()}
 
 
 def mounts(name: str) -> dict[str, str]:
@@ -173,9 +168,7 @@ def pinned_airflow_version() -> str:
 
 def lock_python_version() -> str:
     match = re.search(r"--python[ =](\d+\.\d+)", LOCK_FILE.read_text(encoding="utf-8"))
-    assert match, (
-        "requirements.lock's header does not say which --python it was compiled for"
-    )
+    assert match, "requirements.lock's header does not say which --python it was compiled for"
     return match.group(1)
 
 
@@ -228,9 +221,7 @@ def test_airflow_service_uses_the_common_image_and_build(name):
     spec = service(name)
     build = spec.get("build")
     context = build.get("context") if isinstance(build, dict) else build
-    assert context in (".", "./"), (
-        f"{name} is not built from the repo's Dockerfile (build: {build!r})"
-    )
+    assert context in (".", "./"), f"{name} is not built from the repo's Dockerfile (build: {build!r})"
     assert spec.get("image") == common["image"], (
         f"{name} uses image {spec.get('image')!r}, not the common {common['image']!r}"
     )
@@ -247,35 +238,25 @@ def test_airflow_service_runs_its_component(name, command):
 def test_airflow_service_runs_celery_with_postgres_and_redis(name):
     variables = env(name)
     executor = variables.get("AIRFLOW__CORE__EXECUTOR")
-    assert executor == "CeleryExecutor", (
-        f"{name} runs executor {executor!r}, not CeleryExecutor"
-    )
+    assert executor == "CeleryExecutor", f"{name} runs executor {executor!r}, not CeleryExecutor"
     metadata_db = variables.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
-    assert re.match(
-        r"postgresql(\+psycopg2?)?://[^@]+@postgres(:5432)?/", metadata_db
-    ), f"{name}'s metadata DB is {metadata_db!r}, not the postgres service"
-    broker = variables.get("AIRFLOW__CELERY__BROKER_URL", "")
-    assert re.match(r"redis://[^@]*@?redis(:6379)?/", broker), (
-        f"{name}'s Celery broker is {broker!r}, not redis"
+    assert re.match(r"postgresql(\+psycopg2?)?://[^@]+@postgres(:5432)?/", metadata_db), (
+        f"{name}'s metadata DB is {metadata_db!r}, not the postgres service"
     )
+    broker = variables.get("AIRFLOW__CELERY__BROKER_URL", "")
+    assert re.match(r"redis://[^@]*@?redis(:6379)?/", broker), f"{name}'s Celery broker is {broker!r}, not redis"
     backend = variables.get("AIRFLOW__CELERY__RESULT_BACKEND", "")
     assert re.match(r"db\+postgresql://[^@]+@postgres(:5432)?/", backend), (
         f"{name}'s Celery result backend is {backend!r}, not the postgres service"
     )
 
 
-@pytest.mark.parametrize(
-    "setting", ["AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"]
-)
+@pytest.mark.parametrize("setting", ["AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"])
 def test_every_airflow_service_shares_one_secret(setting):
     values = {name: env(name).get(setting) for name in AIRFLOW_SERVICES}
     missing = sorted(name for name, value in values.items() if not value)
-    assert not missing, (
-        f"{setting} is not set for {missing}: each would make up its own secret"
-    )
-    assert len(set(values.values())) == 1, (
-        f"the Airflow services disagree on {setting}: {values}"
-    )
+    assert not missing, f"{setting} is not set for {missing}: each would make up its own secret"
+    assert len(set(values.values())) == 1, f"the Airflow services disagree on {setting}: {values}"
     assert with_defaults(next(iter(values.values()))), f"{setting} has an empty default"
 
 
@@ -298,9 +279,7 @@ def test_tasks_reach_the_execution_api_on_the_apiserver(name):
 @pytest.mark.parametrize("variable, expected", sorted(TELEMETRY_OFF.items()))
 def test_airflow_service_has_examples_and_telemetry_off(name, variable, expected):
     value = env(name).get(variable)
-    assert value is not None and value.lower() == expected, (
-        f"{name} sets {variable}={value!r}, expected {expected!r}"
-    )
+    assert value is not None and value.lower() == expected, f"{name} sets {variable}={value!r}, expected {expected!r}"
 
 
 @pytest.mark.parametrize("name", AIRFLOW_SERVICES)
@@ -341,16 +320,12 @@ def test_service_has_a_healthcheck(name):
 
 def test_postgres_is_version_16():
     image = service("postgres").get("image", "")
-    assert re.fullmatch(r"postgres:16([.-].*)?", image), (
-        f"postgres runs {image!r}, expected postgres:16"
-    )
+    assert re.fullmatch(r"postgres:16([.-].*)?", image), f"postgres runs {image!r}, expected postgres:16"
 
 
 def test_apiserver_publishes_port_8080():
     ports = [str(p) for p in service("airflow-apiserver").get("ports", [])]
-    assert any(p.endswith("8080:8080") for p in ports), (
-        f"airflow-apiserver publishes {ports}, not 8080:8080"
-    )
+    assert any(p.endswith("8080:8080") for p in ports), f"airflow-apiserver publishes {ports}, not 8080:8080"
 
 
 def test_airflow_init_creates_the_warehouse_pool_with_one_slot():
@@ -360,37 +335,25 @@ def test_airflow_init_creates_the_warehouse_pool_with_one_slot():
         "airflow-init does not run `airflow pools set warehouse 1 ...`: the DuckDB warehouse needs a 1-slot pool"
     )
     variables = env("airflow-init")
-    assert variables.get("_AIRFLOW_DB_MIGRATE", "").lower() == "true", (
-        "airflow-init does not migrate the DB"
-    )
+    assert variables.get("_AIRFLOW_DB_MIGRATE", "").lower() == "true", "airflow-init does not migrate the DB"
 
 
 def test_header_explains_the_single_duckdb_writer():
     header = header_comment().lower()
-    assert "production-like" in header, (
-        "the header comment does not say this is the production-like deployment"
-    )
+    assert "production-like" in header, "the header comment does not say this is the production-like deployment"
     assert "duckdb" in header and "warehouse` pool" in header, (
         "the header comment does not explain that DuckDB writes go through the `warehouse` pool"
     )
 
 
 def test_every_dollar_is_a_variable_or_escaped():
-    stray = [
-        text
-        for text in compose_strings()
-        if re.search(r"\$(?![{A-Za-z_])", text.replace("$$", ""))
-    ]
-    assert not stray, (
-        f"docker compose rejects these `$` (write $$ for a literal or shell `$`): {stray}"
-    )
+    stray = [text for text in compose_strings() if re.search(r"\$(?![{A-Za-z_])", text.replace("$$", ""))]
+    assert not stray, f"docker compose rejects these `$` (write $$ for a literal or shell `$`): {stray}"
 
 
 def test_every_compose_variable_is_documented_in_the_header():
     header = header_comment()
-    undocumented = sorted(
-        v for v in compose_variables() if not re.search(rf"\b{re.escape(v)}\b", header)
-    )
+    undocumented = sorted(v for v in compose_variables() if not re.search(rf"\b{re.escape(v)}\b", header))
     assert not undocumented, (
         f"docker-compose.yml interpolates {undocumented} but its header does not document them "
         "(a shell variable in a command must be written $$name)"
@@ -404,31 +367,21 @@ def test_every_compose_variable_is_documented_in_the_header():
 @pytest.mark.parametrize("host, target", sorted(PROJECT_MOUNTS.items()))
 def test_airflow_service_mounts_the_project_folder(name, host, target):
     bound = mounts(name)
-    assert target in bound, (
-        f"{name} does not mount anything at {target} (mounts: {bound})"
-    )
-    assert bound[target].rstrip("/") == host, (
-        f"{name} mounts {bound[target]!r} at {target}, expected {host!r}"
-    )
+    assert target in bound, f"{name} does not mount anything at {target} (mounts: {bound})"
+    assert bound[target].rstrip("/") == host, f"{name} mounts {bound[target]!r} at {target}, expected {host!r}"
 
 
 def _all_host_paths() -> list[str]:
-    return sorted(
-        {host for name in compose()["services"] for host in mounts(name).values()}
-    )
+    return sorted({host for name in compose()["services"] for host in mounts(name).values()})
 
 
 @pytest.mark.parametrize("host", _all_host_paths())
 def test_mounted_host_path_exists_in_the_repo(host):
-    assert not host.startswith(("/", "~")), (
-        f"{host!r} is an absolute host path; mount paths relative to the repo"
-    )
+    assert not host.startswith(("/", "~")), f"{host!r} is an absolute host path; mount paths relative to the repo"
     relative = Path(host)
     if relative.parts and (relative.parts[0] == RUNTIME_HOST_DIR.lstrip("./")):
         pytest.skip(f"{host} is under {RUNTIME_HOST_DIR}, created at run time")
-    assert (REPO_ROOT / relative).exists(), (
-        f"{host} is mounted but does not exist in the repo ({REPO_ROOT / relative})"
-    )
+    assert (REPO_ROOT / relative).exists(), f"{host} is mounted but does not exist in the repo ({REPO_ROOT / relative})"
 
 
 @pytest.mark.parametrize("name", AIRFLOW_SERVICES)
@@ -468,9 +421,7 @@ def test_airflow_dags_and_plugins_stay_at_the_default_paths(name):
         "AIRFLOW__CORE__PLUGINS_FOLDER",
         "AIRFLOW_HOME",
     ):
-        assert variable not in variables, (
-            f"{name} overrides {variable}; the mounts assume Airflow's defaults"
-        )
+        assert variable not in variables, f"{name} overrides {variable}; the mounts assume Airflow's defaults"
 
 
 # --------------------------------------------------------------------------------------------- mail
@@ -478,54 +429,36 @@ def test_airflow_dags_and_plugins_stay_at_the_default_paths(name):
 
 def test_mailpit_exposes_smtp_and_web_ui():
     spec = service("mailpit")
-    assert spec.get("image", "").startswith("axllent/mailpit"), (
-        f"mailpit runs {spec.get('image')!r}"
-    )
+    assert spec.get("image", "").startswith("axllent/mailpit"), f"mailpit runs {spec.get('image')!r}"
     published = {str(p).rsplit(":", 1)[-1].split("/")[0] for p in spec.get("ports", [])}
     published |= {str(p) for p in spec.get("expose", [])}
     for port in ("1025", "8025"):
-        assert port in published, (
-            f"mailpit does not expose port {port} (ports: {spec.get('ports')})"
-        )
+        assert port in published, f"mailpit does not expose port {port} (ports: {spec.get('ports')})"
 
 
 def _smtp_connection(name: str) -> dict[str, Any]:
     variables = env(name)
     conn_id = variables.get("COMPLAINTS_SMTP_CONN_ID", "smtp_default")
     key = f"AIRFLOW_CONN_{conn_id.upper()}"
-    assert key in variables, (
-        f"{name} has no {key}: connection {conn_id!r} is defined nowhere"
-    )
+    assert key in variables, f"{name} has no {key}: connection {conn_id!r} is defined nowhere"
     try:
         return json.loads(with_defaults(variables[key]))
     except json.JSONDecodeError as error:
-        pytest.fail(
-            f"{name}'s {key} is not valid JSON with the defaults filled in: {error}"
-        )
+        pytest.fail(f"{name}'s {key} is not valid JSON with the defaults filled in: {error}")
 
 
 @pytest.mark.parametrize("name", AIRFLOW_SERVICES)
 def test_smtp_connection_points_at_mailpit(name):
     conn = _smtp_connection(name)
-    assert conn.get("conn_type") == "smtp", (
-        f"{name}'s SMTP connection has conn_type {conn.get('conn_type')!r}"
-    )
-    assert conn.get("host") == "mailpit", (
-        f"{name}'s SMTP connection goes to {conn.get('host')!r}, not mailpit"
-    )
-    assert int(conn.get("port", 0)) == 1025, (
-        f"{name}'s SMTP connection uses port {conn.get('port')!r}, not 1025"
-    )
-    assert not conn.get("login") and not conn.get("password"), (
-        f"{name}'s SMTP connection logs in; mailpit needs none"
-    )
+    assert conn.get("conn_type") == "smtp", f"{name}'s SMTP connection has conn_type {conn.get('conn_type')!r}"
+    assert conn.get("host") == "mailpit", f"{name}'s SMTP connection goes to {conn.get('host')!r}, not mailpit"
+    assert int(conn.get("port", 0)) == 1025, f"{name}'s SMTP connection uses port {conn.get('port')!r}, not 1025"
+    assert not conn.get("login") and not conn.get("password"), f"{name}'s SMTP connection logs in; mailpit needs none"
     extra = conn.get("extra") or {}
     if isinstance(extra, str):
         extra = json.loads(extra)
     for flag in ("disable_tls", "disable_ssl"):
-        assert extra.get(flag) is True, (
-            f"{name}'s SMTP connection does not set extra {flag}: true"
-        )
+        assert extra.get(flag) is True, f"{name}'s SMTP connection does not set extra {flag}: true"
 
 
 def test_smtp_connection_extras_are_known_to_the_installed_provider():
@@ -537,9 +470,7 @@ def test_smtp_connection_extras_are_known_to_the_installed_provider():
         pytest.skip("apache-airflow-providers-smtp is not installed")
     text = Path(str(source)).read_text(encoding="utf-8")
     for key in _smtp_connection("airflow-worker").get("extra") or {}:
-        assert f'extra_dejson.get("{key}"' in text, (
-            f"the SMTP hook does not read the connection extra {key!r}"
-        )
+        assert f'extra_dejson.get("{key}"' in text, f"the SMTP hook does not read the connection extra {key!r}"
 
 
 # --------------------------------------------------------------------------------------------- image
@@ -548,9 +479,7 @@ def test_smtp_connection_extras_are_known_to_the_installed_provider():
 def test_dockerfile_base_image_matches_the_locked_airflow():
     froms = [args for keyword, args in dockerfile_instructions() if keyword == "FROM"]
     assert len(froms) == 1, f"the Dockerfile has {len(froms)} FROM lines, expected one"
-    expected = (
-        f"apache/airflow:{pinned_airflow_version()}-python{lock_python_version()}"
-    )
+    expected = f"apache/airflow:{pinned_airflow_version()}-python{lock_python_version()}"
     image = froms[0].split()[0]
     assert image == expected, (
         f"the Dockerfile builds FROM {image}, but requirements.lock pins Airflow and Python for {expected}"
@@ -559,17 +488,9 @@ def test_dockerfile_base_image_matches_the_locked_airflow():
 
 def test_dockerfile_installs_requirements_lock_as_airflow_user():
     instructions = dockerfile_instructions()
-    copies = [
-        shlex.split(args)
-        for keyword, args in instructions
-        if keyword in ("COPY", "ADD")
-    ]
-    sources = [
-        part for parts in copies for part in parts[:-1] if not part.startswith("--")
-    ]
-    assert sources == ["requirements.lock"], (
-        f"the Dockerfile copies {sources}; it should copy only requirements.lock"
-    )
+    copies = [shlex.split(args) for keyword, args in instructions if keyword in ("COPY", "ADD")]
+    sources = [part for parts in copies for part in parts[:-1] if not part.startswith("--")]
+    assert sources == ["requirements.lock"], f"the Dockerfile copies {sources}; it should copy only requirements.lock"
     destination = copies[0][-1]
     user, installs = "airflow", []
     for keyword, args in instructions:
@@ -579,20 +500,14 @@ def test_dockerfile_installs_requirements_lock_as_airflow_user():
             installs.append((user, args))
     assert installs, "the Dockerfile runs no pip install"
     lock_path = (
-        destination
-        if destination.endswith("requirements.lock")
-        else f"{destination.rstrip('/')}/requirements.lock"
+        destination if destination.endswith("requirements.lock") else f"{destination.rstrip('/')}/requirements.lock"
     )
     for install_user, args in installs:
-        assert install_user == "airflow", (
-            f"pip install runs as {install_user!r}, not the airflow user"
+        assert install_user == "airflow", f"pip install runs as {install_user!r}, not the airflow user"
+        assert re.search(rf"-r\s+{re.escape(lock_path)}\b", args) or re.search(r"-r\s+\S*requirements\.lock", args), (
+            f"pip install does not install requirements.lock: {args!r}"
         )
-        assert re.search(rf"-r\s+{re.escape(lock_path)}\b", args) or re.search(
-            r"-r\s+\S*requirements\.lock", args
-        ), f"pip install does not install requirements.lock: {args!r}"
-        assert "--no-cache-dir" in args, (
-            f"pip install keeps its cache in the image: {args!r}"
-        )
+        assert "--no-cache-dir" in args, f"pip install keeps its cache in the image: {args!r}"
 
 
 @pytest.mark.parametrize("variable, expected", sorted(TELEMETRY_OFF.items()))
@@ -627,15 +542,11 @@ def _ignored(path: str, patterns: list[str]) -> bool:
     ],
 )
 def test_dockerignore_keeps_the_build_context_to_requirements_lock(path, ignored):
-    assert DOCKERIGNORE.is_file(), (
-        f"{DOCKERIGNORE} is missing: the whole repo (var/, .venv/) would be sent to Docker"
-    )
+    assert DOCKERIGNORE.is_file(), f"{DOCKERIGNORE} is missing: the whole repo (var/, .venv/) would be sent to Docker"
     patterns = [
         line.strip()
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     state = "excluded from" if ignored else "kept in"
-    assert _ignored(path, patterns) == ignored, (
-        f"{path} should be {state} the build context by .dockerignore"
-    )
+    assert _ignored(path, patterns) == ignored, f"{path} should be {state} the build context by .dockerignore"

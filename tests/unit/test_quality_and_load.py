@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import REPO_ROOT
 
 from complaints_pipeline import ingest, warehouse
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.sources.base import CANONICAL_COLUMNS, ParseContext, canonical_row
-from conftest import REPO_ROOT
 
 DAY = dt.date(2026, 10, 12)
 SUITE = REPO_ROOT / "expectations" / "complaints.json"
@@ -31,8 +31,16 @@ def _row(source_id: str, day: dt.date = DAY, **fields) -> dict:
     }
     base.update(fields)
     text = base.pop("text", "I was charged twice")
-    return canonical_row(ctx, source_record_id=source_id, source_file="web/x.jsonl", source_position=source_id,
-                         identity="a1", text=text, extra={}, **base)
+    return canonical_row(
+        ctx,
+        source_record_id=source_id,
+        source_file="web/x.jsonl",
+        source_position=source_id,
+        identity="a1",
+        text=text,
+        extra={},
+        **base,
+    )
 
 
 def test_failing_rows_are_quarantined_with_expectation_reason_and_value() -> None:
@@ -66,8 +74,18 @@ def test_failing_rows_are_quarantined_with_expectation_reason_and_value() -> Non
 
 def _stage(staging: Path, channel: str, day: dt.date, ids: list[str], rejects: int) -> None:
     rows = [_row(i, day) for i in ids]
-    bad = [{"channel": channel, "partition_date": day, "source_file": "f", "source_position": str(n),
-            "raw_record": "{}", "reason": "x", "check_name": "parse"} for n in range(rejects)]
+    bad = [
+        {
+            "channel": channel,
+            "partition_date": day,
+            "source_file": "f",
+            "source_position": str(n),
+            "raw_record": "{}",
+            "reason": "x",
+            "check_name": "parse",
+        }
+        for n in range(rejects)
+    ]
     summary = {"files": 1, "records_in": len(ids) + rejects, "skipped": 0}
     ingest._write_atomically(ingest.staging_folder(staging, channel, day), ingest._to_frame(rows), bad, summary)
 
@@ -85,13 +103,12 @@ def test_reloading_a_date_replaces_it_and_reconciles(tmp_path: Path, monkeypatch
     warehouse.load(["web"], [DAY], settings)  # and a rerun
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    counts = con.execute(
-        "select partition_date, count(*) from raw.web_complaints group by 1 order by 1"
-    ).fetchall()
+    counts = con.execute("select partition_date, count(*) from raw.web_complaints group by 1 order by 1").fetchall()
     assert counts == [(DAY, 2), (other_day, 1)]
     assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 2
-    recon = con.execute("select records_in, loaded, quarantined from raw.load_reconciliation "
-                        "where partition_date = ?", [DAY]).fetchone()
+    recon = con.execute(
+        "select records_in, loaded, quarantined from raw.load_reconciliation where partition_date = ?", [DAY]
+    ).fetchone()
     assert recon == (4, 2, 2)
     assert len(CANONICAL_COLUMNS) == len(con.execute("describe raw.web_complaints").fetchall())
 

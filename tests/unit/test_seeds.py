@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from complaints_pipeline import business_calendar as calendar
 from conftest import REPO_ROOT
+
+from complaints_pipeline import business_calendar as calendar
 
 
 def test_holiday_seed_matches_the_holidays_package() -> None:

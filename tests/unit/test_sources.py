@@ -35,7 +35,7 @@ def test_phone_csv_with_bom_multiline_notes_and_local_times(tmp_path: Path) -> N
     path.parent.mkdir(parents=True)
     rows = [
         PHONE_HEADER,
-        'T1,2026-10-12 09:30:00,Li Lei,13812345678,A100,router,product_quality,3,general,beijing,resolved,'
+        "T1,2026-10-12 09:30:00,Li Lei,13812345678,A100,router,product_quality,3,general,beijing,resolved,"
         '2026-10-12 10:00:00,2026-10-13 09:30:00,5,0,0,12.5,ag7,"Router broken,\nsays ""again"", call 13900001111"',
         "T2,not a date,王芳,13700000000,A200,laptop,billing_dispute,2,general,wuhan,open,,,,0,0,3,ag8,bill wrong",
     ]
@@ -128,8 +128,13 @@ def test_social_page_maps_authors_and_finds_the_product(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     page = {
         "data": [
-            {"id": "9001", "text": "My smart TV is broken again", "author_id": "u1", "created_at": "2026-10-12T03:00:00Z",
-             "lang": "en"},
+            {
+                "id": "9001",
+                "text": "My smart TV is broken again",
+                "author_id": "u1",
+                "created_at": "2026-10-12T03:00:00Z",
+                "lang": "en",
+            },
             "not an object",
         ],
         "includes": {"users": [{"id": "u1", "username": "li", "name": "Li", "location": "Wuhan"}]},

@@ -133,11 +133,14 @@ measured as (
 
     select
         scored.*,
-        {{ safe_ratio('actual_count', 'expected_count') }} as actual_to_expected_ratio,
-        -- Poisson z-score: how many standard deviations of a count the day is above expectation.
+        {{ safe_ratio('scored.actual_count', 'scored.expected_count') }} as actual_to_expected_ratio,
+        -- z-score of a count: Poisson variance, inflated because the baseline is itself estimated
+        -- from a few weeks (variance of the expectation ~ expected / weeks).
         (scored.actual_count - scored.expected_count)
-        / sqrt(case when scored.expected_count > 1 then scored.expected_count else 1 end)
-            as surge_z_score
+        / sqrt(
+            case when scored.expected_count > 1 then scored.expected_count else 1 end
+            * (1 + 1.0 / case when scored.baseline_weeks > 0 then scored.baseline_weeks else 1 end)
+        ) as surge_z_score
     from scored
 
 ),
