@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -187,15 +189,26 @@ def canonical_row(
     return row
 
 
-def reject_from(error: FieldError, *, source_file: str, source_position: str, raw_record: str) -> Reject:
-    return Reject(
-        source_file=source_file,
-        source_position=source_position,
-        raw_record=raw_record,
-        reason=error.reason,
-        failing_column=error.column,
-        failing_value=None if error.value is None else str(error.value),
-    )
+def row_or_reject(
+    to_row: Callable[[Any, ParseContext, str, str], dict],
+    record: Any,
+    ctx: ParseContext,
+    source_file: str,
+    position: str,
+    raw_record: str,
+) -> dict | Reject:
+    """A channel's record as a canonical row, or as a Reject naming the field that could not be read."""
+    try:
+        return to_row(record, ctx, source_file, position)
+    except FieldError as error:
+        return Reject(
+            source_file=source_file,
+            source_position=position,
+            raw_record=raw_record,
+            reason=error.reason,
+            failing_column=error.column,
+            failing_value=None if error.value is None else str(error.value),
+        )
 
 
 # ASCII boundaries: in Chinese text a product name touches the characters around it (smart_tv每个月).

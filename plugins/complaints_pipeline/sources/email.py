@@ -24,7 +24,7 @@ from complaints_pipeline.sources.base import (
     canonical_row,
     clean,
     find_product,
-    reject_from,
+    row_or_reject,
 )
 
 _FOOTER = re.compile(r"^\s*(Product|Region|Account)\s*:\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -93,8 +93,6 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
         raw = data.decode("utf-8", errors="replace")
         try:
             message = email.message_from_bytes(data, policy=email.policy.default)
-            yield _to_row(message, ctx, source_file, position)
-        except FieldError as error:
-            yield reject_from(error, source_file=source_file, source_position=position, raw_record=raw)
+            yield row_or_reject(_to_row, message, ctx, source_file, position, raw)
         except (LookupError, UnicodeError) as error:  # unknown or lying charset label
             yield Reject(source_file, position, raw, f"the message could not be decoded ({error})")

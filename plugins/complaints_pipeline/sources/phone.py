@@ -19,7 +19,7 @@ from complaints_pipeline.sources.base import (
     parse_float,
     parse_int,
     parse_local_time,
-    reject_from,
+    row_or_reject,
 )
 
 
@@ -67,7 +67,4 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
             if None in record:  # more cells than the header has columns
                 yield Reject(source_file, position, _raw(record), f"row {number} has more cells than the header")
                 continue
-            try:
-                yield _to_row(record, ctx, source_file, position)
-            except FieldError as error:
-                yield reject_from(error, source_file=source_file, source_position=position, raw_record=_raw(record))
+            yield row_or_reject(_to_row, record, ctx, source_file, position, _raw(record))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from complaints_pipeline.sources.base import (
@@ -17,11 +18,11 @@ from complaints_pipeline.sources.base import (
     clean,
     find_product,
     parse_iso_time,
-    reject_from,
+    row_or_reject,
 )
 
 
-def _to_row(post: dict, users: dict[str, dict], ctx: ParseContext, source_file: str, position: str) -> dict:
+def _to_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, users: dict[str, dict]) -> dict:
     post_id = clean(post.get("id"))
     if post_id is None:
         raise FieldError("id", None, "the post has no id")
@@ -61,7 +62,4 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
         if not isinstance(post, dict):
             yield Reject(source_file, position, raw, f"post {index} is not a JSON object")
             continue
-        try:
-            yield _to_row(post, users, ctx, source_file, position)
-        except FieldError as error:
-            yield reject_from(error, source_file=source_file, source_position=position, raw_record=raw)
+        yield row_or_reject(partial(_to_row, users=users), post, ctx, source_file, position, raw)

@@ -18,7 +18,7 @@ from complaints_pipeline.sources.base import (
     parse_float,
     parse_int,
     parse_iso_time,
-    reject_from,
+    row_or_reject,
 )
 
 
@@ -67,7 +67,4 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
             if not isinstance(record, dict):
                 yield Reject(source_file, position, line, f"line {number} is JSON but not an object")
                 continue
-            try:
-                yield _to_row(record, ctx, source_file, position)
-            except FieldError as error:
-                yield reject_from(error, source_file=source_file, source_position=position, raw_record=line)
+            yield row_or_reject(_to_row, record, ctx, source_file, position, line)
