@@ -11,17 +11,25 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from complaints_pipeline import sample_data, smtp_sink, summary
 from complaints_pipeline.config import load_settings
 
 
-def airflow(*args: str, env: dict[str, str]) -> None:
+def airflow(*args: str, env: dict[str, str], log: Path) -> None:
+    """Run an Airflow CLI command, its output appended to log; on failure show the end of it."""
     command = [str(Path(sys.executable).with_name("airflow")), *args]
-    result = subprocess.run(command, env=env)
-    if result.returncode != 0:
-        raise SystemExit(f"`airflow {' '.join(args)}` failed with exit code {result.returncode}")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n$ airflow {' '.join(args)}\n")
+        handle.flush()
+        returncode = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT).returncode
+    if returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
+        print("\n".join(tail), file=sys.stderr)
+        raise SystemExit(f"`airflow {' '.join(args)}` failed with exit code {returncode}; full output in {log}")
 
 
 def smtp_connection(port: int, sender: str) -> str:
@@ -49,12 +57,14 @@ def main(argv: list[str] | None = None) -> None:
     first = last - dt.timedelta(days=args.days - 1)
     env = {**os.environ, "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(args.smtp_port, settings.alert_sender)}
 
-    print(f"==> Airflow metadata database in {os.environ.get('AIRFLOW_HOME')}", flush=True)
-    airflow("db", "migrate", env=env)
-    airflow("pools", "set", "warehouse", "1", "One writer at a time: the DuckDB warehouse", env=env)
+    log = settings.home / "logs" / "demo.log"
+    log.unlink(missing_ok=True)
+    print(f"==> Airflow metadata database in {os.environ.get('AIRFLOW_HOME')} (output in {log})", flush=True)
+    airflow("db", "migrate", env=env, log=log)
+    airflow("pools", "set", "warehouse", "1", "One writer at a time: the DuckDB warehouse", env=env, log=log)
 
     print(f"==> Generating sample complaints {first} to {last} into {settings.landing_dir}", flush=True)
-    sample_data.generate(
+    generated = sample_data.generate(
         first,
         last,
         settings.landing_dir,
@@ -63,13 +73,25 @@ def main(argv: list[str] | None = None) -> None:
         country=settings.holiday_country,
         local_tz=settings.local_tz,
     )
+    print(f"    {generated.total:,} complaints written, {generated.total_bad:,} of them bad on purpose", flush=True)
 
     pidfile = settings.home / "run" / "smtp_sink.pid"
     smtp_sink.start_background(settings.mail_dir, args.smtp_port, pidfile)
     try:
-        print("==> Running complaints_daily through Airflow (airflow dags test)", flush=True)
+        print(f"==> Running complaints_daily through Airflow over {first} to {last} (airflow dags test)", flush=True)
         conf = json.dumps({"start_date": first.isoformat(), "end_date": last.isoformat()})
-        airflow("dags", "test", "complaints_daily", (last + dt.timedelta(days=1)).isoformat(), "--conf", conf, env=env)
+        started = time.monotonic()
+        airflow(
+            "dags",
+            "test",
+            "complaints_daily",
+            (last + dt.timedelta(days=1)).isoformat(),
+            "--conf",
+            conf,
+            env=env,
+            log=log,
+        )
+        print(f"    run succeeded in {time.monotonic() - started:.0f} s", flush=True)
     finally:
         smtp_sink.stop_background(pidfile)
     print()

@@ -36,7 +36,7 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
         kpis = con.execute(
             """
             select
-                sum(timely_resolution_count) / nullif(sum(resolved_count), 0),
+                sum(timely_resolution_count) / nullif(sum(resolution_due_count), 0),
                 sum(satisfied_count) / nullif(sum(surveyed_count), 0),
                 sum(effectively_resolved_count) / nullif(sum(resolved_count), 0)
             from marts.complaint_kpis_daily where complaint_date between ? and ?

@@ -23,6 +23,7 @@ daily as (
         sum(case when is_resolved then 1 else 0 end) as resolved_count,
         sum(case when is_surveyed then 1 else 0 end) as surveyed_count,
         sum(case when is_first_response_timely then 1 else 0 end) as timely_first_response_count,
+        sum(case when is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
         sum(case when is_resolution_timely then 1 else 0 end) as timely_resolution_count,
         sum(case when is_satisfied then 1 else 0 end) as satisfied_count,
         sum(case when is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
@@ -51,8 +52,9 @@ rates as (
     select
         daily.*,
         {{ safe_ratio('timely_first_response_count', 'first_responded_count') }} as timely_first_response_rate,
-        -- Timely handling: resolved complaints resolved within their standard.
-        {{ safe_ratio('timely_resolution_count', 'resolved_count') }} as timely_handling_rate,
+        -- Timely handling: of the complaints due (resolved, or unresolved past their deadline),
+        -- the share resolved within their standard.
+        {{ safe_ratio('timely_resolution_count', 'resolution_due_count') }} as timely_handling_rate,
         {{ safe_ratio('satisfied_count', 'surveyed_count') }} as satisfaction_rate,
         {{ safe_ratio('effectively_resolved_count', 'resolved_count') }} as effective_resolution_rate,
         {{ safe_ratio('escalated_count', 'complaint_count') }} as escalation_rate,

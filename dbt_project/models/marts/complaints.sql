@@ -3,7 +3,11 @@ with
 
 complaints as (
 
-    select * from {{ ref('int_complaints_categorised') }}
+    select
+        *,
+        -- The data's own "now": the latest business date loaded (never the wall clock).
+        max(complaint_date) over () as as_of_date
+    from {{ ref('int_complaints_categorised') }}
 
 ),
 
@@ -34,7 +38,9 @@ clocked as (
         standards.resolution_working_days as resolution_standard_working_days,
         {{ hours_between('complaints.received_at', 'complaints.first_responded_at') }} as first_response_hours,
         {{ hours_between('complaints.received_at', 'complaints.resolved_at') }} as resolution_hours,
-        resolved_day.working_day_number - received_day.working_day_number as resolution_working_days
+        resolved_day.working_day_number - received_day.working_day_number as resolution_working_days,
+        received_day.working_day_number + standards.resolution_working_days as resolution_due_working_day,
+        as_of_day.working_day_number as as_of_working_day
     from complaints
     left join causes
         on complaints.complaint_category = causes.category
@@ -47,6 +53,8 @@ clocked as (
         on cast(complaints.received_at as date) = received_day.date_day
     left join dates as resolved_day
         on cast(complaints.resolved_at as date) = resolved_day.date_day
+    left join dates as as_of_day
+        on complaints.as_of_date = as_of_day.date_day
 
 ),
 
@@ -84,7 +92,12 @@ final as (
         first_responded_at is not null as has_first_response,
         resolved_at is not null as is_resolved,
         first_response_hours <= first_response_standard_hours as is_first_response_timely,
-        resolution_working_days <= resolution_standard_working_days as is_resolution_timely,
+        -- Resolved: within the standard or not. Unresolved: late once the deadline has passed by the
+        -- latest loaded date; null (not yet due) before that, and when the channel has no case status.
+        case
+            when resolved_at is not null then resolution_working_days <= resolution_standard_working_days
+            when status in ('open', 'in_progress') and as_of_working_day > resolution_due_working_day then false
+        end as is_resolution_timely,
         satisfaction_score is not null as is_surveyed,
         satisfaction_score >= 4 as is_satisfied,
         escalation_level > 0 as is_escalated,

@@ -73,9 +73,6 @@ def _to_row(message: EmailMessage, ctx: ParseContext, source_file: str, position
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
-        status="open",
-        escalation_level=0,
-        compensation=0.0,
     )
 
 

@@ -39,9 +39,6 @@ def _to_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, u
         received_at=parse_iso_time(post.get("created_at"), "created_at"),
         product=find_product(text),
         region=(clean(author.get("location")) or "").lower() or None,
-        status="open",
-        escalation_level=0,
-        compensation=0.0,
         language=clean(post.get("lang")),
     )
 
