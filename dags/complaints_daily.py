@@ -14,7 +14,8 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 The warehouse tasks share the one-slot `warehouse` pool: DuckDB allows one writing process.
 
 **Params**: `start_date` / `end_date` (YYYY-MM-DD) process a range instead of the run's date;
-`channels` limits the channels.
+`channels` limits the channels; `lookback_days` (default 7): earlier dates whose landed files changed
+since they were staged (a file that landed late) are processed again in this run.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ WAREHOUSE_POOL = "warehouse"
         "start_date": Param(None, type=["null", "string"], format="date", description="First landing date"),
         "end_date": Param(None, type=["null", "string"], format="date", description="Last landing date"),
         "channels": Param(CHANNELS, type="array", items={"type": "string", "enum": CHANNELS}),
+        "lookback_days": Param(7, type="integer", minimum=0, description="Days back to check for late files"),
     },
 )
 def complaints_daily():
@@ -57,21 +59,27 @@ def complaints_daily():
 
         context = get_current_context()
         params = context["params"]
-        return resolve_dates(params["start_date"], params["end_date"], context["data_interval_start"], LOCAL_TZ)
+        return resolve_dates(
+            params["start_date"],
+            params["end_date"],
+            context["data_interval_start"],
+            LOCAL_TZ,
+            lookback_days=params["lookback_days"],
+        )
 
     @task(multiple_outputs=True)
     def extract(channel: str, dates: list[str]) -> dict:
         from complaints_pipeline.pipeline import extract_channel
 
         if channel not in get_current_context()["params"]["channels"]:
-            return {"channel": channel, "skipped": True}
+            return {"channel": channel, "not_selected": True}
         return extract_channel(channel, dates)
 
     @task(pool=WAREHOUSE_POOL)
     def load_warehouse(extracted: list[dict], dates: list[str]) -> list[dict]:
         from complaints_pipeline.pipeline import load_warehouse
 
-        channels = [e["channel"] for e in extracted if not e.get("skipped")]
+        channels = [e["channel"] for e in extracted if not e.get("not_selected")]
         return load_warehouse(channels, dates, run_id=get_current_context()["run_id"])
 
     @task(pool=WAREHOUSE_POOL)

@@ -1,15 +1,19 @@
-"""Extract stage: one channel's landed files for some dates -> validated rows and rejects, staged as Parquet.
+"""Extract stage: one channel's landed files for some dates -> validated rows, rejects and skips, staged as Parquet.
 
-Runs in parallel per channel and never touches the warehouse: the single writer loads what it stages.
+Streams in chunks, so a channel's day is never held whole in memory; never touches the warehouse
+(the single writer loads what this stages). Each date's staged folder is replaced as a whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import re
 import shutil
-from dataclasses import asdict
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -19,34 +23,118 @@ import pyarrow.parquet as pq
 from complaints_pipeline import quality
 from complaints_pipeline.config import Settings
 from complaints_pipeline.sources import FILE_PATTERNS, PARSERS
-from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, ParseContext, Reject
+from complaints_pipeline.sources.base import (
+    CANONICAL_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_KEY,
+    SKIPPED_SCHEMA,
+    ParseContext,
+    Reject,
+    Skip,
+)
 
 log = logging.getLogger(__name__)
 
 SUITE_FILE = "complaints.json"
+CHUNK_ROWS = 50_000
+_SPACE = re.compile(r"\s+")
 
 
 def landed_files(landing_dir: Path, channel: str, day: dt.date) -> list[Path]:
     folder = landing_dir / channel / day.isoformat()
-    return sorted(p for pattern in FILE_PATTERNS[channel] for p in folder.glob(pattern))
+    return sorted(p for pattern in FILE_PATTERNS[channel] for p in folder.glob(pattern) if p.is_file())
 
 
 def staging_folder(staging_dir: Path, channel: str, day: dt.date) -> Path:
     return staging_dir / channel / day.isoformat()
 
 
-def _parse_day(channel: str, day: dt.date, settings: Settings) -> tuple[list[dict], list[dict], int]:
-    ctx = ParseContext(channel, settings.landing_dir, day, settings.local_tz, settings.pii_key)
-    files = landed_files(settings.landing_dir, channel, day)
-    rows: list[dict] = []
-    rejects: list[dict] = []
-    for path in files:
-        for item in PARSERS[channel](path, ctx):
-            if isinstance(item, Reject):
-                rejects.append({"channel": channel, "partition_date": day, **asdict(item)})
-            else:
-                rows.append(item)
-    return rows, rejects, len(files)
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def staged_summary(staging_dir: Path, channel: str, day: dt.date) -> dict | None:
+    path = staging_folder(staging_dir, channel, day) / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _loaded_file_digests(staging_dir: Path, channel: str, exclude: set[dt.date]) -> dict[str, str]:
+    """sha256 -> 'date/file' of every file staged for other dates: a file landed twice loads once."""
+    known: dict[str, str] = {}
+    for summary_path in sorted((staging_dir / channel).glob("*/summary.json")):
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        if dt.date.fromisoformat(summary["partition_date"]) in exclude:
+            continue
+        for entry in summary.get("files", []):
+            if entry.get("duplicate_of") is None:
+                known.setdefault(entry["sha256"], entry["file"])
+    return known
+
+
+def dates_with_new_files(landing_dir: Path, staging_dir: Path, channel: str, days: list[dt.date]) -> list[dt.date]:
+    """Dates whose landed files differ from what was staged for them: a file that landed late."""
+    stale = []
+    for day in days:
+        files = landed_files(landing_dir, channel, day)
+        if not files:
+            continue
+        summary = staged_summary(staging_dir, channel, day)
+        staged = {(f["file"], f["bytes"]) for f in (summary or {}).get("files", [])}
+        current = {(p.relative_to(landing_dir).as_posix(), p.stat().st_size) for p in files}
+        if current != staged:
+            stale.append(day)
+    return stale
+
+
+@dataclass
+class DayResult:
+    channel: str
+    partition_date: str
+    files: list[dict] = field(default_factory=list)
+    records_in: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    skipped_by_kind: dict[str, int] = field(default_factory=dict)
+    quarantined_by_check: dict[str, int] = field(default_factory=dict)
+    expectations_failed: list[str] = field(default_factory=list)
+
+
+class _StagedDay:
+    """Parquet part files of one channel and date, written in a temporary folder and swapped in whole."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def write(self, name: str, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema)
+        self._writers[name].write_table(table)
+
+    def commit(self, summary: dict, schemas: dict[str, pa.Schema]) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        for name, schema in schemas.items():  # every table exists, so the loader reads three files
+            if name not in self._writers:
+                pq.write_table(schema.empty_table(), self.tmp / f"{name}.parquet")
+        (self.tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.tmp.rename(self.folder)
+
+    def abort(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _to_frame(rows: list[dict]) -> pd.DataFrame:
@@ -54,47 +142,148 @@ def _to_frame(rows: list[dict]) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
 
 
-def _write_atomically(folder: Path, good: pd.DataFrame, rejects: list[dict], summary: dict) -> None:
-    """Replace a date's staged files as a whole, so a failed run never leaves half of them."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    pq.write_table(
-        pa.Table.from_pandas(good, schema=CANONICAL_SCHEMA, preserve_index=False), tmp / "complaints.parquet"
-    )
-    pq.write_table(pa.Table.from_pylist(rejects, schema=QUARANTINE_SCHEMA), tmp / "quarantine.parquet")
-    (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+def _text_key(text: str | None) -> str | None:
+    """Exact copies of one post: the same text once case and spacing are ignored."""
+    if not text:
+        return None
+    return hashlib.sha1(_SPACE.sub(" ", text).strip().lower().encode()).hexdigest()
+
+
+class _DayExtractor:
+    def __init__(self, channel: str, day: dt.date, settings: Settings, suite, known_files: dict[str, str]) -> None:
+        self.ctx = ParseContext(channel, settings.landing_dir, day, settings.local_tz, settings.pii_key)
+        self.suite = suite
+        self.known_files = known_files
+        self.result = DayResult(channel, day.isoformat())
+        self.staged = _StagedDay(staging_folder(settings.staging_dir, channel, day))
+        self.seen_ids: dict[str, str] = {}
+        self.seen_texts: dict[str, str] = {}
+        self.buffer: list[dict] = []
+        self.rejects: list[dict] = []
+        self.skips: list[dict] = []
+        self.failed: set[str] = set()
+        self.validation_results: list[dict] = []
+
+    # ------------------------------------------------------------ per record
+
+    def _reject(self, item: Reject) -> None:
+        self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **asdict(item)})
+
+    def _skip(self, item: Skip) -> None:
+        self.skips.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **asdict(item)})
+
+    def _row(self, row: dict) -> None:
+        complaint_id = row["complaint_id"]
+        where = f"{row['source_file']} at {row['source_position']}"
+        first = self.seen_ids.get(complaint_id)
+        if first is not None:
+            self._reject(
+                Reject(
+                    row["source_file"],
+                    row["source_position"],
+                    row.get(RAW_KEY, ""),
+                    f"duplicate complaint id {complaint_id}: first seen in {first}",
+                    failing_column="complaint_id",
+                    failing_value=complaint_id,
+                    complaint_id=complaint_id,
+                    check_name="duplicate_id",
+                )
+            )
+            return
+        self.seen_ids[complaint_id] = where
+        if self.ctx.channel == "social":
+            key = _text_key(row["complaint_text"])
+            original = self.seen_texts.get(key) if key else None
+            if original is not None:
+                reason = f"an exact copy of {original}'s text: one complaint signal"
+                self._skip(Skip(row["source_file"], row["source_position"], "copy", reason, original))
+                return
+            if key:
+                self.seen_texts[key] = complaint_id
+        self.buffer.append(row)
+        if len(self.buffer) >= CHUNK_ROWS:
+            self._flush()
+
+    def add(self, item: dict | Reject | Skip, duplicate_of: str | None) -> None:
+        self.result.records_in += 1
+        if duplicate_of is not None:
+            source_file = item["source_file"] if isinstance(item, dict) else item.source_file
+            position = item["source_position"] if isinstance(item, dict) else item.source_position
+            reason = f"the same file as {duplicate_of} (identical bytes), already loaded"
+            self._skip(Skip(source_file, position, "duplicate_file", reason))
+        elif isinstance(item, Reject):
+            self._reject(item)
+        elif isinstance(item, Skip):
+            self._skip(item)
+        else:
+            self._row(item)
+
+    # ------------------------------------------------------------ per chunk
+
+    def _flush(self) -> None:
+        if self.buffer:
+            raws = [row.pop(RAW_KEY, None) for row in self.buffer]
+            outcome = quality.validate(_to_frame(self.buffer), self.suite, raw_records=raws)
+            self.buffer = []
+            self.failed.update(outcome.expectations_failed)
+            self.validation_results.append(outcome.result)
+            self.rejects.extend(outcome.rejects)
+            self.result.loaded += len(outcome.good)
+            self.staged.write("complaints", pa.Table.from_pandas(outcome.good, CANONICAL_SCHEMA, preserve_index=False))
+        self.result.quarantined += len(self.rejects)
+        self.result.quarantined_by_check = dict(
+            Counter(self.result.quarantined_by_check) + Counter(r["check_name"] for r in self.rejects)
+        )
+        self.staged.write("quarantine", pa.Table.from_pylist(self.rejects, schema=QUARANTINE_SCHEMA))
+        self.rejects = []
+        self.result.skipped += len(self.skips)
+        self.result.skipped_by_kind = dict(
+            Counter(self.result.skipped_by_kind) + Counter(s["kind"] for s in self.skips)
+        )
+        self.staged.write("skipped", pa.Table.from_pylist(self.skips, schema=SKIPPED_SCHEMA))
+        self.skips = []
+
+    # ------------------------------------------------------------ the day
+
+    def run(self, files: list[Path]) -> DayResult:
+        try:
+            for path in files:
+                relative = self.ctx.relative(path)
+                digest = file_digest(path)
+                duplicate_of = self.known_files.get(digest)
+                self.known_files.setdefault(digest, relative)
+                self.result.files.append(
+                    {"file": relative, "bytes": path.stat().st_size, "sha256": digest, "duplicate_of": duplicate_of}
+                )
+                for item in PARSERS[self.ctx.channel](path, self.ctx):
+                    self.add(item, duplicate_of)
+            self._flush()
+        except BaseException:
+            self.staged.abort()
+            raise
+        self.result.expectations_failed = sorted(self.failed)
+        summary = asdict(self.result)
+        self.staged.commit(
+            summary, {"complaints": CANONICAL_SCHEMA, "quarantine": QUARANTINE_SCHEMA, "skipped": SKIPPED_SCHEMA}
+        )
+        return self.result
 
 
 def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     """Parse and validate a channel's files for the given dates; stage each date's result."""
-    parsed = {day: _parse_day(channel, day, settings) for day in days}
-    frame = _to_frame([row for rows, _, _ in parsed.values() for row in rows])
-    outcome = quality.validate(frame, settings.expectations_dir / SUITE_FILE)
+    suite = quality.load_suite(settings.expectations_dir / SUITE_FILE)
+    known_files = _loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
     quality_dir = settings.home / "quality" / channel
     quality_dir.mkdir(parents=True, exist_ok=True)
-    totals = {"channel": channel, "dates": len(days), "records_in": 0, "loaded": 0, "quarantined": 0}
-    for day, (rows, parse_rejects, file_count) in parsed.items():
-        good = outcome.good[outcome.good["partition_date"] == day]
-        rejects = parse_rejects + [r for r in outcome.rejects if r["partition_date"] == day]
-        summary = {
-            "channel": channel,
-            "partition_date": day.isoformat(),
-            "files": file_count,
-            "records_in": len(rows) + len(parse_rejects),
-            "loaded": len(good),
-            "quarantined": len(rejects),
-            "skipped": 0,
-            "expectations_failed": outcome.expectations_failed,
-        }
-        _write_atomically(staging_folder(settings.staging_dir, channel, day), good, rejects, summary)
-        for key in ("records_in", "loaded", "quarantined"):
-            totals[key] += summary[key]
-    (quality_dir / f"{min(days)}_{max(days)}.json").write_text(
-        json.dumps(outcome.result, default=str), encoding="utf-8"
-    )
-    totals["expectations_failed"] = outcome.expectations_failed
-    log.info("extracted %s", totals)
-    return totals
+    totals = Counter()
+    for day in days:
+        extractor = _DayExtractor(channel, day, settings, suite, known_files)
+        result = extractor.run(landed_files(settings.landing_dir, channel, day))
+        (quality_dir / f"{day.isoformat()}.json").write_text(
+            json.dumps(extractor.validation_results, default=str), encoding="utf-8"
+        )
+        totals.update(
+            {k: getattr(result, k) for k in ("records_in", "loaded", "quarantined", "skipped")} | {"dates": 1}
+        )
+        log.info("%s %s: %s", channel, day, {k: v for k, v in asdict(result).items() if k != "files"})
+    return {"channel": channel, **dict(totals)}

@@ -12,7 +12,9 @@ import re
 # Mainland mobile numbers, international numbers and dashed/spaced landlines: 8+ digits in a run.
 # Boundaries are ASCII on purpose: in Chinese text a number follows a letter directly (电话13812345678).
 _PHONE = re.compile(r"(?<![A-Za-z0-9@._-])\+?\d[\d\- ]{6,}\d(?![A-Za-z0-9@])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The lookbehind lets a match start only where a run of address characters starts: without it, a long
+# run with no "@" (a 1 MB note of letters) is rescanned from every position, quadratic time.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def customer_key(identity: str | None, key: str) -> str | None:

@@ -15,10 +15,19 @@ from complaints_pipeline.reference import CHANNELS
 log = logging.getLogger(__name__)
 
 
-def resolve_dates(start: str | None, end: str | None, interval_start: dt.datetime, local_tz: str) -> list[str]:
-    """The landing dates a run processes: the params' range when given, else the day its data interval starts.
+def resolve_dates(
+    start: str | None,
+    end: str | None,
+    interval_start: dt.datetime,
+    local_tz: str,
+    lookback_days: int = 7,
+) -> list[str]:
+    """The landing dates a run processes.
 
-    The interval start is read in the local time zone, where the business day is counted.
+    The params' range when given, else the day its data interval starts (read in the local time
+    zone, where the business day is counted). Plus any of the lookback_days before it whose landed
+    files changed since they were staged: a file that lands late for an earlier date is picked up by
+    the next run, and that date is replaced whole.
     """
     if start or end:
         first = dt.date.fromisoformat(start or end)
@@ -29,7 +38,15 @@ def resolve_dates(start: str | None, end: str | None, interval_start: dt.datetim
         from zoneinfo import ZoneInfo
 
         first = last = interval_start.astimezone(ZoneInfo(local_tz)).date()
-    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    days = {first + dt.timedelta(days=n) for n in range((last - first).days + 1)}
+    settings = load_settings()
+    window = [first - dt.timedelta(days=n) for n in range(lookback_days, 0, -1)]
+    for channel in CHANNELS:
+        late = ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, channel, window)
+        if late:
+            log.info("%s: files landed late for %s; those dates are processed again", channel, late)
+        days.update(late)
+    return [d.isoformat() for d in sorted(days)]
 
 
 def _days(dates: list[str]) -> list[dt.date]:

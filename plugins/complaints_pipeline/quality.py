@@ -6,10 +6,12 @@ hand-written copy of each rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -46,22 +48,42 @@ def _describe(value: object) -> str | None:
     return str(value)
 
 
-def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
-    """Validate canonical rows against the suite; rows failing any row-level expectation are rejected."""
+EARLIEST_RECEIVED_AT = dt.datetime(2000, 1, 1)
+
+
+def suite_parameters(frame: pd.DataFrame) -> dict:
+    """The suite's $PARAMETERs for a batch: received times from 2000 up to its landing date (+2 days
+    of time-zone slack). Taken from the data, never from the clock."""
+    landing = frame["partition_date"].dropna()
+    last = max(landing) if len(landing) else dt.date(2100, 1, 1)
+    latest = dt.datetime.combine(last, dt.time()) + dt.timedelta(days=2)
+    return {"earliest_received_at": EARLIEST_RECEIVED_AT, "latest_received_at": latest}
+
+
+@lru_cache(maxsize=1)
+def _batch_definition():
+    """One ephemeral GX context per process, reused for every chunk."""
     import great_expectations as gx
-
-    batch_frame = frame.reset_index(drop=True)
-    batch_frame[ROW_ID] = range(len(batch_frame))
-    suite = load_suite(suite_path)
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("complaints").add_dataframe_asset("batch")
-    batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": batch_frame})
+    return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate(frame: pd.DataFrame, suite, raw_records: list[str | None] | None = None) -> ValidationOutcome:
+    """Validate canonical rows against the suite (an ExpectationSuite or its file); rows failing any
+    row-level expectation are rejected, each with the landed record when raw_records gives it."""
+    if isinstance(suite, Path):
+        suite = load_suite(suite)
+    batch_frame = frame.reset_index(drop=True)
+    batch_frame[ROW_ID] = range(len(batch_frame))
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": batch_frame})
     result = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]}
+        suite,
+        expectation_parameters=suite_parameters(batch_frame),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
     )
 
     failures: dict[int, list[tuple[str, str | None, str | None, str]]] = {}
@@ -85,6 +107,9 @@ def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
         row = batch_frame.iloc[row_number]
         name, column, value, _ = problems[0]
         shown = "; ".join(f"{reason} (got {v!r})" if v is not None else reason for _, _, v, reason in problems)
+        raw = raw_records[row_number] if raw_records else None
+        if raw is None:
+            raw = json.dumps(row.drop(labels=[ROW_ID]).to_dict(), default=str, ensure_ascii=False)
         rejects.append(
             {
                 "channel": row["channel"],
@@ -94,9 +119,9 @@ def validate(frame: pd.DataFrame, suite_path: Path) -> ValidationOutcome:
                 "complaint_id": _describe(row["complaint_id"]),
                 "check_name": name,
                 "failing_column": column,
-                "failing_value": value,
-                "reason": shown,
-                "raw_record": json.dumps(row.drop(labels=[ROW_ID]).to_dict(), default=str, ensure_ascii=False),
+                "failing_value": value if value is None or len(value) <= 200 else value[:200] + "...",
+                "reason": shown if len(shown) <= 1000 else shown[:1000] + "...",
+                "raw_record": raw,
             }
         )
     good = batch_frame[~batch_frame[ROW_ID].isin(failures.keys())].drop(columns=[ROW_ID])

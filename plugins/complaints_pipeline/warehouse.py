@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from complaints_pipeline.config import Settings
 from complaints_pipeline.ingest import staging_folder
-from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
+from complaints_pipeline.reference import CHANNELS
+from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, channels: list[str]) -> None:
     for channel in channels:
         con.execute(_ddl(f"raw.{channel}_complaints", CANONICAL_SCHEMA))
     con.execute(_ddl("raw.quarantine", QUARANTINE_SCHEMA))
+    con.execute(_ddl("raw.skipped", SKIPPED_SCHEMA))
     con.execute(RECONCILIATION_DDL)
 
 
@@ -66,7 +68,7 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
     con = connect(settings.warehouse_path)
     loaded = []
     try:
-        ensure_schema(con, channels)
+        ensure_schema(con, list(CHANNELS))  # every raw table exists, so dbt builds even if a channel is missing
         con.begin()
         for channel in channels:
             for day in days:
@@ -89,28 +91,68 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
     table = f"raw.{channel}_complaints"
     columns = ", ".join(CANONICAL_SCHEMA.names)
     qcolumns = ", ".join(QUARANTINE_SCHEMA.names)
+    scolumns = ", ".join(SKIPPED_SCHEMA.names)
     con.execute(f"delete from {table} where partition_date = ?", [day])
-    con.execute(
-        f"insert into {table} ({columns}) select {columns} from read_parquet(?)", [str(folder / "complaints.parquet")]
-    )
     con.execute("delete from raw.quarantine where channel = ? and partition_date = ?", [channel, day])
+    con.execute("delete from raw.skipped where channel = ? and partition_date = ?", [channel, day])
+    con.execute(
+        f"create or replace temp table staged as select {columns} from read_parquet(?)",
+        [str(folder / "complaints.parquet")],
+    )
+    # A complaint already loaded for another date (an overlapping export) is not loaded twice.
+    con.execute(
+        f"""
+        insert into raw.quarantine ({qcolumns})
+        select staged.channel, staged.partition_date, staged.source_file, staged.source_position,
+               staged.complaint_id, 'duplicate_id', 'complaint_id', staged.complaint_id,
+               'duplicate complaint id ' || staged.complaint_id || ': already loaded for '
+                   || strftime(loaded.partition_date, '%Y-%m-%d') || ' from ' || loaded.source_file,
+               to_json(staged)::varchar
+        from staged
+        inner join {table} as loaded on staged.complaint_id = loaded.complaint_id
+        """
+    )
+    con.execute(
+        f"""
+        insert into {table} ({columns})
+        select {columns} from staged
+        where complaint_id not in (select complaint_id from {table})
+        """
+    )
     con.execute(
         f"insert into raw.quarantine ({qcolumns}) select {qcolumns} from read_parquet(?)",
         [str(folder / "quarantine.parquet")],
     )
-    loaded = con.execute(f"select count(*) from {table} where partition_date = ?", [day]).fetchone()[0]
-    quarantined = con.execute(
-        "select count(*) from raw.quarantine where channel = ? and partition_date = ?", [channel, day]
-    ).fetchone()[0]
-    if summary["records_in"] != loaded + quarantined + summary["skipped"]:
+    con.execute(
+        f"insert into raw.skipped ({scolumns}) select {scolumns} from read_parquet(?)",
+        [str(folder / "skipped.parquet")],
+    )
+    con.execute("drop table staged")
+    counts = con.execute(
+        f"""
+        select
+            (select count(*) from {table} where partition_date = $day),
+            (select count(*) from raw.quarantine where channel = $channel and partition_date = $day),
+            (select count(*) from raw.skipped where channel = $channel and partition_date = $day)
+        """,
+        {"day": day, "channel": channel},
+    ).fetchone()
+    loaded, quarantined, skipped = counts
+    if summary["records_in"] != loaded + quarantined + skipped:
         raise RuntimeError(
             f"{channel} {day}: {summary['records_in']} records came in but {loaded} loaded + {quarantined} "
-            f"quarantined + {summary['skipped']} skipped do not add up; nothing was loaded"
+            f"quarantined + {skipped} skipped do not add up; nothing was loaded"
         )
     con.execute("delete from raw.load_reconciliation where channel = ? and partition_date = ?", [channel, day])
     con.execute(
         "insert into raw.load_reconciliation values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [channel, day, summary["files"], summary["records_in"], loaded, quarantined, summary["skipped"], run_id],
+        [channel, day, len(summary["files"]), summary["records_in"], loaded, quarantined, skipped, run_id],
     )
-    log.info("%s %s: %d loaded, %d quarantined", channel, day, loaded, quarantined)
-    return {"channel": channel, "partition_date": day.isoformat(), "loaded": loaded, "quarantined": quarantined}
+    log.info("%s %s: %d loaded, %d quarantined, %d skipped", channel, day, loaded, quarantined, skipped)
+    return {
+        "channel": channel,
+        "partition_date": day.isoformat(),
+        "loaded": loaded,
+        "quarantined": quarantined,
+        "skipped": skipped,
+    }

@@ -8,12 +8,20 @@ import json
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from conftest import REPO_ROOT
 
 from complaints_pipeline import ingest, warehouse
 from complaints_pipeline.config import load_settings
-from complaints_pipeline.sources.base import CANONICAL_COLUMNS, ParseContext, canonical_row
+from complaints_pipeline.sources.base import (
+    CANONICAL_COLUMNS,
+    CANONICAL_SCHEMA,
+    QUARANTINE_SCHEMA,
+    SKIPPED_SCHEMA,
+    ParseContext,
+    canonical_row,
+)
 
 DAY = dt.date(2026, 10, 12)
 SUITE = REPO_ROOT / "expectations" / "complaints.json"
@@ -86,8 +94,11 @@ def _stage(staging: Path, channel: str, day: dt.date, ids: list[str], rejects: i
         }
         for n in range(rejects)
     ]
-    summary = {"files": 1, "records_in": len(ids) + rejects, "skipped": 0}
-    ingest._write_atomically(ingest.staging_folder(staging, channel, day), ingest._to_frame(rows), bad, summary)
+    summary = {"partition_date": day.isoformat(), "files": [{"file": "f"}], "records_in": len(ids) + rejects}
+    staged = ingest._StagedDay(ingest.staging_folder(staging, channel, day))
+    staged.write("complaints", pa.Table.from_pandas(ingest._to_frame(rows), CANONICAL_SCHEMA, preserve_index=False))
+    staged.write("quarantine", pa.Table.from_pylist(bad, schema=QUARANTINE_SCHEMA))
+    staged.commit(summary, {"complaints": CANONICAL_SCHEMA, "quarantine": QUARANTINE_SCHEMA, "skipped": SKIPPED_SCHEMA})
 
 
 def test_reloading_a_date_replaces_it_and_reconciles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,3 +143,26 @@ def test_a_load_that_does_not_add_up_fails_and_writes_nothing(tmp_path: Path, mo
 def test_settings_are_read_at_call_time(monkeypatch) -> None:
     monkeypatch.setenv("COMPLAINTS_HOME", "/somewhere")
     assert dataclasses.asdict(load_settings())["warehouse_path"] == Path("/somewhere/warehouse/complaints.duckdb")
+
+
+def test_a_complaint_already_loaded_for_another_date_is_quarantined_not_loaded_twice(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    settings = load_settings()
+    later = DAY + dt.timedelta(days=1)
+    _stage(settings.staging_dir, "web", DAY, ["a", "b"], rejects=0)
+    _stage(settings.staging_dir, "web", later, ["b", "c"], rejects=0)  # an overlapping export
+    warehouse.load(["web"], [DAY, later], settings)
+
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    assert con.execute("select complaint_id, partition_date from raw.web_complaints order by 1").fetchall() == [
+        ("WB-a", DAY),
+        ("WB-b", DAY),
+        ("WB-c", later),
+    ]
+    reason, check = con.execute("select reason, check_name from raw.quarantine").fetchone()
+    assert check == "duplicate_id" and reason.startswith(f"duplicate complaint id WB-b: already loaded for {DAY}")
+    assert con.execute(
+        "select loaded, quarantined from raw.load_reconciliation where partition_date = ?", [later]
+    ).fetchone() == (1, 1)

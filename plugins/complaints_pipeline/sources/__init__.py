@@ -24,6 +24,6 @@ PARSERS: dict[str, Parser] = {
 FILE_PATTERNS: dict[str, tuple[str, ...]] = {
     "phone": ("*.csv",),
     "email": ("*.eml", "*.mbox"),
-    "web": ("*.jsonl",),
+    "web": ("*.jsonl", "*.csv", "*.json"),  # form submissions, CFPB CSV and JSON exports
     "social": ("*.json",),
 }

@@ -5,7 +5,10 @@ docs/contract.md describes each column and which field of each channel fills it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import html
+import io
 import json
 import re
 from collections.abc import Callable
@@ -48,6 +51,7 @@ CANONICAL_SCHEMA = pa.schema(
     ]
 )
 CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_SCHEMA.names)
+RAW_KEY = "_raw"
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -80,6 +84,30 @@ class ParseContext:
 
 
 @dataclass(frozen=True)
+class Skip:
+    """A record that is no new complaint (auto-reply, bounce, thread reply, repost, copy): counted, not loaded."""
+
+    source_file: str
+    source_position: str
+    kind: str
+    reason: str
+    related_complaint_id: str | None = None
+
+
+SKIPPED_SCHEMA = pa.schema(
+    [
+        ("channel", pa.string()),
+        ("partition_date", pa.date32()),
+        ("source_file", pa.string()),
+        ("source_position", pa.string()),
+        ("kind", pa.string()),
+        ("reason", pa.string()),
+        ("related_complaint_id", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
 class Reject:
     """A record that could not become a canonical row, with a reason a person understands."""
 
@@ -101,6 +129,61 @@ class FieldError(ValueError):
         self.column = column
         self.value = value
         self.reason = reason
+
+
+# A bounded tag length keeps this linear on hostile text (a megabyte of unclosed "<a").
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,2000}>")
+
+
+def _drop_script_blocks(text: str) -> str:
+    """Text without <script>/<style> blocks (an unclosed one runs to the end); linear, unlike a lazy regex."""
+    lower = text.lower()
+    kept = []
+    position = 0
+    while True:
+        starts = [i for i in (lower.find("<script", position), lower.find("<style", position)) if i != -1]
+        if not starts:
+            kept.append(text[position:])
+            break
+        start = min(starts)
+        kept.append(text[position:start])
+        tag = "script" if lower.startswith("<script", start) else "style"
+        end = lower.find(f"</{tag}", start)
+        if end == -1:
+            break
+        close = lower.find(">", end)
+        position = len(text) if close == -1 else close + 1
+    return " ".join(kept)
+
+
+def html_to_text(text: str | None) -> str | None:
+    """Plain text from text that may hold HTML: scripts and styles dropped, tags removed, entities decoded."""
+    if not text or "<" not in text and "&" not in text:
+        return text
+    stripped = _TAG.sub(" ", _drop_script_blocks(text))
+    return re.sub(r"[ \t]{2,}", " ", html.unescape(stripped)).strip()
+
+
+def sniff_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
+    """utf-8-sig for UTF-8 (with or without a byte-order mark), gb18030 for GBK/GB2312/GB18030 exports
+    (the superset Chinese Excel writes): whichever decodes the first megabyte with fewer errors, so one
+    stray byte in a UTF-8 file does not turn the whole file into mojibake."""
+    with path.open("rb") as handle:
+        head = handle.read(sample_bytes)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if len(head) == sample_bytes:  # do not count a character cut by the sample's end
+        head = head[: len(head) - 4]
+    utf8_errors = head.decode("utf-8", errors="replace").count("\ufffd")
+    if utf8_errors == 0:
+        return "utf-8-sig"
+    gb_errors = head.decode("gb18030", errors="replace").count("\ufffd")
+    return "gb18030" if gb_errors < utf8_errors else "utf-8-sig"
+
+
+def undecodable(text: str) -> bool:
+    """True when the text holds bytes that were not valid in its encoding (read with surrogateescape)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 def language_of(text: str | None) -> str:
@@ -173,10 +256,12 @@ def canonical_row(
     """Build one canonical row: stable id, hashed customer, masked text, the rest as given."""
     row = dict.fromkeys(CANONICAL_COLUMNS)
     row.update(fields)
-    masked = pii.mask_text(text)
+    # A web export (CFPB) may carry complaints that came in by phone or email: its rows name their channel.
+    channel = fields.get("channel") or ctx.channel
+    masked = pii.mask_text(html_to_text(text))
     row.update(
-        complaint_id=f"{CHANNEL_PREFIX[ctx.channel]}-{source_record_id}",
-        channel=ctx.channel,
+        complaint_id=f"{CHANNEL_PREFIX.get(channel, 'XX')}-{source_record_id}",
+        channel=channel,
         source_record_id=source_record_id,
         customer_key=pii.customer_key(identity, ctx.pii_key),
         complaint_text=masked,
@@ -199,7 +284,7 @@ def row_or_reject(
 ) -> dict | Reject:
     """A channel's record as a canonical row, or as a Reject naming the field that could not be read."""
     try:
-        return to_row(record, ctx, source_file, position)
+        row = to_row(record, ctx, source_file, position)
     except FieldError as error:
         return Reject(
             source_file=source_file,
@@ -209,6 +294,16 @@ def row_or_reject(
             failing_column=error.column,
             failing_value=None if error.value is None else str(error.value),
         )
+    # The landed record rides along, so a row the quality gate rejects is quarantined as it arrived.
+    row[RAW_KEY] = raw_record
+    return row
+
+
+def csv_line(cells: list[str]) -> str:
+    """Cells back to one CSV line, quoted as the export quoted them."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue().rstrip("\r\n")
 
 
 # ASCII boundaries: in Chinese text a product name touches the characters around it (smart_tv每个月).

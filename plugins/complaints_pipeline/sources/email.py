@@ -1,47 +1,108 @@
 """Email channel: RFC 5322 messages (.eml files and mbox files) into canonical rows.
 
-text/plain is preferred over HTML; the company's mail form appends Product/Region/Account lines.
+text/plain is preferred over HTML. Charset labels are read as the superset real mail uses (GB2312 as
+GB18030). Replies belong to their thread's complaint; auto-replies and bounces are counted, not loaded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email
-import email.policy
+import email.header
 import email.utils
 import hashlib
-import html
-import mailbox
 import re
 from collections.abc import Iterator
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
+from complaints_pipeline import pii
 from complaints_pipeline.sources.base import (
     FieldError,
     ParseContext,
     Reject,
+    Skip,
     canonical_row,
     clean,
     find_product,
+    html_to_text,
     row_or_reject,
 )
 
+# Mail labelled with a legacy charset is often written in its superset.
+CHARSET_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5hkscs",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+}
+
 _FOOTER = re.compile(r"^\s*(Product|Region|Account)\s*:\s*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-_TAGS = re.compile(r"<[^>]+>")
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|自动回复|休假)", re.IGNORECASE
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"(undeliver(ed|able)|delivery status notification|returned mail|mail delivery failed|退信|投递失败)",
+    re.IGNORECASE,
+)
+_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+_MBOX_FROM = re.compile(rb"^From \S+ .*\d{4}\s*$")
 
 
-def _body_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
+def complaint_id_for(message_id: str) -> str:
+    """The complaint id of the thread a Message-ID starts."""
+    return f"EM-{hashlib.sha1(message_id.strip().encode()).hexdigest()[:16]}"
+
+
+def _codec(charset: str | None) -> str:
+    label = (charset or "utf-8").strip().strip('"').lower()
+    return CHARSET_SUPERSETS.get(label, label)
+
+
+def decode_header(value: object) -> str:
+    """An RFC 2047 header as text, each encoded word decoded with its charset's superset."""
+    if value is None:
         return ""
-    content = part.get_content()
-    if part.get_content_subtype() == "html":
-        content = html.unescape(_TAGS.sub(" ", content))
-    return content.strip()
+    parts = []
+    for chunk, charset in email.header.decode_header(str(value)):
+        if isinstance(chunk, bytes):
+            parts.append(chunk.decode(_codec(charset), errors="replace"))
+        else:
+            parts.append(chunk)
+    return "".join(parts).strip()
 
 
-def _received_at(message: EmailMessage):
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    return payload.decode(_codec(part.get_content_charset()))  # LookupError / UnicodeError: caller rejects
+
+
+def body_text(message: Message) -> str:
+    """The text/plain part, else the text of the HTML part."""
+    plain = html_part = None
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        subtype = part.get_content_type()
+        if subtype == "text/plain" and plain is None:
+            plain = part
+        elif subtype == "text/html" and html_part is None:
+            html_part = part
+    if plain is not None:
+        return _part_text(plain).strip()
+    if html_part is not None:
+        return (html_to_text(_part_text(html_part)) or "").strip()
+    return ""
+
+
+def _received_at(message: Message) -> dt.datetime | None:
     value = message.get("Date")
     if value is None:
         return None
@@ -54,42 +115,116 @@ def _received_at(message: EmailMessage):
     return parsed
 
 
-def _to_row(message: EmailMessage, ctx: ParseContext, source_file: str, position: str) -> dict:
+def _not_a_complaint(message: Message, subject: str, sender: str) -> tuple[str, str] | None:
+    """(kind, reason) for auto-replies and delivery-failure notices."""
+    auto_submitted = (message.get("Auto-Submitted") or "no").strip().lower()
+    precedence = (message.get("Precedence") or "").strip().lower()
+    if (
+        auto_submitted != "no"
+        or message.get("X-Autoreply")
+        or message.get("X-Autorespond")
+        or precedence in ("auto_reply", "bulk", "junk")
+        or _AUTO_SUBJECT.search(subject)
+    ):
+        return "auto_reply", f"an automatic reply ({subject or 'no subject'}), not a complaint"
+    content_type = message.get_content_type()
+    report_type = (message.get_param("report-type") or "").lower() if content_type == "multipart/report" else ""
+    if report_type == "delivery-status" or _BOUNCE_SENDER.match(sender) or _BOUNCE_SUBJECT.search(subject):
+        return "bounce", f"a delivery-failure notice ({subject or 'no subject'}), not a complaint"
+    return None
+
+
+def _thread_root(message: Message) -> str | None:
+    references = (message.get("References") or "").split()
+    if references:
+        return references[0]
+    reply_to = clean(message.get("In-Reply-To"))
+    return reply_to.split()[0] if reply_to else None
+
+
+def _to_row(message: Message, ctx: ParseContext, source_file: str, position: str) -> dict:
     message_id = clean(message.get("Message-ID"))
     if message_id is None:
         raise FieldError("Message-ID", None, "the message has no Message-ID header")
-    body = _body_text(message)
+    body = body_text(message)
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
     text = _FOOTER.sub("", body).strip()
-    sender = email.utils.parseaddr(str(message.get("From", "")))[1]
+    sender = email.utils.parseaddr(decode_header(message.get("From")))[1]
     return canonical_row(
         ctx,
-        source_record_id=hashlib.sha1(message_id.encode()).hexdigest()[:16],
+        source_record_id=complaint_id_for(message_id)[3:],
         source_file=source_file,
         source_position=position,
         identity=clean(footer.get("account")) or clean(sender),
         text=text,
-        extra={"message_id": message_id, "subject": str(message.get("Subject", ""))},
+        extra={"message_id": message_id, "subject": pii.mask_text(decode_header(message.get("Subject")))},
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
     )
 
 
-def _messages(path: Path) -> Iterator[tuple[str, bytes]]:
-    if path.suffix == ".mbox":
-        for number, message in enumerate(mailbox.mbox(path, create=False), start=1):
-            yield str(number), message.as_bytes()
-    else:
-        yield path.name, path.read_bytes()
+def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -> dict | Reject | Skip:
+    raw = data.decode("utf-8", errors="replace")
+    if not data.strip():
+        return Reject(source_file, position, raw, "the message is empty (zero bytes)")
+    try:
+        message = email.message_from_bytes(data)
+        subject = decode_header(message.get("Subject"))
+        sender = email.utils.parseaddr(decode_header(message.get("From")))[1]
+        skip = _not_a_complaint(message, subject, sender)
+        if skip is not None:
+            return Skip(source_file, position, *skip)
+        root = _thread_root(message)
+        if root is not None:
+            related = complaint_id_for(root)
+            return Skip(source_file, position, "reply", f"a reply in the thread of {related}", related)
+        return row_or_reject(_to_row, message, ctx, source_file, position, raw)
+    except LookupError as error:  # a charset label Python does not know
+        return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
+    except UnicodeError as error:
+        return Reject(source_file, position, raw, f"the message's text is not valid in its charset ({error.reason})")
 
 
-def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+def mbox_messages(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    """(message number, bytes) per message of an mbox, read line by line so a large mailbox is never
+    held whole ('>From ' escaping undone). Text before the first separator, or after a separator that
+    is not a valid 'From <sender> <date>' line, comes as ('byte <offset>', None): not lost, rejected."""
+    number = 0
+    offset = 0
+    position: str | None = None
+    lines: list[bytes] = []
+    readable = False
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.startswith(b"From "):
+                if position is not None:
+                    yield position, b"".join(lines) if readable else None
+                readable = bool(_MBOX_FROM.match(line.rstrip(b"\r\n")))
+                if readable:
+                    number += 1
+                    position = str(number)
+                else:
+                    position = f"byte {offset}"
+                lines = []
+            elif position is None:
+                if line.strip():  # text before the first separator
+                    position, readable, lines = f"byte {offset}", False, [line]
+            else:
+                lines.append(line[1:] if line.startswith(b">From ") else line)
+            offset += len(line)
+    if position is not None:
+        yield position, b"".join(lines) if readable else None
+
+
+def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
     source_file = ctx.relative(path)
-    for position, data in _messages(path):
-        raw = data.decode("utf-8", errors="replace")
-        try:
-            message = email.message_from_bytes(data, policy=email.policy.default)
-            yield row_or_reject(_to_row, message, ctx, source_file, position, raw)
-        except (LookupError, UnicodeError) as error:  # unknown or lying charset label
-            yield Reject(source_file, position, raw, f"the message could not be decoded ({error})")
+    if path.suffix != ".mbox":
+        yield _classify(path.read_bytes(), ctx, source_file, path.name)
+        return
+    for position, data in mbox_messages(path):
+        if data is None:
+            reason = "text that does not follow a valid mbox 'From <sender> <date>' line"
+            yield Reject(source_file, position, "", reason)
+        else:
+            yield _classify(data, ctx, source_file, position)

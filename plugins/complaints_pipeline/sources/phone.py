@@ -1,12 +1,13 @@
 """Phone channel: call-centre ticket exports (CSV) into canonical rows.
 
-Times in the export are the call centre's local wall clock; they are stored in UTC.
+Accepts UTF-8 with or without a byte-order mark and GBK/GB18030 (Chinese Excel), English or Chinese
+headers, quoted multi-line notes; times are the call centre's local wall clock, stored in UTC.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,27 +17,78 @@ from complaints_pipeline.sources.base import (
     Reject,
     canonical_row,
     clean,
+    csv_line,
     parse_float,
     parse_int,
     parse_local_time,
     row_or_reject,
+    sniff_encoding,
+    undecodable,
 )
 
+# A 1 MB note must reach the quality gate (which rejects it with a reason), not crash the reader.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
-def _raw(row: dict[str, str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(row.values())
-    return buffer.getvalue().rstrip("\r\n")
+COLUMNS = (
+    "ticket_no",
+    "call_start",
+    "caller_name",
+    "caller_phone",
+    "account_no",
+    "product",
+    "category",
+    "severity",
+    "complexity",
+    "region",
+    "status",
+    "first_response_time",
+    "resolved_time",
+    "satisfaction",
+    "escalation_level",
+    "compensation",
+    "handle_minutes",
+    "agent_id",
+    "notes",
+)
+REQUIRED = ("ticket_no", "call_start")
+# NUL bytes stop the csv module; they are swapped for a private-use character and the row rejected.
+_NUL = "\ue000"
+
+# The same export from a Chinese call-centre system, with its own header names.
+CHINESE_HEADERS = {
+    "工单号": "ticket_no",
+    "来电时间": "call_start",
+    "客户姓名": "caller_name",
+    "来电号码": "caller_phone",
+    "客户账号": "account_no",
+    "产品": "product",
+    "投诉类别": "category",
+    "严重程度": "severity",
+    "复杂度": "complexity",
+    "地区": "region",
+    "状态": "status",
+    "首次响应时间": "first_response_time",
+    "解决时间": "resolved_time",
+    "满意度": "satisfaction",
+    "升级级别": "escalation_level",
+    "补偿金额": "compensation",
+    "处理时长": "handle_minutes",
+    "坐席工号": "agent_id",
+    "备注": "notes",
+}
 
 
 def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, position: str) -> dict:
     tz = ctx.local_tz
+    ticket = clean(record.get("ticket_no"))
+    if ticket is None:
+        raise FieldError("ticket_no", None, "the ticket number is empty")
     received_at = parse_local_time(record.get("call_start"), "call_start", tz)
     if received_at is None:
         raise FieldError("call_start", record.get("call_start"), "call_start is empty: the call has no time")
     return canonical_row(
         ctx,
-        source_record_id=clean(record.get("ticket_no")) or f"row{position}",
+        source_record_id=ticket,
         source_file=source_file,
         source_position=position,
         identity=clean(record.get("account_no")) or clean(record.get("caller_phone")),
@@ -58,13 +110,50 @@ def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, positio
     )
 
 
+def _header(cells: list[str]) -> list[str]:
+    return [CHINESE_HEADERS.get(c.strip(), c.strip().lower()) for c in cells]
+
+
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for number, record in enumerate(reader, start=1):
+    encoding = sniff_encoding(path)
+    # surrogateescape: a byte that is not valid in the file's encoding rejects its row, not the file.
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(line.replace("\0", _NUL) for line in handle)
+        try:
+            header = _header(next(reader))
+        except StopIteration:
+            return  # an empty file holds no records
+        missing = [c for c in REQUIRED if c not in header]
+        number = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # an unterminated quote runs to the end of the file
+                number += 1
+                yield Reject(source_file, str(number), "", f"row {number} is cut off: {error}")
+                return
+            number += 1
             position = str(number)
-            if None in record:  # more cells than the header has columns
-                yield Reject(source_file, position, _raw(record), f"row {number} has more cells than the header")
-                continue
-            yield row_or_reject(_to_row, record, ctx, source_file, position, _raw(record))
+            raw = csv_line(cells)
+            if not any(c.strip() for c in cells):
+                continue  # a blank line holds no record (Excel leaves them at the end)
+            if missing:
+                yield Reject(source_file, position, raw, f"the header has no {', '.join(missing)} column")
+            elif len(cells) != len(header):
+                problem = "cut off or a column missing" if len(cells) < len(header) else "a column too many"
+                reason = f"row {number} has {len(cells)} cells, the header has {len(header)}: {problem}"
+                yield Reject(source_file, position, raw, reason)
+            elif _NUL in raw:
+                yield Reject(source_file, position, raw.replace(_NUL, "\\x00"), f"row {number} contains NUL bytes")
+            elif undecodable(raw):
+                yield Reject(
+                    source_file,
+                    position,
+                    raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                    f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}",
+                )
+            else:
+                yield row_or_reject(_to_row, dict(zip(header, cells, strict=True)), ctx, source_file, position, raw)

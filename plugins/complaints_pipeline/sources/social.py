@@ -1,10 +1,12 @@
-"""Social channel: X API v2 search response pages into canonical rows.
+"""Social channel: X API v2 response pages and Weibo-style status objects into canonical rows.
 
-Nobody registered these complaints: category and severity are inferred later from the text.
+Nobody registered these complaints: category and severity are inferred later from the text. A
+repost is part of its original's signal, counted, not loaded (exact copies are folded in ingest).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from functools import partial
@@ -14,6 +16,7 @@ from complaints_pipeline.sources.base import (
     FieldError,
     ParseContext,
     Reject,
+    Skip,
     canonical_row,
     clean,
     find_product,
@@ -21,8 +24,42 @@ from complaints_pipeline.sources.base import (
     row_or_reject,
 )
 
+# Weibo users write their location in Chinese ("北京 海淀"); the regions this pipeline reports on.
+CHINESE_REGIONS = {
+    "北京": "beijing",
+    "上海": "shanghai",
+    "广州": "guangzhou",
+    "深圳": "shenzhen",
+    "成都": "chengdu",
+    "武汉": "wuhan",
+    "西安": "xian",
+    "杭州": "hangzhou",
+}
 
-def _to_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, users: dict[str, dict]) -> dict:
+
+def region_of(location: object) -> str | None:
+    text = clean(location)
+    if text is None:
+        return None
+    for name, region in CHINESE_REGIONS.items():
+        if name in text:
+            return region
+    return text.lower()
+
+
+def _weibo_time(value: object, column: str) -> dt.datetime | None:
+    """Weibo's 'Tue May 31 17:46:55 +0800 2011', or ISO 8601."""
+    text = clean(value)
+    if text is None:
+        return None
+    try:
+        parsed = dt.datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        return parse_iso_time(text, column)
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, users: dict[str, dict]) -> dict:
     post_id = clean(post.get("id"))
     if post_id is None:
         raise FieldError("id", None, "the post has no id")
@@ -35,28 +72,87 @@ def _to_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, u
         source_position=position,
         identity=clean(post.get("author_id")),
         text=text,
-        extra={"public_metrics": post.get("public_metrics"), "username_hashed": author.get("username") is not None},
+        extra={"platform": "x", "public_metrics": post.get("public_metrics")},
         received_at=parse_iso_time(post.get("created_at"), "created_at"),
         product=find_product(text),
-        region=(clean(author.get("location")) or "").lower() or None,
+        region=region_of(author.get("location")),
         language=clean(post.get("lang")),
     )
 
 
-def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
+    status_id = clean(status.get("idstr") or status.get("id") or status.get("mid"))
+    if status_id is None:
+        raise FieldError("id", None, "the post has no id")
+    user = status.get("user") if isinstance(status.get("user"), dict) else {}
+    text = status.get("text")
+    return canonical_row(
+        ctx,
+        source_record_id=f"WB{status_id}",
+        source_file=source_file,
+        source_position=position,
+        identity=clean(user.get("idstr") or user.get("id")),
+        text=text,
+        extra={
+            "platform": "weibo",
+            "reposts_count": status.get("reposts_count"),
+            "comments_count": status.get("comments_count"),
+        },
+        received_at=_weibo_time(status.get("created_at"), "created_at"),
+        product=find_product(text),
+        region=region_of(user.get("location")),
+    )
+
+
+def _repost_of(post: dict) -> str | None:
+    """The id of the post a repost shares, for X (referenced_tweets) and Weibo (retweeted_status)."""
+    for reference in post.get("referenced_tweets") or []:
+        if isinstance(reference, dict) and reference.get("type") == "retweeted":
+            return f"SO-{reference.get('id')}"
+    original = post.get("retweeted_status")
+    if isinstance(original, dict):
+        return f"SO-WB{original.get('idstr') or original.get('id')}"
+    return None
+
+
+def _posts(document: object) -> tuple[list, dict[str, dict], bool] | None:
+    """(posts, X users by id, is_weibo) of a page, or None when it is neither format."""
+    if isinstance(document, dict) and ("data" in document or "meta" in document):
+        users = {str(u.get("id")): u for u in (document.get("includes") or {}).get("users", []) if isinstance(u, dict)}
+        data = document.get("data") or []
+        return (data, users, False) if isinstance(data, list) else None
+    if isinstance(document, dict) and isinstance(document.get("statuses"), list):
+        return document["statuses"], {}, True
+    if isinstance(document, list):
+        return document, {}, True
+    return None
+
+
+def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
     source_file = ctx.relative(path)
-    raw_page = path.read_text(encoding="utf-8")
-    try:
-        page = json.loads(raw_page)
-    except json.JSONDecodeError as error:
-        yield Reject(source_file, "page", raw_page[:10_000], f"the page is not valid JSON ({error.msg})")
+    raw_page = path.read_text(encoding="utf-8", errors="replace")
+    if not raw_page.strip():
         return
+    try:
+        document = json.loads(raw_page)
+    except json.JSONDecodeError as error:
+        yield Reject(source_file, f"char {error.pos}", raw_page[:10_000], f"the page is not valid JSON ({error.msg})")
+        return
+    found = _posts(document)
+    if found is None:
+        yield Reject(source_file, "page", raw_page[:10_000], "the JSON is neither an X API v2 page nor Weibo posts")
+        return
+    posts, users, is_weibo = found
     page_number = path.stem.rsplit("_", 1)[-1]
-    users = {str(u.get("id")): u for u in (page.get("includes") or {}).get("users", [])}
-    for index, post in enumerate(page.get("data") or [], start=1):
+    to_row = _weibo_row if is_weibo else partial(_x_row, users=users)
+    for index, post in enumerate(posts, start=1):
         position = f"{page_number}:{index}"
         raw = json.dumps(post, ensure_ascii=False)
         if not isinstance(post, dict):
             yield Reject(source_file, position, raw, f"post {index} is not a JSON object")
             continue
-        yield row_or_reject(partial(_to_row, users=users), post, ctx, source_file, position, raw)
+        original = _repost_of(post)
+        if original is not None:
+            yield Skip(source_file, position, "repost", f"a repost of {original}: one complaint signal", original)
+            continue
+        yield row_or_reject(to_row, post, ctx, source_file, position, raw)

@@ -1,10 +1,13 @@
-"""Web channel: JSON-lines form submissions into canonical rows.
+"""Web channel: JSON-lines form submissions, and CFPB Consumer Complaint Database exports (CSV, JSON).
 
-Each line is one submission; a line that is not valid JSON is quarantined with its line number.
+A CFPB row's channel comes from its "Submitted via"; its product name is normalised across the
+pre-2017 and current product lists.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +18,21 @@ from complaints_pipeline.sources.base import (
     Reject,
     canonical_row,
     clean,
+    csv_line,
     parse_float,
     parse_int,
     parse_iso_time,
     row_or_reject,
+    undecodable,
 )
 
+# ---------------------------------------------------------------- form submissions (JSON lines)
 
-def _to_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
+
+def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
     ticket = record.get("ticket") or {}
+    if not isinstance(ticket, dict):
+        raise FieldError("ticket", ticket, "ticket is not a JSON object")
     submission_id = clean(record.get("submission_id"))
     if submission_id is None:
         raise FieldError("submission_id", None, "submission_id is missing")
@@ -51,20 +60,246 @@ def _to_row(record: dict, ctx: ParseContext, source_file: str, position: str) ->
     )
 
 
-def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+def _parse_jsonl(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\n")
+            line = line.rstrip("\r\n")
             if not line.strip():
                 continue
             position = str(number)
+            if undecodable(line):
+                shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                yield Reject(source_file, position, shown, f"line {number} has bytes that are not valid UTF-8")
+                continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 yield Reject(source_file, position, line, f"line {number} is not valid JSON ({error.msg})")
                 continue
             if not isinstance(record, dict):
-                yield Reject(source_file, position, line, f"line {number} is JSON but not an object")
+                kind = type(record).__name__.replace("dict", "object").replace("list", "array")
+                yield Reject(source_file, position, line, f"line {number} is a JSON {kind}, not an object")
                 continue
-            yield row_or_reject(_to_row, record, ctx, source_file, position, line)
+            yield row_or_reject(_form_row, record, ctx, source_file, position, line)
+
+
+# ---------------------------------------------------------------- CFPB Consumer Complaint Database
+
+CFPB_COLUMNS = (
+    "Date received",
+    "Product",
+    "Sub-product",
+    "Issue",
+    "Sub-issue",
+    "Consumer complaint narrative",
+    "Company public response",
+    "Company",
+    "State",
+    "ZIP code",
+    "Tags",
+    "Consumer consent provided?",
+    "Submitted via",
+    "Date sent to company",
+    "Company response to consumer",
+    "Timely response?",
+    "Consumer disputed?",
+    "Complaint ID",
+)
+# The JSON export and the search API name the same 18 fields in snake case.
+CFPB_JSON_KEYS = dict(
+    zip(
+        (
+            "date_received",
+            "product",
+            "sub_product",
+            "issue",
+            "sub_issue",
+            "complaint_what_happened",
+            "company_public_response",
+            "company",
+            "state",
+            "zip_code",
+            "tags",
+            "consumer_consent_provided",
+            "submitted_via",
+            "date_sent_to_company",
+            "company_response",
+            "timely",
+            "consumer_disputed",
+            "complaint_id",
+        ),
+        CFPB_COLUMNS,
+        strict=True,
+    )
+)
+
+# Pre-2017 and current CFPB product names -> one product code per family.
+CFPB_PRODUCTS = {
+    "bank account or service": "checking_or_savings",
+    "checking or savings account": "checking_or_savings",
+    "consumer loan": "consumer_loan",
+    "payday loan": "consumer_loan",
+    "payday loan, title loan, or personal loan": "consumer_loan",
+    "payday loan, title loan, personal loan, or advance loan": "consumer_loan",
+    "vehicle loan or lease": "vehicle_loan",
+    "credit card": "credit_card",
+    "prepaid card": "prepaid_card",
+    "credit card or prepaid card": "credit_card",
+    "credit reporting": "credit_reporting",
+    "credit reporting, credit repair services, or other personal consumer reports": "credit_reporting",
+    "credit reporting or other personal consumer reports": "credit_reporting",
+    "debt collection": "debt_collection",
+    "debt or credit management": "debt_management",
+    "money transfers": "money_transfer",
+    "virtual currency": "money_transfer",
+    "money transfer, virtual currency, or money service": "money_transfer",
+    "mortgage": "mortgage",
+    "student loan": "student_loan",
+    "other financial service": "other_financial_service",
+}
+
+# "Submitted via" -> this pipeline's channel. Letters and faxes are written correspondence, read
+# like email; a value not listed here is quarantined as an unknown channel.
+CFPB_CHANNELS = {
+    "web": "web",
+    "web referral": "web",
+    "referral": "web",
+    "phone": "phone",
+    "email": "email",
+    "postal mail": "email",
+    "fax": "email",
+}
+
+_CFPB_STATUS = {"in progress": "in_progress", "untimely response": "open"}
+
+
+def _cfpb_date(value: object, column: str) -> dt.datetime | None:
+    """CFPB dates: 2023-04-12, 04/12/2023 (older CSV exports) or ISO with time (JSON export)."""
+    text = clean(value)
+    if text is None:
+        return None
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern)
+        except ValueError:
+            pass
+    return parse_iso_time(text, column)
+
+
+def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
+    complaint_id = clean(record.get("Complaint ID"))
+    if complaint_id is None:
+        raise FieldError("Complaint ID", None, "Complaint ID is missing")
+    via = clean(record.get("Submitted via"))
+    channel = CFPB_CHANNELS.get((via or "").lower())
+    if channel is None:
+        raise FieldError("Submitted via", via, f"Submitted via {via!r} is not a channel this pipeline knows")
+    product_name = clean(record.get("Product"))
+    response = (clean(record.get("Company response to consumer")) or "").lower()
+    status = _CFPB_STATUS.get(response, "closed" if response.startswith("closed") else None)
+    return canonical_row(
+        ctx,
+        channel=channel,
+        source_record_id=f"CFPB{complaint_id}",
+        source_file=source_file,
+        source_position=position,
+        identity=None,  # CFPB publishes no customer identity
+        # Most CFPB complaints publish no narrative (consumers opt in): the issue then stands for the text.
+        text=clean(record.get("Consumer complaint narrative"))
+        or " / ".join(v for v in (clean(record.get("Issue")), clean(record.get("Sub-issue"))) if v)
+        or None,
+        extra={
+            "source": "cfpb",
+            "product_name": product_name,
+            "sub_product": clean(record.get("Sub-product")),
+            "issue": clean(record.get("Issue")),
+            "sub_issue": clean(record.get("Sub-issue")),
+            "company": clean(record.get("Company")),
+            "company_response": clean(record.get("Company response to consumer")),
+            "timely_response": clean(record.get("Timely response?")),
+            "consumer_disputed": clean(record.get("Consumer disputed?")),
+            "submitted_via": via,
+            "tags": clean(record.get("Tags")),
+        },
+        received_at=_cfpb_date(record.get("Date received"), "Date received"),
+        product=CFPB_PRODUCTS.get((product_name or "").lower(), product_name),
+        region=(clean(record.get("State")) or "").lower() or None,
+        status=status,
+    )
+
+
+def _parse_cfpb_csv(path: Path, ctx: ParseContext, reader: Iterator[list[str]]) -> Iterator[dict | Reject]:
+    source_file = ctx.relative(path)
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            number += 1
+            yield Reject(source_file, str(number), "", f"row {number} is cut off: {error}")
+            return
+        number += 1
+        raw = csv_line(cells)
+        if len(cells) != len(CFPB_COLUMNS):
+            yield Reject(
+                source_file, str(number), raw, f"row {number} has {len(cells)} of the {len(CFPB_COLUMNS)} CFPB columns"
+            )
+            continue
+        record = dict(zip(CFPB_COLUMNS, cells, strict=True))
+        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(number), raw)
+
+
+def _parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(line.replace("\0", "") for line in handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        if [h.strip() for h in header] != list(CFPB_COLUMNS):
+            reason = "the CSV header is not the CFPB export's 18 columns"
+            yield Reject(ctx.relative(path), "header", csv_line(header), reason)
+            return
+        yield from _parse_cfpb_csv(path, ctx, reader)
+
+
+def _cfpb_records(document: object) -> list | None:
+    """The complaints in a CFPB JSON document: the bulk export's array, or the search API's hits."""
+    if isinstance(document, dict) and isinstance(document.get("hits"), dict):
+        document = document["hits"].get("hits")
+    if not isinstance(document, list):
+        return None
+    return [item.get("_source", item) if isinstance(item, dict) else item for item in document]
+
+
+def _parse_json(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+    source_file = ctx.relative(path)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        return
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        yield Reject(source_file, f"char {error.pos}", text[:10_000], f"the file is not valid JSON ({error.msg})")
+        return
+    records = _cfpb_records(document)
+    if records is None:
+        yield Reject(source_file, "file", text[:10_000], "the JSON is neither a CFPB array nor a search API response")
+        return
+    for index, item in enumerate(records, start=1):
+        raw = json.dumps(item, ensure_ascii=False)
+        if not isinstance(item, dict):
+            yield Reject(source_file, str(index), raw, f"complaint {index} is not a JSON object")
+            continue
+        record = {CFPB_JSON_KEYS.get(key, key): value for key, value in item.items()}
+        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(index), raw)
+
+
+def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+    if path.suffix == ".jsonl":
+        return _parse_jsonl(path, ctx)
+    if path.suffix == ".csv":
+        return _parse_csv(path, ctx)
+    return _parse_json(path, ctx)
