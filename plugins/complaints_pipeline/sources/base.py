@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -181,9 +182,12 @@ def sniff_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     return "gb18030" if gb_errors < utf8_errors else "utf-8-sig"
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def undecodable(text: str) -> bool:
     """True when the text holds bytes that were not valid in its encoding (read with surrogateescape)."""
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return _ESCAPED_BYTE.search(text) is not None
 
 
 def language_of(text: str | None) -> str:
@@ -194,11 +198,19 @@ def parse_local_time(value: str | None, column: str, tz: str) -> dt.datetime | N
     """Local 'YYYY-MM-DD HH:MM:SS' (an export's wall clock) to naive UTC; empty means not yet."""
     if value is None or not value.strip():
         return None
+    text = value.strip()
     try:
-        local = dt.datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+        if len(text) != 19:  # fromisoformat (C, ten times strptime) would take other ISO forms too
+            raise ValueError
+        local = dt.datetime.fromisoformat(text)
     except ValueError:
         raise FieldError(column, value, f"{value!r} is not a date-time in the form YYYY-MM-DD HH:MM:SS") from None
-    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(dt.UTC).replace(tzinfo=None)
+    return local.replace(tzinfo=_zone(tz)).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def parse_iso_time(value: object, column: str) -> dt.datetime | None:

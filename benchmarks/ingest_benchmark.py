@@ -1,0 +1,126 @@
+"""Ingestion speed and memory for one generated day, against DuckDB reading the same files in the same run.
+
+    PYTHONPATH=plugins .venv/bin/python benchmarks/ingest_benchmark.py --per-day 1000000
+
+For each channel the extract stage (parse, Great Expectations, stage as Parquet) runs in its own
+process, as an Airflow task would, and reports its seconds and peak memory. The baseline is DuckDB's
+own reader on the same files: read_csv (phone CSV), read_json (web JSON lines, social pages) and
+read_blob (email .eml/mbox, which DuckDB cannot parse). Ratio = DuckDB seconds / ingestion seconds:
+1.0 would be as fast as DuckDB merely reading the files. Figures vary with the machine's load; compare
+ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from complaints_pipeline import sample_data  # noqa: E402
+from complaints_pipeline.ingest import landed_files  # noqa: E402
+from complaints_pipeline.reference import CHANNELS  # noqa: E402
+
+DAY = dt.date(2026, 10, 14)  # a Wednesday, no holiday: the per-day volume as given
+
+_CHILD = """
+import datetime as dt, json, resource, sys, time
+from complaints_pipeline import ingest
+from complaints_pipeline.config import load_settings
+channel, day = sys.argv[1], dt.date.fromisoformat(sys.argv[2])
+started = time.perf_counter()
+totals = ingest.extract(channel, [day], load_settings())
+seconds = time.perf_counter() - started
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, **totals}))
+"""
+
+
+def duckdb_read_seconds(channel: str, files: list[Path]) -> float:
+    """DuckDB reading every file of the channel into an Arrow table, all columns as text."""
+    paths = [str(p) for p in files]
+    con = duckdb.connect()
+    started = time.perf_counter()
+    for path in paths:
+        if channel == "phone":
+            relation = con.sql("select * from read_csv(?, all_varchar = true)", params=[path])
+        elif channel == "email":
+            relation = con.sql("select * from read_blob(?)", params=[path])
+        else:
+            relation = con.sql("select * from read_json(?, format = 'auto')", params=[path])
+        relation.arrow().read_all()
+    return time.perf_counter() - started
+
+
+def ingest_child(channel: str, home: Path, landing: Path) -> dict:
+    env = {
+        **os.environ,
+        "COMPLAINTS_HOME": str(home),
+        "COMPLAINTS_LANDING_DIR": str(landing),
+        "PYTHONPATH": str(REPO / "plugins"),
+        "GX_ANALYTICS_ENABLED": "false",
+        "TQDM_DISABLE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _CHILD, channel, DAY.isoformat()], env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"ingesting {channel} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-day", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=None, help="folder to keep the generated day in (reused)")
+    args = parser.parse_args(argv)
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    landing = work / f"landing-{args.per_day}-{args.seed}"
+    if not (landing / "_ground_truth" / f"{DAY}.json").exists():
+        print(f"generating {args.per_day:,} complaints for {DAY} into {landing} ...", flush=True)
+        started = time.perf_counter()
+        sample_data.generate(DAY, DAY, landing, per_day=args.per_day, seed=args.seed, surges=[])
+        print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+
+    rows = []
+    for channel in CHANNELS:
+        files = landed_files(landing, channel, DAY)
+        size_mb = sum(p.stat().st_size for p in files) / 2**20
+        baseline = duckdb_read_seconds(channel, files)
+        measured = ingest_child(channel, work / "home", landing)
+        rows.append((channel, size_mb, baseline, measured))
+        print(
+            f"  {channel:<7} {measured['records_in']:>9,} records {size_mb:7.1f} MB  "
+            f"ingest {measured['seconds']:6.1f} s  duckdb {baseline:5.2f} s  "
+            f"ratio {baseline / measured['seconds']:.3f}  peak {measured['peak_mb']:6.0f} MB",
+            flush=True,
+        )
+
+    records = sum(m["records_in"] for _, _, _, m in rows)
+    ingest_s = sum(m["seconds"] for _, _, _, m in rows)
+    duck_s = sum(b for _, _, b, _ in rows)
+    tabular = [r for r in rows if r[0] != "email"]
+    print()
+    print(f"records ingested          {records:,} in {ingest_s:.1f} s ({records / ingest_s:,.0f} a second)")
+    print(f"ratio to DuckDB, all      {duck_s / ingest_s:.3f}  (DuckDB {duck_s:.2f} s)")
+    print(
+        "ratio to DuckDB, CSV/JSON "
+        f"{sum(b for _, _, b, _ in tabular) / sum(m['seconds'] for _, _, _, m in tabular):.3f}  (phone, web, social)"
+    )
+    print(f"peak memory, one channel  {max(m['peak_mb'] for _, _, _, m in rows):.0f} MB (each channel its own process)")
+
+
+if __name__ == "__main__":
+    main()

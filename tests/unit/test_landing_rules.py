@@ -1,0 +1,80 @@
+"""Files landed twice load once; a file that lands late for an earlier date is picked up by the next run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from complaints_pipeline import ingest, pipeline
+from complaints_pipeline.config import load_settings
+from test_bad_input import form, jsonl
+
+DAY = dt.date(2026, 10, 12)
+NEXT = DAY + dt.timedelta(days=1)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    return load_settings()
+
+
+def _land(settings, day: dt.date, name: str, data: bytes) -> None:
+    folder = settings.landing_dir / "web" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+
+
+def _staged(settings, day: dt.date, table: str) -> list[dict]:
+    return pq.read_table(ingest.staging_folder(settings.staging_dir, "web", day) / f"{table}.parquet").to_pylist()
+
+
+def test_the_same_file_landed_again_under_a_later_date_loads_once(settings) -> None:
+    export = jsonl(form(), form(submission_id="S2"))
+    _land(settings, DAY, "export.jsonl", export)
+    ingest.extract("web", [DAY], settings)
+    _land(settings, NEXT, "export-resent.jsonl", export)
+    ingest.extract("web", [NEXT], settings)
+
+    assert _staged(settings, NEXT, "complaints") == []
+    skipped = _staged(settings, NEXT, "skipped")
+    assert [s["kind"] for s in skipped] == ["duplicate_file", "duplicate_file"]
+    assert f"web/{DAY}/export.jsonl" in skipped[0]["reason"]
+    # Reprocessing the first date does not mistake its own file for a duplicate.
+    ingest.extract("web", [DAY], settings)
+    assert len(_staged(settings, DAY, "complaints")) == 2
+
+
+def test_a_late_file_for_an_earlier_date_is_picked_up_by_the_next_run(settings) -> None:
+    _land(settings, DAY, "morning.jsonl", jsonl(form()))
+    ingest.extract("web", [DAY], settings)
+    assert ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == []
+
+    _land(settings, DAY, "evening.jsonl", jsonl(form(submission_id="S9")))  # lands after DAY was loaded
+    assert ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == [DAY]
+
+    # The next day's scheduled run: its data interval starts at NEXT 00:00 Shanghai time.
+    interval_start = dt.datetime(2026, 10, 12, 16, 0, tzinfo=dt.UTC)
+    dates = pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai", lookback_days=7)
+    assert dates == [DAY.isoformat(), NEXT.isoformat()]
+
+    ingest.extract("web", [dt.date.fromisoformat(d) for d in dates], settings)
+    assert sorted(r["complaint_id"] for r in _staged(settings, DAY, "complaints")) == ["WB-S1", "WB-S9"]
+    summary = json.loads((ingest.staging_folder(settings.staging_dir, "web", DAY) / "summary.json").read_text())
+    assert [f["file"] for f in summary["files"]] == [f"web/{DAY}/evening.jsonl", f"web/{DAY}/morning.jsonl"]
+    assert pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai") == [NEXT.isoformat()]
+
+
+def test_params_range_and_a_reversed_range() -> None:
+    anchor = dt.datetime(2026, 10, 12, tzinfo=dt.UTC)
+    assert pipeline.resolve_dates("2026-10-01", "2026-10-03", anchor, "UTC", lookback_days=0) == [
+        "2026-10-01",
+        "2026-10-02",
+        "2026-10-03",
+    ]
+    with pytest.raises(ValueError, match="before start_date"):
+        pipeline.resolve_dates("2026-10-03", "2026-10-01", anchor, "UTC")
