@@ -41,8 +41,8 @@ $(STAMP): requirements.lock
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check plugins dags tests
-	$(BIN)/ruff format --check plugins dags tests
+	$(BIN)/ruff check plugins dags tests benchmarks
+	$(BIN)/ruff format --check plugins dags tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project
 
 clean:

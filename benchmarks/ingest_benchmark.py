@@ -3,7 +3,9 @@
     PYTHONPATH=plugins .venv/bin/python benchmarks/ingest_benchmark.py --per-day 1000000
 
 For each channel the extract stage (parse, Great Expectations, stage as Parquet) runs in its own
-process, as an Airflow task would, and reports its seconds and peak memory. The baseline is DuckDB's
+process, as an Airflow task would, and reports its seconds and peak memory, with the share spent in
+Great Expectations validation shown apart (issue: validation is measured against the load, not
+counted as parsing). The baseline is DuckDB's
 own reader on the same files: read_csv (phone CSV), read_json (web JSON lines, social pages) and
 read_blob (email .eml/mbox, which DuckDB cannot parse). Ratio = DuckDB seconds / ingestion seconds:
 1.0 would be as fast as DuckDB merely reading the files. Figures vary with the machine's load; compare
@@ -57,7 +59,7 @@ def duckdb_read_seconds(channel: str, files: list[Path]) -> float:
         elif channel == "email":
             relation = con.sql("select * from read_blob(?)", params=[path])
         else:
-            relation = con.sql("select * from read_json(?, format = 'auto')", params=[path])
+            relation = con.sql("select * from read_json(?, format = 'auto', ignore_errors = true)", params=[path])
         relation.arrow().read_all()
     return time.perf_counter() - started
 
@@ -101,24 +103,26 @@ def main(argv: list[str] | None = None) -> None:
         baseline = duckdb_read_seconds(channel, files)
         measured = ingest_child(channel, work / "home", landing)
         rows.append((channel, size_mb, baseline, measured))
+        parse_s = measured["seconds"] - measured["validation_seconds"]
         print(
-            f"  {channel:<7} {measured['records_in']:>9,} records {size_mb:7.1f} MB  "
-            f"ingest {measured['seconds']:6.1f} s  duckdb {baseline:5.2f} s  "
-            f"ratio {baseline / measured['seconds']:.3f}  peak {measured['peak_mb']:6.0f} MB",
+            f"  {channel:<7} {measured['records_in']:>9,} records {size_mb:6.1f} MB  "
+            f"ingest {parse_s:6.1f} s + validation {measured['validation_seconds']:5.1f} s  "
+            f"duckdb {baseline:5.2f} s  ratio {baseline / parse_s:.3f}  peak {measured['peak_mb']:5.0f} MB",
             flush=True,
         )
 
     records = sum(m["records_in"] for _, _, _, m in rows)
-    ingest_s = sum(m["seconds"] for _, _, _, m in rows)
+    validation_s = sum(m["validation_seconds"] for _, _, _, m in rows)
+    ingest_s = sum(m["seconds"] for _, _, _, m in rows) - validation_s
     duck_s = sum(b for _, _, b, _ in rows)
     tabular = [r for r in rows if r[0] != "email"]
+    tabular_s = sum(m["seconds"] - m["validation_seconds"] for _, _, _, m in tabular)
     print()
-    print(f"records ingested          {records:,} in {ingest_s:.1f} s ({records / ingest_s:,.0f} a second)")
-    print(f"ratio to DuckDB, all      {duck_s / ingest_s:.3f}  (DuckDB {duck_s:.2f} s)")
     print(
-        "ratio to DuckDB, CSV/JSON "
-        f"{sum(b for _, _, b, _ in tabular) / sum(m['seconds'] for _, _, _, m in tabular):.3f}  (phone, web, social)"
+        f"records ingested          {records:,}: {ingest_s:.1f} s parsing and staging, {validation_s:.1f} s validation"
     )
+    print(f"ratio to DuckDB, all      {duck_s / ingest_s:.3f}  (DuckDB {duck_s:.2f} s)")
+    print(f"ratio to DuckDB, CSV/JSON {sum(b for _, _, b, _ in tabular) / tabular_s:.3f}  (phone, web, social)")
     print(f"peak memory, one channel  {max(m['peak_mb'] for _, _, _, m in rows):.0f} MB (each channel its own process)")
 
 

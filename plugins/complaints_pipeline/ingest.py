@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import shutil
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -102,6 +103,7 @@ class DayResult:
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
     quarantined_by_check: dict[str, int] = field(default_factory=dict)
     expectations_failed: list[str] = field(default_factory=list)
+    validation_seconds: float = 0.0
 
 
 class _StagedDay:
@@ -223,7 +225,10 @@ class _DayExtractor:
     def _flush(self) -> None:
         if self.buffer:
             raws = [row.pop(RAW_KEY, None) for row in self.buffer]
-            outcome = quality.validate(_to_frame(self.buffer), self.suite, raw_records=raws)
+            frame = _to_frame(self.buffer)
+            started = time.perf_counter()
+            outcome = quality.validate(frame, self.suite, raw_records=raws)
+            self.result.validation_seconds += time.perf_counter() - started
             self.buffer = []
             self.failed.update(outcome.expectations_failed)
             self.validation_results.append(outcome.result)
@@ -283,7 +288,8 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
             json.dumps(extractor.validation_results, default=str), encoding="utf-8"
         )
         totals.update(
-            {k: getattr(result, k) for k in ("records_in", "loaded", "quarantined", "skipped")} | {"dates": 1}
+            {k: getattr(result, k) for k in ("records_in", "loaded", "quarantined", "skipped", "validation_seconds")}
+            | {"dates": 1}
         )
         log.info("%s %s: %s", channel, day, {k: v for k, v in asdict(result).items() if k != "files"})
     return {"channel": channel, **dict(totals)}

@@ -21,17 +21,21 @@ def _fmt_rate(value: float | None) -> str:
 def render(settings: Settings, first: dt.date, last: dt.date) -> str:
     con = connect(settings.warehouse_path, read_only=True)
     try:
-        lines = [f"Complaints pipeline: {first} to {last}", "", "Loaded per channel"]
-        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12}")
-        for channel, records, loaded, quarantined in con.execute(
+        lines = [
+            f"Complaints pipeline: {first} to {last}",
+            "",
+            "Records per channel",
+        ]
+        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}")
+        for channel, records, loaded, quarantined, skipped in con.execute(
             """
-            select channel, sum(records_in), sum(loaded), sum(quarantined)
+            select channel, sum(records_in), sum(loaded), sum(quarantined), sum(skipped)
             from raw.load_reconciliation where partition_date between ? and ?
             group by channel order by channel
             """,
             [first, last],
         ).fetchall():
-            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,}")
+            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}")
 
         kpis = con.execute(
             """
