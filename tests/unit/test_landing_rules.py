@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from test_bad_input import form, jsonl
 
 from complaints_pipeline import ingest, pipeline
 from complaints_pipeline.config import load_settings
-from test_bad_input import form, jsonl
 
 DAY = dt.date(2026, 10, 12)
 NEXT = DAY + dt.timedelta(days=1)
