@@ -87,6 +87,16 @@ BAD_KINDS: dict[str, tuple[str, ...]] = {
     "social": ("empty_text", "missing_created_at"),
 }
 
+# Records that are no new complaint, which the pipeline counts as skipped: a mailbox receives
+# auto-replies, bounces and customers' follow-ups in a thread; a social feed holds reposts.
+SKIP_RATE = 0.01
+SKIP_KINDS: dict[str, tuple[str, ...]] = {
+    "phone": (),
+    "email": ("auto_reply", "bounce", "reply"),
+    "web": (),
+    "social": ("repost",),
+}
+
 # --- handling ---------------------------------------------------------------------------------------
 
 # Each day's export is a snapshot taken this many days after the day ends: long enough for most
@@ -275,7 +285,7 @@ COMPANY_MAILBOX = "complaints@acme.example.com"
 COMPANY_HANDLE = "@AcmeCare"
 
 # Random streams per (seed, day, channel): base records, surge extras, bad records.
-_BASE, _EXTRA, _BAD = 0, 1, 2
+_BASE, _EXTRA, _BAD, _SKIP = 0, 1, 2, 3
 _SURGE_PLAN_STREAM = 99
 _SNOWFLAKE_EPOCH_MS = 1288834974657  # X's id epoch
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -868,13 +878,18 @@ class _EmailWriter(_Writer):
         super().__init__(ctx, total)
         self.mbox_path: Path | None = None
         self.handle = None
+        self.last_message_id = f"<thread-start.{ctx.ymd}@example.com>"
         if total > MBOX_THRESHOLD:
             self.mbox_path = self.dir / f"mailbox_{ctx.day.isoformat()}.mbox"
             self.handle = self.mbox_path.open("wb")
 
     def write(self, rows: Rows, i: int, kind: str | None) -> tuple[str, str]:
         self.position += 1
-        msg = _email_message(rows, i, self.position, self.ctx, kind)
+        msg = _email_message(rows, i, self.position, self.ctx, None if kind in SKIP_KINDS["email"] else kind)
+        if kind in SKIP_KINDS["email"]:
+            _not_a_complaint(msg, kind, self.last_message_id)
+        else:
+            self.last_message_id = str(msg["Message-ID"])
         if self.handle is None:
             path = self.dir / f"{self.position}.eml"
             path.write_bytes(msg.as_bytes())
@@ -887,6 +902,23 @@ class _EmailWriter(_Writer):
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def _not_a_complaint(msg: EmailMessage, kind: str, thread_id: str) -> None:
+    """Turn a drawn message into an auto-reply, a bounce, or a customer's follow-up in a thread."""
+    subject = dict(msg.raw_items())["Subject"]  # as encoded (RFC 2047), not the decoded text
+    del msg["Subject"]
+    if kind == "auto_reply":
+        msg.set_raw("Subject", "Automatic reply: " + subject)
+        msg.set_raw("Auto-Submitted", "auto-replied")
+    elif kind == "bounce":
+        del msg["From"]
+        msg.set_raw("From", "MAILER-DAEMON@mail.example.net")
+        msg.set_raw("Subject", "Undelivered Mail Returned to Sender")
+    else:
+        msg.set_raw("Subject", "Re: " + subject)
+        msg.set_raw("In-Reply-To", thread_id)
+        msg.set_raw("References", thread_id)
 
 
 def _asctime(epoch: int) -> str:
@@ -965,6 +997,7 @@ class _SocialWriter(_Writer):
         self.pages = max(1, -(-total // SOCIAL_PAGE_SIZE))
         self.posts: list[dict[str, Any]] = []
         self.users: dict[str, dict[str, str]] = {}
+        self.last_post_id: str | None = None
 
     def page_path(self, page: int) -> Path:
         return self.dir / f"posts_{self.ctx.day.isoformat()}_{page}.json"
@@ -973,6 +1006,11 @@ class _SocialWriter(_Writer):
         self.position += 1
         page, index = divmod(self.position - 1, SOCIAL_PAGE_SIZE)
         post = _social_post(rows, i, self.position)
+        if kind == "repost":
+            post["referenced_tweets"] = [{"type": "retweeted", "id": self.last_post_id or post["id"]}]
+            post["text"] = "RT " + post["text"]
+        else:
+            self.last_post_id = post["id"]
         if kind == "empty_text":
             post["text"] = ""
         elif kind == "missing_created_at":
@@ -1050,6 +1088,8 @@ class _ChannelResult:
     bad: int
     bad_records: list[dict[str, str]]
     dimension_counts: dict[str, np.ndarray]
+    skipped: int = 0
+    skipped_records: list[dict[str, str]] = field(default_factory=list)
 
 
 def _chunk_bounds(minute_counts: np.ndarray) -> list[tuple[int, int]]:
@@ -1116,22 +1156,48 @@ def _write_channel(ctx: _Day, channel: str, surges: Sequence[Surge]) -> _Channel
     handling = channel in _HANDLED_CHANNELS
     bad_rows = _rows(_draw_batch(bad_rng, bad_minutes, ctx.pool, None), ctx, handling)
 
+    # Non-complaints (own random stream, so the bad records stay as they were) at positions no bad record holds.
+    skip_rng = _stream(ctx.seed, ctx.day, channel, _SKIP)
+    skip_choices = SKIP_KINDS[channel]
+    n_skip = int(skip_rng.binomial(n_good, SKIP_RATE)) if skip_choices and n_good else 0
+    free = np.ones(n_good + n_bad + n_skip, dtype=bool)
+    free[bad_at] = False
+    skip_at = np.sort(skip_rng.choice(np.flatnonzero(free), n_skip, replace=False)).tolist() if n_skip else []
+    skip_kinds = [skip_choices[k] for k in skip_rng.integers(0, len(skip_choices), n_skip).tolist()]
+    skip_rows = _rows(
+        _draw_batch(skip_rng, np.sort(skip_rng.choice(1440, n_skip, p=_MINUTE_PROFILE)), ctx.pool, None), ctx, False
+    )
+
     directory = ctx.channel_dir(channel)
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    writer = _WRITERS[channel](ctx, n_good + n_bad)
-    result = _ChannelResult(n_good + n_bad, n_bad, [], _zero_dimension_counts())
-    next_bad = 0
+    writer = _WRITERS[channel](ctx, n_good + n_bad + n_skip)
+    result = _ChannelResult(n_good + n_bad + n_skip, n_bad, [], _zero_dimension_counts(), n_skip, [])
+    next_bad = next_skip = 0
 
     def write_due_bad() -> None:
-        nonlocal next_bad
-        while next_bad < n_bad and bad_at[next_bad] == writer.position:
-            source_file, position = writer.write(bad_rows, next_bad, bad_kinds[next_bad])
-            result.bad_records.append(
-                {"channel": channel, "source_file": source_file, "position": position, "kind": bad_kinds[next_bad]}
-            )
-            next_bad += 1
+        nonlocal next_bad, next_skip
+        while True:
+            if next_bad < n_bad and bad_at[next_bad] == writer.position:
+                source_file, position = writer.write(bad_rows, next_bad, bad_kinds[next_bad])
+                result.bad_records.append(
+                    {"channel": channel, "source_file": source_file, "position": position, "kind": bad_kinds[next_bad]}
+                )
+                next_bad += 1
+            elif next_skip < n_skip and skip_at[next_skip] == writer.position:
+                source_file, position = writer.write(skip_rows, next_skip, skip_kinds[next_skip])
+                result.skipped_records.append(
+                    {
+                        "channel": channel,
+                        "source_file": source_file,
+                        "position": position,
+                        "kind": skip_kinds[next_skip],
+                    }
+                )
+                next_skip += 1
+            else:
+                return
 
     for batch in chunks:
         _count_dimensions(result.dimension_counts, batch)
@@ -1181,9 +1247,10 @@ def generate_day(
             "local_tz": local_tz,
             "is_holiday": holiday,
             "weekday": WEEKDAY_NAMES[day.weekday()],
-            "counts": {ch: {"generated": r.generated, "bad": r.bad} for ch, r in results.items()},
+            "counts": {ch: {"generated": r.generated, "bad": r.bad, "skipped": r.skipped} for ch, r in results.items()},
             "surges": [s.as_json() for s in active],
             "bad_records": [b for r in results.values() for b in r.bad_records],
+            "skipped_records": [b for r in results.values() for b in r.skipped_records],
             "dimension_counts": _dimension_counts_json(results),
         },
     )
@@ -1196,7 +1263,7 @@ def _dimension_counts_json(results: dict[str, _ChannelResult]) -> dict[str, dict
     for dimension in ("category", "product", "region"):
         total = sum(r.dimension_counts[dimension] for r in results.values())
         out[dimension] = dict(zip(_DIMENSION_VALUES[dimension], (int(x) for x in total), strict=True))
-    out["channel"] = {ch: r.generated - r.bad for ch, r in results.items()}
+    out["channel"] = {ch: r.generated - r.bad - r.skipped for ch, r in results.items()}
     return out
 
 

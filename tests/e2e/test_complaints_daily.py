@@ -90,9 +90,9 @@ def after_history(pipeline: Pipeline) -> Pipeline:
 
 def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_history: Pipeline) -> None:
     recon = {
-        (channel, day): (records_in, loaded, quarantined)
-        for channel, day, records_in, loaded, quarantined in after_history.query(
-            "select channel, partition_date, records_in, loaded, quarantined from raw.load_reconciliation"
+        (channel, day): (records_in, loaded, quarantined, skipped)
+        for channel, day, records_in, loaded, quarantined, skipped in after_history.query(
+            "select channel, partition_date, records_in, loaded, quarantined, skipped from raw.load_reconciliation"
         )
     }
     days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
@@ -100,7 +100,8 @@ def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_his
     for day in days:
         truth = after_history.ground_truth(day)["counts"]
         for channel, counts in truth.items():
-            expected = (counts["generated"], counts["generated"] - counts["bad"], counts["bad"])
+            good = counts["generated"] - counts["bad"] - counts["skipped"]
+            expected = (counts["generated"], good, counts["bad"], counts["skipped"])
             assert recon[(channel, day)] == expected, f"{channel} {day}"
 
 
@@ -115,6 +116,14 @@ def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pip
     assert injected, "the generator injected no bad records"
     missing = [b for b in injected if (b["channel"], b["source_file"], b["position"]) not in quarantined]
     assert not missing, f"injected bad records not quarantined: {missing}"
+    skipped = set(after_history.query("select channel, source_file, source_position, kind from raw.skipped"))
+    not_a_complaint = [
+        (s["channel"], s["source_file"], s["position"], s["kind"])
+        for n in range(35)
+        for s in after_history.ground_truth(FIRST + dt.timedelta(days=n))["skipped_records"]
+    ]
+    assert {k for _, _, _, k in not_a_complaint} == {"auto_reply", "bounce", "reply", "repost"}
+    assert skipped == set(not_a_complaint)
 
 
 def test_marts_count_every_loaded_complaint(after_history: Pipeline) -> None:
@@ -125,7 +134,7 @@ def test_marts_count_every_loaded_complaint(after_history: Pipeline) -> None:
     for n in range(35):
         day = FIRST + dt.timedelta(days=n)
         counts = after_history.ground_truth(day)["counts"]
-        good = sum(c["generated"] - c["bad"] for c in counts.values())
+        good = sum(c["generated"] - c["bad"] - c["skipped"] for c in counts.values())
         assert by_day[day] == good, day
         assert kpi_by_day[day] == good, day
     # Categories inferred from text (email, social), products and regions read from free text
@@ -169,7 +178,7 @@ def test_a_normal_day_loads_that_day_and_sends_no_email(after_normal_day: Pipeli
         "select sum(loaded) from raw.load_reconciliation where partition_date = ?", [NORMAL_DAY]
     )[0][0]
     truth = after_normal_day.ground_truth(NORMAL_DAY)["counts"]
-    assert loaded == sum(c["generated"] - c["bad"] for c in truth.values())
+    assert loaded == sum(c["generated"] - c["bad"] - c["skipped"] for c in truth.values())
     assert after_normal_day.mails() == []
 
 
