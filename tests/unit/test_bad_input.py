@@ -502,7 +502,7 @@ CASES = {
     ),
     # ---- social: X API v2 pages and Weibo posts
     "social_page_not_json": Case(
-        "social", {"posts_1.json": b'{"data": [ {"id": '}, quarantined=["page is not valid JSON"]
+        "social", {"posts_1.json": b'{"data": [ {"id": '}, quarantined=["file is not valid JSON"]
     ),
     "social_json_of_the_wrong_shape": Case(
         "social", {"posts_1.json": b'"hello"'}, quarantined=["neither an X API v2 page"]

@@ -11,7 +11,7 @@ import html
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -309,6 +309,34 @@ def row_or_reject(
     # The landed record rides along, so a row the quality gate rejects is quarantined as it arrived.
     row[RAW_KEY] = raw_record
     return row
+
+
+def csv_rows(reader: Iterator[list[str]], source_file: str) -> Iterator[tuple[str, list[str]] | Reject]:
+    """(row number, cells) for each data row; a row the reader cannot finish (an unterminated quote
+    runs to the end of the file) becomes a Reject, and ends the file."""
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            number += 1
+            yield Reject(source_file, str(number), "", f"row {number} is cut off: {error}")
+            return
+        number += 1
+        yield str(number), cells
+
+
+def load_json_document(path: Path, source_file: str) -> object | Reject | None:
+    """A JSON file's document; a Reject when it is not valid JSON; None when the file is empty."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        return Reject(source_file, f"char {error.pos}", text[:10_000], f"the file is not valid JSON ({error.msg})")
 
 
 def csv_line(cells: list[str]) -> str:

@@ -18,6 +18,7 @@ from complaints_pipeline.sources.base import (
     canonical_row,
     clean,
     csv_line,
+    csv_rows,
     parse_float,
     parse_int,
     parse_local_time,
@@ -125,18 +126,12 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
         except StopIteration:
             return  # an empty file holds no records
         missing = [c for c in REQUIRED if c not in header]
-        number = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
+        for item in csv_rows(reader, source_file):
+            if isinstance(item, Reject):
+                yield item
                 return
-            except csv.Error as error:  # an unterminated quote runs to the end of the file
-                number += 1
-                yield Reject(source_file, str(number), "", f"row {number} is cut off: {error}")
-                return
-            number += 1
-            position = str(number)
+            position, cells = item
+            number = int(position)
             raw = csv_line(cells)
             if not any(c.strip() for c in cells):
                 continue  # a blank line holds no record (Excel leaves them at the end)

@@ -20,6 +20,7 @@ from complaints_pipeline.sources.base import (
     canonical_row,
     clean,
     find_product,
+    load_json_document,
     parse_iso_time,
     row_or_reject,
 )
@@ -130,17 +131,15 @@ def _posts(document: object) -> tuple[list, dict[str, dict], bool] | None:
 
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
     source_file = ctx.relative(path)
-    raw_page = path.read_text(encoding="utf-8", errors="replace")
-    if not raw_page.strip():
-        return
-    try:
-        document = json.loads(raw_page)
-    except json.JSONDecodeError as error:
-        yield Reject(source_file, f"char {error.pos}", raw_page[:10_000], f"the page is not valid JSON ({error.msg})")
+    document = load_json_document(path, source_file)
+    if document is None or isinstance(document, Reject):
+        if document is not None:
+            yield document
         return
     found = _posts(document)
     if found is None:
-        yield Reject(source_file, "page", raw_page[:10_000], "the JSON is neither an X API v2 page nor Weibo posts")
+        raw = json.dumps(document, ensure_ascii=False)[:10_000]
+        yield Reject(source_file, "page", raw, "the JSON is neither an X API v2 page nor Weibo posts")
         return
     posts, users, is_weibo = found
     page_number = path.stem.rsplit("_", 1)[-1]

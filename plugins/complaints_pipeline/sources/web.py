@@ -19,6 +19,8 @@ from complaints_pipeline.sources.base import (
     canonical_row,
     clean,
     csv_line,
+    csv_rows,
+    load_json_document,
     parse_float,
     parse_int,
     parse_iso_time,
@@ -231,25 +233,18 @@ def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
 
 def _parse_cfpb_csv(path: Path, ctx: ParseContext, reader: Iterator[list[str]]) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    number = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
+    for item in csv_rows(reader, source_file):
+        if isinstance(item, Reject):
+            yield item
             return
-        except csv.Error as error:
-            number += 1
-            yield Reject(source_file, str(number), "", f"row {number} is cut off: {error}")
-            return
-        number += 1
+        number, cells = item
         raw = csv_line(cells)
         if len(cells) != len(CFPB_COLUMNS):
-            yield Reject(
-                source_file, str(number), raw, f"row {number} has {len(cells)} of the {len(CFPB_COLUMNS)} CFPB columns"
-            )
+            reason = f"row {number} has {len(cells)} of the {len(CFPB_COLUMNS)} CFPB columns"
+            yield Reject(source_file, number, raw, reason)
             continue
         record = dict(zip(CFPB_COLUMNS, cells, strict=True))
-        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(number), raw)
+        yield row_or_reject(_cfpb_row, record, ctx, source_file, number, raw)
 
 
 def _parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
@@ -276,17 +271,15 @@ def _cfpb_records(document: object) -> list | None:
 
 def _parse_json(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if not text.strip():
-        return
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        yield Reject(source_file, f"char {error.pos}", text[:10_000], f"the file is not valid JSON ({error.msg})")
+    document = load_json_document(path, source_file)
+    if document is None or isinstance(document, Reject):
+        if document is not None:
+            yield document
         return
     records = _cfpb_records(document)
     if records is None:
-        yield Reject(source_file, "file", text[:10_000], "the JSON is neither a CFPB array nor a search API response")
+        raw = json.dumps(document, ensure_ascii=False)[:10_000]
+        yield Reject(source_file, "file", raw, "the JSON is neither a CFPB array nor a search API response")
         return
     for index, item in enumerate(records, start=1):
         raw = json.dumps(item, ensure_ascii=False)
