@@ -13,6 +13,7 @@ import email.utils
 import hashlib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
@@ -142,22 +143,31 @@ def _thread_root(message: Message) -> str | None:
     return reply_to.split()[0] if reply_to else None
 
 
-def _to_row(message: Message, ctx: ParseContext, source_file: str, position: str) -> dict:
+@dataclass(frozen=True)
+class _Mail:
+    """A parsed message with the headers classification already decoded, so none is decoded twice."""
+
+    message: Message
+    subject: str
+    sender: str
+
+
+def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> dict:
+    message = mail.message
     message_id = clean(message.get("Message-ID"))
     if message_id is None:
         raise FieldError("Message-ID", None, "the message has no Message-ID header")
     body = body_text(message)
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
     text = _FOOTER.sub("", body).strip()
-    sender = email.utils.parseaddr(decode_header(message.get("From")))[1]
     return canonical_row(
         ctx,
         source_record_id=complaint_id_for(message_id)[3:],
         source_file=source_file,
         source_position=position,
-        identity=clean(footer.get("account")) or clean(sender),
+        identity=clean(footer.get("account")) or clean(mail.sender),
         text=text,
-        extra={"message_id": message_id, "subject": pii.mask_text(decode_header(message.get("Subject")))},
+        extra={"message_id": message_id, "subject": pii.mask_text(mail.subject)},
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
@@ -179,7 +189,7 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
         if root is not None:
             related = complaint_id_for(root)
             return Skip(source_file, position, "reply", f"a reply in the thread of {related}", related)
-        return row_or_reject(_to_row, message, ctx, source_file, position, raw)
+        return row_or_reject(_to_row, _Mail(message, subject, sender), ctx, source_file, position, raw)
     except LookupError as error:  # a charset label Python does not know
         return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
     except UnicodeError as error:
