@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 # GX reads these at import; this machine has no internet and a run must not print progress bars.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -29,7 +30,7 @@ ROW_ID = "_row"
 
 @dataclass
 class ValidationOutcome:
-    good: pd.DataFrame
+    good: pa.Table
     rejects: list[dict] = field(default_factory=list)
     rows_checked: int = 0
     expectations_failed: list[str] = field(default_factory=list)
@@ -72,12 +73,13 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def validate(frame: pd.DataFrame, suite, raw_records: list[str | None] | None = None) -> ValidationOutcome:
+def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None = None) -> ValidationOutcome:
     """Validate canonical rows against the suite (an ExpectationSuite or its file); rows failing any
     row-level expectation are rejected, each with the landed record when raw_records gives it."""
     if isinstance(suite, Path):
         suite = load_suite(suite)
-    batch_frame = frame.reset_index(drop=True)
+    # GX 1.x has no Arrow engine: its pandas engine gets the batch, integers kept nullable.
+    batch_frame = table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
     batch_frame[ROW_ID] = range(len(batch_frame))
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": batch_frame})
     result = batch.validate(
@@ -107,7 +109,8 @@ def validate(frame: pd.DataFrame, suite, raw_records: list[str | None] | None = 
         row = batch_frame.iloc[row_number]
         name, column, value, _ = problems[0]
         shown = "; ".join(f"{reason} (got {v!r})" if v is not None else reason for _, _, v, reason in problems)
-        raw = raw_records[row_number] if raw_records else None
+        raw = None if raw_records is None else raw_records[row_number]
+        raw = raw.as_py() if isinstance(raw, pa.Scalar) else raw
         if raw is None:
             raw = json.dumps(row.drop(labels=[ROW_ID]).to_dict(), default=str, ensure_ascii=False)
         rejects.append(
@@ -124,10 +127,12 @@ def validate(frame: pd.DataFrame, suite, raw_records: list[str | None] | None = 
                 "raw_record": raw,
             }
         )
-    good = batch_frame[~batch_frame[ROW_ID].isin(failures.keys())].drop(columns=[ROW_ID])
+    keep = pa.array([True] * table.num_rows)
+    if failures:
+        keep = pa.array([i not in failures for i in range(table.num_rows)])
     log.info("validated %d rows: %d failed %s", len(batch_frame), len(failures), failed)
     return ValidationOutcome(
-        good=good.reset_index(drop=True),
+        good=table.filter(keep),
         rejects=rejects,
         rows_checked=len(batch_frame),
         expectations_failed=failed,

@@ -63,9 +63,9 @@ def test_failing_rows_are_quarantined_with_expectation_reason_and_value() -> Non
         _row("two-faults", severity=7, status="lost"),
         _row("ok2", category=None, satisfaction_score=None),
     ]
-    outcome = validate(ingest._to_frame(rows), SUITE)
+    outcome = validate(ingest.rows_to_table(rows).drop_columns(["_raw"]), SUITE)
 
-    assert sorted(outcome.good["complaint_id"]) == ["WB-ok1", "WB-ok2"]
+    assert sorted(outcome.good.column("complaint_id").to_pylist()) == ["WB-ok1", "WB-ok2"]
     by_id = {r["complaint_id"]: r for r in outcome.rejects}
     assert set(by_id) == {"WB-bad-score", "WB-bad-order", "WB-no-time", "WB-empty", "WB-two-faults"}
     assert by_id["WB-bad-score"]["check_name"] == "expect_column_values_to_be_between(satisfaction_score)"
@@ -96,7 +96,7 @@ def _stage(staging: Path, channel: str, day: dt.date, ids: list[str], rejects: i
     ]
     summary = {"partition_date": day.isoformat(), "files": [{"file": "f"}], "records_in": len(ids) + rejects}
     staged = ingest._StagedDay(ingest.staging_folder(staging, channel, day))
-    staged.write("complaints", pa.Table.from_pandas(ingest._to_frame(rows), CANONICAL_SCHEMA, preserve_index=False))
+    staged.write("complaints", ingest.rows_to_table(rows).select(CANONICAL_SCHEMA.names))
     staged.write("quarantine", pa.Table.from_pylist(bad, schema=QUARANTINE_SCHEMA))
     staged.commit(summary, {"complaints": CANONICAL_SCHEMA, "quarantine": QUARANTINE_SCHEMA, "skipped": SKIPPED_SCHEMA})
 

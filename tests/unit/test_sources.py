@@ -7,6 +7,7 @@ import json
 from email.message import EmailMessage
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from complaints_pipeline.sources import PARSERS
@@ -20,7 +21,9 @@ def _ctx(root: Path, channel: str) -> ParseContext:
 
 
 def _parse(root: Path, channel: str, path: Path) -> tuple[list[dict], list[Reject]]:
-    items = list(PARSERS[channel](path, _ctx(root, channel)))
+    items = []
+    for item in PARSERS[channel](path, _ctx(root, channel)):  # a columnar parser yields tables of rows
+        items.extend(item.to_pylist() if isinstance(item, pa.Table) else [item])
     return [i for i in items if not isinstance(i, Reject)], [i for i in items if isinstance(i, Reject)]
 
 

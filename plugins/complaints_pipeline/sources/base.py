@@ -53,6 +53,8 @@ CANONICAL_SCHEMA = pa.schema(
 )
 CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_SCHEMA.names)
 RAW_KEY = "_raw"
+# What a parser hands the extract stage: canonical columns and the record as it landed.
+STAGING_SCHEMA = CANONICAL_SCHEMA.append(pa.field(RAW_KEY, pa.string()))
 
 QUARANTINE_SCHEMA = pa.schema(
     [

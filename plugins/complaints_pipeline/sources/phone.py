@@ -7,11 +7,18 @@ headers, quoted multi-line notes; times are the call centre's local wall clock, 
 from __future__ import annotations
 
 import csv
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from complaints_pipeline.sources import columnar
 from complaints_pipeline.sources.base import (
+    RAW_KEY,
     FieldError,
     ParseContext,
     Reject,
@@ -26,6 +33,8 @@ from complaints_pipeline.sources.base import (
     sniff_encoding,
     undecodable,
 )
+
+log = logging.getLogger(__name__)
 
 # A 1 MB note must reach the quality gate (which rejects it with a reason), not crash the reader.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -52,6 +61,8 @@ COLUMNS = (
     "notes",
 )
 REQUIRED = ("ticket_no", "call_start")
+# Bytes per batch of the columnar path (Arrow splits a block only at row ends).
+BLOCK_BYTES = 8 << 20
 # NUL bytes stop the csv module; they are swapped for a private-use character and the row rejected.
 _NUL = "\ue000"
 
@@ -115,9 +126,34 @@ def _header(cells: list[str]) -> list[str]:
     return [CHINESE_HEADERS.get(c.strip(), c.strip().lower()) for c in cells]
 
 
-def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+def _record(
+    header: list[str], cells: list[str], number: int, ctx: ParseContext, source_file: str, encoding: str
+) -> dict | Reject | None:
+    """One CSV row as a canonical row or a Reject; None for a blank row."""
+    position = str(number)
+    raw = csv_line(cells)
+    if not any(c.strip() for c in cells):
+        return None  # a blank line holds no record (Excel leaves them at the end)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        return Reject(source_file, position, raw, f"the header has no {', '.join(missing)} column")
+    if len(cells) != len(header):
+        problem = "cut off or a column missing" if len(cells) < len(header) else "a column too many"
+        reason = f"row {number} has {len(cells)} cells, the header has {len(header)}: {problem}"
+        return Reject(source_file, position, raw, reason)
+    if _NUL in raw:
+        return Reject(source_file, position, raw.replace(_NUL, "\\x00"), f"row {number} contains NUL bytes")
+    if undecodable(raw):
+        shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Reject(
+            source_file, position, shown, f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}"
+        )
+    return row_or_reject(_to_row, dict(zip(header, cells, strict=True)), ctx, source_file, position, raw)
+
+
+def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) -> Iterator[dict | Reject]:
+    """The csv module, row by row: every export the columnar path declines, from row after_row + 1 on."""
     source_file = ctx.relative(path)
-    encoding = sniff_encoding(path)
     # surrogateescape: a byte that is not valid in the file's encoding rejects its row, not the file.
     with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
         reader = csv.reader(line.replace("\0", _NUL) for line in handle)
@@ -125,30 +161,117 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
             header = _header(next(reader))
         except StopIteration:
             return  # an empty file holds no records
-        missing = [c for c in REQUIRED if c not in header]
         for item in csv_rows(reader, source_file):
             if isinstance(item, Reject):
                 yield item
                 return
             position, cells = item
-            number = int(position)
-            raw = csv_line(cells)
-            if not any(c.strip() for c in cells):
-                continue  # a blank line holds no record (Excel leaves them at the end)
-            if missing:
-                yield Reject(source_file, position, raw, f"the header has no {', '.join(missing)} column")
-            elif len(cells) != len(header):
-                problem = "cut off or a column missing" if len(cells) < len(header) else "a column too many"
-                reason = f"row {number} has {len(cells)} cells, the header has {len(header)}: {problem}"
-                yield Reject(source_file, position, raw, reason)
-            elif _NUL in raw:
-                yield Reject(source_file, position, raw.replace(_NUL, "\\x00"), f"row {number} contains NUL bytes")
-            elif undecodable(raw):
-                yield Reject(
-                    source_file,
-                    position,
-                    raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
-                    f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}",
-                )
-            else:
-                yield row_or_reject(_to_row, dict(zip(header, cells, strict=True)), ctx, source_file, position, raw)
+            if int(position) > after_row:
+                record = _record(header, cells, int(position), ctx, source_file, encoding)
+                if record is not None:
+                    yield record
+
+
+def _plain_header(path: Path) -> list[str] | None:
+    """The header of a UTF-8 export the columnar path can read: every column known, once, unquoted."""
+    with path.open("rb") as handle:
+        line = handle.readline()
+    if not line.endswith(b"\n") or b'"' in line:
+        return None
+    try:
+        header = _header(line.decode("utf-8-sig").rstrip("\r\n").split(","))
+    except UnicodeDecodeError:
+        return None
+    return header if sorted(header) == sorted(COLUMNS) else None
+
+
+def _batch_items(
+    batch: pa.RecordBatch, first: int, header: list[str], ctx: ParseContext, source_file: str
+) -> Iterator[pa.Table | dict | Reject]:
+    """A batch of rows as staging tables, in file order; rows the vectorised rules doubt go one by one."""
+    column = {name: batch.column(name) for name in header}
+    tz = ctx.local_tz
+    ticket, ticket_doubt = columnar.cleaned(column["ticket_no"])
+    received_at, received_doubt = columnar.local_times(column["call_start"], tz)
+    first_response_at, first_response_doubt = columnar.local_times(column["first_response_time"], tz)
+    resolved_at, resolved_doubt = columnar.local_times(column["resolved_time"], tz)
+    account, account_doubt = columnar.cleaned(column["account_no"])
+    caller, caller_doubt = columnar.cleaned(column["caller_phone"])
+    agent, agent_doubt = columnar.cleaned(column["agent_id"])
+    extra, extra_doubt = columnar.json_object("agent_id", agent)
+    text, language, text_doubt = columnar.texts(column["notes"])
+    converted = {
+        "source_record_id": ticket,
+        "received_at": received_at,
+        "first_response_at": first_response_at,
+        "resolved_at": resolved_at,
+        "complaint_text": text,
+        "language": language,
+        "extra": extra,
+        "source_position": pc.cast(pa.array(range(first, first + batch.num_rows)), pa.string()),
+        RAW_KEY: columnar.csv_lines([column[name] for name in header]),
+    }
+    doubts = [ticket_doubt, pc.is_null(ticket), received_doubt, pc.is_null(received_at), first_response_doubt]
+    doubts += [resolved_doubt, account_doubt, caller_doubt, agent_doubt, extra_doubt, text_doubt]
+    doubts.append(pc.match_substring(column["notes"], "\0"))
+    for name in ("product", "category", "complexity", "region", "status"):
+        converted[name], doubt = columnar.cleaned(column[name])
+        doubts.append(doubt)
+    for name, source in (
+        ("severity", "severity"),
+        ("satisfaction_score", "satisfaction"),
+        ("escalation_level", "escalation_level"),
+    ):
+        converted[name], doubt = columnar.whole_numbers(column[source])
+        doubts.append(doubt)
+    for name, source in (("compensation", "compensation"), ("handling_minutes", "handle_minutes")):
+        converted[name], doubt = columnar.decimals(column[source])
+        doubts.append(doubt)
+    doubtful = columnar.any_of(*doubts)
+    identity = pc.coalesce(account, caller)
+    converted["customer_key"] = columnar.customer_keys(identity, ctx.pii_key)
+    table = columnar.canonical_table(ctx, source_file, converted)
+
+    start = 0
+    for index in pc.indices_nonzero(doubtful).to_pylist():
+        if index > start:
+            yield table.slice(start, index - start)
+        cells = [batch.column(name)[index].as_py().replace("\0", _NUL) for name in header]  # as the row path reads
+        record = _record(header, cells, first + index, ctx, source_file, "utf-8-sig")
+        if record is not None:
+            yield record
+        start = index + 1
+    if start < batch.num_rows:
+        yield table.slice(start)
+
+
+def parse_file(path: Path, ctx: ParseContext) -> Iterator[pa.Table | dict | Reject]:
+    """Clean UTF-8 exports go through Arrow's CSV reader in batches; the first block it cannot read
+    (a ragged or cut-off row, bytes that are not UTF-8, a blank line) hands the rest of the file to
+    the row path, so positions and reasons are those of the row path."""
+    encoding = sniff_encoding(path)
+    header = _plain_header(path) if encoding == "utf-8-sig" else None
+    done = 0
+    if header is not None:
+        source_file = ctx.relative(path)
+        try:
+            reader = pcsv.open_csv(
+                path,
+                read_options=pcsv.ReadOptions(skip_rows=1, column_names=header, block_size=BLOCK_BYTES),
+                parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(header, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            while True:
+                batch = reader.read_next_batch()
+                items = list(_batch_items(batch, done + 1, header, ctx, source_file))
+                yield from items
+                done += batch.num_rows
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as error:
+            log.info("%s: the row path reads on from row %d (%s)", source_file, done + 1, error)
+    yield from _row_path(path, ctx, encoding, after_row=done)

@@ -1,0 +1,137 @@
+"""Vectorised (Arrow) versions of the row parsers' field rules, for the common, clean case.
+
+Each helper returns the converted column and a `doubt` mask: rows it cannot convert exactly as the
+row parser would. A parser sends those rows through its row path, so both paths give one result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from complaints_pipeline import pii
+from complaints_pipeline.reference import CHANNEL_PREFIX
+from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext
+
+# A value the row parser would strip (any Unicode space or control character at either end), or one
+# holding NUL: the row path decides what it means.
+_UNSTRIPPED = r"^[\s\pZ\pC]|[\s\pZ\pC]$|\x{0}"
+_LOCAL_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_WHOLE = r"^\d{1,9}$"
+_DECIMAL = r"^-?\d{1,15}(\.\d{1,15})?$"
+# Python's \d is any Unicode digit: the same runs mask_text's phone pattern could match, and "@".
+_MAY_HOLD_CONTACT = r"@|\p{Nd}[\p{Nd}\- ]{6,}\p{Nd}"
+_CJK = r"[\x{4e00}-\x{9fff}]"
+_CSV_SPECIAL = '[",\r\n]'
+
+
+def any_of(*masks: pa.Array) -> pa.Array:
+    result = masks[0]
+    for mask in masks[1:]:
+        result = pc.or_(result, mask)
+    return pc.fill_null(result, True)
+
+
+def cleaned(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.clean(): empty becomes null; a value with spaces to strip is doubtful."""
+    doubt = pc.match_substring_regex(column, _UNSTRIPPED)
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column), doubt
+
+
+def whole_numbers(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.parse_int(): '' is null; plain digits convert; anything else the row path judges."""
+    empty = pc.equal(column, "")
+    plain = pc.match_substring_regex(column, _WHOLE)
+    values = pc.cast(pc.if_else(plain, column, pa.scalar(None, pa.string())), pa.int32())
+    return values, pc.invert(pc.or_(empty, plain))
+
+
+def decimals(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.parse_float() for plain decimals ('12', '-3.50')."""
+    empty = pc.equal(column, "")
+    plain = pc.match_substring_regex(column, _DECIMAL)
+    values = pc.cast(pc.if_else(plain, column, pa.scalar(None, pa.string())), pa.float64())
+    return values, pc.invert(pc.or_(empty, plain))
+
+
+def local_times(column: pa.Array, tz: str) -> tuple[pa.Array, pa.Array]:
+    """base.parse_local_time(): 'YYYY-MM-DD HH:MM:SS' wall clock in tz to naive UTC; '' is null."""
+    empty = pc.equal(column, "")
+    plain = pc.match_substring_regex(column, _LOCAL_TIME)
+    text = pc.if_else(plain, column, pa.scalar(None, pa.string()))
+    local = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
+    # A wall-clock time that a DST change makes ambiguous or skips raises here: the caller falls back.
+    utc = pc.assume_timezone(local, tz, ambiguous="raise", nonexistent="raise")
+    values = utc.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+    parsed = pc.fill_null(pc.is_valid(local), False)
+    return values, pc.invert(pc.or_(empty, parsed))
+
+
+def customer_keys(identities: pa.Array, key: str) -> pa.Array:
+    """pii.customer_key() for a column: the same HMAC-SHA256 (RFC 2104), computed by DuckDB in C."""
+    normalised = [None if v is None else v.strip().lower() or None for v in identities.to_pylist()]
+    secret = key.encode()
+    if len(secret) > 64:  # SHA-256's block size: a longer key is hashed first
+        secret = hashlib.sha256(secret).digest()
+    secret = secret.ljust(64, b"\0")
+    pads = {"inner": bytes(b ^ 0x36 for b in secret), "outer": bytes(b ^ 0x5C for b in secret)}
+    batch = pa.table({"identity": pa.array(normalised, pa.string())})  # noqa: F841 - read by DuckDB
+    with duckdb.connect() as con:
+        hashed = con.sql(
+            "select left(sha256($outer || unhex(sha256($inner || encode(identity)))), 32) as key from batch",
+            params=pads,
+        ).to_arrow_table()
+    return hashed.column("key").combine_chunks()
+
+
+def texts(column: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(masked text, language, doubt) as base.canonical_row() makes them: text holding markup is
+    doubtful (html_to_text decides), text that may hold a contact is masked by pii.mask_text()."""
+    doubt = pc.match_substring_regex(column, "[<&]")
+    contact = pc.fill_null(pc.match_substring_regex(column, _MAY_HOLD_CONTACT), False)
+    values = column.to_pylist()
+    for index in pc.indices_nonzero(contact).to_pylist():
+        values[index] = pii.mask_text(values[index])
+    masked = pa.array(values, pa.string())
+    language = pc.if_else(pc.fill_null(pc.match_substring_regex(masked, _CJK), False), "zh", "en")
+    return masked, language, doubt
+
+
+def json_object(key: str, column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """json.dumps({key: value}) for plain values (nothing to escape); null becomes JSON null."""
+    doubt = pc.match_substring_regex(column, r'["\\\pC]')
+    quoted = pc.binary_join_element_wise(f'{{"{key}": "', column, '"}', "")
+    return pc.if_else(pc.is_null(column), f'{{"{key}": null}}', quoted), doubt
+
+
+def csv_lines(columns: list[pa.Array]) -> pa.Array:
+    """base.csv_line() for each row: cells joined by commas, quoted where the csv module quotes."""
+    quoted = []
+    for column in columns:
+        special = pc.match_substring_regex(column, _CSV_SPECIAL)
+        if pc.any(special).as_py():
+            escaped = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+            column = pc.if_else(special, escaped, column)
+        quoted.append(column)
+    return pc.binary_join_element_wise(*quoted, ",")
+
+
+def canonical_table(ctx: ParseContext, source_file: str, columns: dict[str, pa.Array]) -> pa.Table:
+    """A staging table from converted columns; constant and derived columns filled in as canonical_row does."""
+    length = len(columns["source_record_id"])
+    prefix = CHANNEL_PREFIX.get(ctx.channel, "XX")
+    filled = {
+        "complaint_id": pc.binary_join_element_wise(f"{prefix}-", columns["source_record_id"], ""),
+        "channel": pa.array([ctx.channel] * length, pa.string()),
+        "source_file": pa.array([source_file] * length, pa.string()),
+        "partition_date": pa.array([ctx.partition_date] * length, pa.date32()),
+        **columns,
+    }
+    arrays = []
+    for field in STAGING_SCHEMA:
+        value = filled.get(field.name)
+        arrays.append(pa.nulls(length, field.type) if value is None else pc.cast(value, field.type))
+    return pa.Table.from_arrays(arrays, schema=STAGING_SCHEMA)
