@@ -360,6 +360,15 @@ CASES = {
     "web_unknown_timestamp_format": Case(
         "web", {"s.jsonl": jsonl(form(submitted_at="yesterday"))}, quarantined=["not an ISO 8601"]
     ),
+    "web_description_a_number_not_text": Case(
+        "web",
+        {"s.jsonl": jsonl(form(), form(submission_id="S2", description=42))},
+        loaded=1,
+        quarantined=["not a string"],
+    ),
+    "web_severity_true_not_a_number": Case(
+        "web", {"s.jsonl": jsonl(form(severity=True))}, quarantined=["not a whole number"]
+    ),
     "web_nul_byte_in_line": Case(
         "web", {"s.jsonl": jsonl(form()) + b'{"submission_id": "S2\x00"}\n'}, loaded=1, quarantined=["not valid JSON"]
     ),
@@ -509,6 +518,9 @@ CASES = {
     ),
     "social_post_not_an_object": Case(
         "social", {"posts_1.json": x_page(post(), "oops")}, loaded=1, quarantined=["not a JSON object"]
+    ),
+    "social_text_an_object_not_text": Case(
+        "social", {"posts_1.json": x_page(post(text={"body": "slow"}))}, quarantined=["not a string"]
     ),
     "social_post_without_id": Case("social", {"posts_1.json": x_page(post(id=None))}, quarantined=["has no id"]),
     "social_post_without_created_at": Case(

@@ -272,6 +272,8 @@ def canonical_row(
     row.update(fields)
     # A web export (CFPB) may carry complaints that came in by phone or email: its rows name their channel.
     channel = fields.get("channel") or ctx.channel
+    if text is not None and not isinstance(text, str):
+        raise FieldError("text", text, f"the complaint text is a JSON {type(text).__name__}, not a string")
     masked = pii.mask_text(html_to_text(text))
     row.update(
         complaint_id=f"{CHANNEL_PREFIX.get(channel, 'XX')}-{source_record_id}",
@@ -357,7 +359,7 @@ _PRODUCT_PATTERNS = [
 
 def find_product(text: str | None) -> str | None:
     """The first known product a free text names (social posts name no product field)."""
-    if not text:
+    if not text or not isinstance(text, str):  # not text: canonical_row rejects the record
         return None
     for product, pattern in _PRODUCT_PATTERNS:
         if pattern.search(text):

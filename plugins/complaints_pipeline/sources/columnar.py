@@ -7,6 +7,7 @@ row parser would. A parser sends those rows through its row path, so both paths 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +20,10 @@ from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext
 # A value the row parser would strip (any Unicode space or control character at either end), or one
 # holding NUL: the row path decides what it means.
 _UNSTRIPPED = r"^[\s\pZ\pC]|[\s\pZ\pC]$|\x{0}"
-_LOCAL_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_LOCAL_TIME = rf"^\d{{4}}-\d{{2}}-\d{{2}} {_CLOCK}$"
+_ISO_NAIVE = rf"^\d{{4}}-\d{{2}}-\d{{2}}T{_CLOCK}(\.\d{{3}}|\.\d{{6}})?$"
+_ISO_AWARE = rf"^\d{{4}}-\d{{2}}-\d{{2}}T{_CLOCK}(\.\d{{3}}|\.\d{{6}})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
 _WHOLE = r"^\d{1,9}$"
 _DECIMAL = r"^-?\d{1,15}(\.\d{1,15})?$"
 # Python's \d is any Unicode digit: the same runs mask_text's phone pattern could match, and "@".
@@ -37,7 +41,7 @@ def any_of(*masks: pa.Array) -> pa.Array:
 
 def cleaned(column: pa.Array) -> tuple[pa.Array, pa.Array]:
     """base.clean(): empty becomes null; a value with spaces to strip is doubtful."""
-    doubt = pc.match_substring_regex(column, _UNSTRIPPED)
+    doubt = pc.fill_null(pc.match_substring_regex(column, _UNSTRIPPED), False)
     return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column), doubt
 
 
@@ -90,7 +94,7 @@ def customer_keys(identities: pa.Array, key: str) -> pa.Array:
 def texts(column: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(masked text, language, doubt) as base.canonical_row() makes them: text holding markup is
     doubtful (html_to_text decides), text that may hold a contact is masked by pii.mask_text()."""
-    doubt = pc.match_substring_regex(column, "[<&]")
+    doubt = pc.fill_null(pc.match_substring_regex(column, "[<&]"), False)
     contact = pc.fill_null(pc.match_substring_regex(column, _MAY_HOLD_CONTACT), False)
     values = column.to_pylist()
     for index in pc.indices_nonzero(contact).to_pylist():
@@ -117,6 +121,116 @@ def csv_lines(columns: list[pa.Array]) -> pa.Array:
             column = pc.if_else(special, escaped, column)
         quoted.append(column)
     return pc.binary_join_element_wise(*quoted, ",")
+
+
+def _cast_or_null(column: pa.Array, to: pa.DataType) -> pa.Array:
+    """Cast; a value that matched the pattern yet is no real date (2026-02-30) becomes null."""
+    try:
+        return pc.cast(column, to)
+    except pa.ArrowInvalid:
+        return pa.array([_cast_one(value, to) for value in column.to_pylist()], to)
+
+
+def _cast_one(value: str | None, to: pa.DataType) -> object:
+    try:
+        return pc.cast(pa.array([value], pa.string()), to)[0].as_py()
+    except pa.ArrowInvalid:
+        return None
+
+
+# json_type() names, as DuckDB's JSON extension reports them.
+_JSON_INTEGER = ("BIGINT", "UBIGINT")
+_JSON_NUMBER = ("BIGINT", "UBIGINT", "DOUBLE")
+
+
+def absent(types: pa.Array) -> pa.Array:
+    """A JSON field that is missing or null: Python's dict.get() gives None for both."""
+    return pc.fill_null(pc.equal(types, "NULL"), True)
+
+
+def json_typed(types: pa.Array, texts_: pa.Array, allowed: tuple[str, ...]) -> tuple[pa.Array, pa.Array]:
+    """(text where the JSON type is allowed else null, doubt: present but of another type)."""
+    ok = pc.fill_null(pc.is_in(types, pa.array(allowed)), False)
+    return pc.if_else(ok, texts_, pa.scalar(None, pa.string())), pc.invert(pc.or_(ok, absent(types)))
+
+
+def json_strings(types: pa.Array, texts_: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.clean() of a JSON field: strings and nulls convert; a number or object is the row path's."""
+    column, wrong_type = json_typed(types, texts_, ("VARCHAR",))
+    column, unstripped = cleaned(column)
+    return column, pc.or_(wrong_type, unstripped)
+
+
+def json_ints(types: pa.Array, texts_: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.parse_int() of a JSON field: integers (not booleans, not 3.0) that fit 32 bits, and nulls."""
+    column, doubt = json_typed(types, texts_, _JSON_INTEGER)
+    fits = pc.fill_null(pc.match_substring_regex(column, r"^-?\d{1,9}$"), True)
+    column = pc.cast(pc.if_else(fits, column, pa.scalar(None, pa.string())), pa.int32())
+    return column, pc.or_(doubt, pc.invert(fits))
+
+
+def json_numbers(types: pa.Array, texts_: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.parse_float() of a JSON field: any JSON number (not a boolean), and nulls."""
+    column, doubt = json_typed(types, texts_, _JSON_NUMBER)
+    return pc.cast(column, pa.float64()), doubt
+
+
+def iso_times(types: pa.Array, texts_: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """base.parse_iso_time() of a JSON field: ISO 8601 with an offset to naive UTC, without one as is."""
+    column, wrong_type = json_typed(types, texts_, ("VARCHAR",))
+    empty = pc.fill_null(pc.equal(column, ""), True)
+    none = pa.scalar(None, pa.string())
+    aware = pc.fill_null(pc.match_substring_regex(column, _ISO_AWARE), False)
+    naive = pc.fill_null(pc.match_substring_regex(column, _ISO_NAIVE), False)
+    utc = _cast_or_null(pc.if_else(aware, column, none), pa.timestamp("us", "UTC")).cast(pa.timestamp("us"))
+    values = pc.coalesce(utc, _cast_or_null(pc.if_else(naive, column, none), pa.timestamp("us")))
+    unparsed = pc.and_(pc.invert(empty), pc.invert(pc.is_valid(values)))
+    return values, pc.or_(wrong_type, unparsed)
+
+
+def json_fields(lines: pa.Array, paths: list[str], objects: list[str], keyed: list[str]) -> dict[str, pa.Array]:
+    """DuckDB's JSON functions (C, both cores) over JSON lines: for each path its JSON type and text
+    (as a pair), each of `objects` as JSON text ('json <path>'), and 'doubt' for lines Python's json
+    module might read otherwise: invalid JSON or not an object, a key given twice in the line or in an
+    object of `keyed` (json takes the last, DuckDB the first), escapes of NUL or of lone surrogates."""
+    batch = pa.table({"line": lines})  # noqa: F841 - read by DuckDB
+    extracts = "".join(
+        f", case when valid then json_extract(line, '{path}') end as \"json {path}\"" for path in objects
+    )
+    repeated = " or ".join(
+        f"len(list_distinct(json_keys(line, '{path}'))) <> len(json_keys(line, '{path}'))" for path in ["$", *keyed]
+    )
+    with duckdb.connect() as con:
+        table = con.sql(
+            f"""with checked as (select line, json_valid(line) as valid from batch)
+                select case when valid then json_type(line) = 'OBJECT' and not ({repeated}) else false end as ok,
+                       case when valid then json_type(line, $paths) end as types,
+                       case when valid then json_extract_string(line, $paths) end as texts
+                       {extracts}
+                from checked""",
+            params={"paths": paths},
+        ).to_arrow_table()
+    fields = {name: table.column(name).combine_chunks() for name in table.column_names}
+    for index, path in enumerate(paths):
+        fields[path] = (pc.list_element(fields["types"], index), pc.list_element(fields["texts"], index))
+    escapes = pc.match_substring_regex(lines, r"\\u(0000|[dD][89a-fA-F])")
+    fields["doubt"] = any_of(pc.invert(pc.fill_null(fields["ok"], False)), escapes)
+    return fields
+
+
+def interleave(table: pa.Table, doubtful: pa.Array, row_path: Callable[[int], object]) -> Iterator[object]:
+    """The table's rows in order, as slices, except each doubtful row, which row_path(index) gives
+    instead (a row, a Reject, or None for nothing)."""
+    start = 0
+    for index in pc.indices_nonzero(doubtful).to_pylist():
+        if index > start:
+            yield table.slice(start, index - start)
+        item = row_path(index)
+        if item is not None:
+            yield item
+        start = index + 1
+    if start < table.num_rows:
+        yield table.slice(start)
 
 
 def canonical_table(ctx: ParseContext, source_file: str, columns: dict[str, pa.Array]) -> pa.Table:

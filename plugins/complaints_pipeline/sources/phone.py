@@ -232,17 +232,11 @@ def _batch_items(
     converted["customer_key"] = columnar.customer_keys(identity, ctx.pii_key)
     table = columnar.canonical_table(ctx, source_file, converted)
 
-    start = 0
-    for index in pc.indices_nonzero(doubtful).to_pylist():
-        if index > start:
-            yield table.slice(start, index - start)
+    def row_path(index: int) -> dict | Reject | None:
         cells = [batch.column(name)[index].as_py().replace("\0", _NUL) for name in header]  # as the row path reads
-        record = _record(header, cells, first + index, ctx, source_file, "utf-8-sig")
-        if record is not None:
-            yield record
-        start = index + 1
-    if start < batch.num_rows:
-        yield table.slice(start)
+        return _record(header, cells, first + index, ctx, source_file, "utf-8-sig")
+
+    yield from columnar.interleave(table, doubtful, row_path)
 
 
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[pa.Table | dict | Reject]:

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from complaints_pipeline.sources import columnar
 from complaints_pipeline.sources.base import (
+    RAW_KEY,
     FieldError,
     ParseContext,
     Reject,
@@ -29,6 +35,9 @@ from complaints_pipeline.sources.base import (
 )
 
 # ---------------------------------------------------------------- form submissions (JSON lines)
+
+# Bytes of JSON lines converted column by column at a time.
+BLOCK_BYTES = 8 << 20
 
 
 def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
@@ -62,28 +71,127 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     )
 
 
-def _parse_jsonl(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
+def _jsonl_line(line: str, number: int, ctx: ParseContext, source_file: str) -> dict | Reject | None:
+    """One line of a JSON-lines file as a canonical row or a Reject; None for a blank line."""
+    line = line.rstrip("\r\n")
+    if not line.strip():
+        return None
+    position = str(number)
+    if undecodable(line):
+        shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Reject(source_file, position, shown, f"line {number} has bytes that are not valid UTF-8")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return Reject(source_file, position, line, f"line {number} is not valid JSON ({error.msg})")
+    if not isinstance(record, dict):
+        kind = type(record).__name__.replace("dict", "object").replace("list", "array")
+        return Reject(source_file, position, line, f"line {number} is a JSON {kind}, not an object")
+    return row_or_reject(_form_row, record, ctx, source_file, position, line)
+
+
+# (canonical column, JSON path in a form submission, converter) for the columnar path.
+_FORM_FIELDS = (
+    ("source_record_id", "$.submission_id", columnar.json_strings),
+    ("received_at", "$.submitted_at", columnar.iso_times),
+    ("product", "$.product", columnar.json_strings),
+    ("category", "$.category", columnar.json_strings),
+    ("severity", "$.severity", columnar.json_ints),
+    ("region", "$.region", columnar.json_strings),
+    ("complexity", "$.ticket.complexity", columnar.json_strings),
+    ("status", "$.ticket.status", columnar.json_strings),
+    ("first_response_at", "$.ticket.first_response_at", columnar.iso_times),
+    ("resolved_at", "$.ticket.resolved_at", columnar.iso_times),
+    ("satisfaction_score", "$.ticket.csat", columnar.json_ints),
+    ("escalation_level", "$.ticket.escalation_level", columnar.json_ints),
+    ("compensation", "$.ticket.compensation", columnar.json_numbers),
+    ("handling_minutes", "$.ticket.handle_minutes", columnar.json_numbers),
+)
+_FORM_PATHS = [path for _, path, _ in _FORM_FIELDS] + ["$.account_no", "$.email", "$.description", "$.ticket"]
+# Re-serialised by DuckDB, a form holding big or exponent numbers could read back otherwise.
+_FORM_DOUBT = r"[0-9][eE]|[0-9]{16,}"
+
+
+def _form_extra(form_json: str | None, cache: dict[str | None, str]) -> str:
+    """_form_row()'s extra for one form object, computed once per distinct form."""
+    if form_json not in cache:
+        form = None if form_json is None else json.loads(form_json)
+        cache[form_json] = json.dumps({"form": form}, ensure_ascii=False, sort_keys=True)
+    return cache[form_json]
+
+
+def _form_batch(
+    lines: list[bytes], first: int, ctx: ParseContext, source_file: str
+) -> Iterator[pa.Table | dict | Reject]:
+    """A block of JSON lines, converted column by column by DuckDB's JSON functions; a line they doubt
+    (not an object, a field of an unexpected type, a value to strip) goes through _jsonl_line."""
+    kept, numbers = [], []
+    for offset, raw in enumerate(lines):
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if line.strip():
+            kept.append(line)
+            numbers.append(first + offset)
+    if not kept:
+        return
+    fields = columnar.json_fields(pa.array(kept, pa.string()), _FORM_PATHS, ["$.form"], ["$.ticket"])
+    doubts = [fields["doubt"]]
+    converted = {}
+    for name, path, convert in _FORM_FIELDS:
+        converted[name], doubt = convert(*fields[path])
+        doubts.append(doubt)
+    ticket_type, _ = fields["$.ticket"]
+    doubts.append(pc.invert(pc.or_(pc.fill_null(pc.equal(ticket_type, "OBJECT"), False), columnar.absent(ticket_type))))
+    doubts.append(pc.is_null(converted["source_record_id"]))
+    account, account_doubt = columnar.json_strings(*fields["$.account_no"])
+    email, email_doubt = columnar.json_strings(*fields["$.email"])
+    description, description_doubt = columnar.json_typed(*fields["$.description"], ("VARCHAR",))
+    text, language, text_doubt = columnar.texts(description)
+    doubts += [account_doubt, email_doubt, description_doubt, text_doubt]
+    forms = fields["json $.form"]
+    doubts.append(pc.fill_null(pc.match_substring_regex(forms, _FORM_DOUBT), False))
+    cache: dict[str | None, str] = {}
+    converted |= {
+        "customer_key": columnar.customer_keys(pc.coalesce(account, email), ctx.pii_key),
+        "complaint_text": text,
+        "language": language,
+        "extra": pa.array([_form_extra(form, cache) for form in forms.to_pylist()], pa.string()),
+        "source_position": pa.array([str(n) for n in numbers], pa.string()),
+        RAW_KEY: pa.array(kept, pa.string()),
+    }
+    table = columnar.canonical_table(ctx, source_file, converted)
+    yield from columnar.interleave(
+        table, columnar.any_of(*doubts), lambda index: _jsonl_line(kept[index], numbers[index], ctx, source_file)
+    )
+
+
+def _parse_jsonl(path: Path, ctx: ParseContext) -> Iterator[pa.Table | dict | Reject]:
+    """Blocks of lines; a block that is not clean UTF-8 with \\n or \\r\\n line ends goes line by line
+    through _jsonl_line, as does the rest of a file holding a bare \\r (text mode counts it a line end)."""
     source_file = ctx.relative(path)
-    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            position = str(number)
-            if undecodable(line):
-                shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                yield Reject(source_file, position, shown, f"line {number} has bytes that are not valid UTF-8")
-                continue
+    number = 0
+    with path.open("rb") as handle:
+        while lines := handle.readlines(BLOCK_BYTES):
+            block = b"".join(lines)
+            if block.count(b"\r") != block.count(b"\r\n"):
+                break
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield Reject(source_file, position, line, f"line {number} is not valid JSON ({error.msg})")
-                continue
-            if not isinstance(record, dict):
-                kind = type(record).__name__.replace("dict", "object").replace("list", "array")
-                yield Reject(source_file, position, line, f"line {number} is a JSON {kind}, not an object")
-                continue
-            yield row_or_reject(_form_row, record, ctx, source_file, position, line)
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                for offset, raw in enumerate(lines):
+                    line = raw.decode("utf-8", errors="surrogateescape")
+                    item = _jsonl_line(line, number + offset + 1, ctx, source_file)
+                    if item is not None:
+                        yield item
+            else:
+                yield from _form_batch(lines, number + 1, ctx, source_file)
+            number += len(lines)
+        else:
+            return
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:
+        for offset, line in enumerate(itertools.islice(handle, number, None)):
+            item = _jsonl_line(line, number + offset + 1, ctx, source_file)
+            if item is not None:
+                yield item
 
 
 # ---------------------------------------------------------------- CFPB Consumer Complaint Database
