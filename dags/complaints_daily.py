@@ -4,10 +4,14 @@
 Daily complaint load: every channel's landed files for the business date become raw warehouse
 rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the service managers.
 
-1. `extract_<channel>` (in parallel): parse the channel's files, validate them with the Great
-   Expectations suite in `expectations/complaints.json`, stage good rows and quarantined rows as
-   Parquet. No warehouse access.
-2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates.
+1. `extract_<channel>` (in parallel): parse the channel's files, validate each record with the Great
+   Expectations suite `expectations/complaints.json` and each day with `expectations/complaints_day.json`,
+   stage good rows and quarantined rows as Parquet. No warehouse access. A day that fails a critical
+   day expectation (no complaints on a working day, too many quarantined, a column gone empty) fails
+   the task, without retries, naming the expectation and the figures.
+2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates. It runs
+   once every extract is done, even if one failed: the other channels load, and a blocked channel's
+   day is recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows.
 3. `dbt_build`: seeds, models and their tests.
 4. `send_surge_alerts`: one email per flagged date, never twice (ops.alert_log).
 
@@ -24,7 +28,8 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 CHANNELS = ["phone", "email", "web", "social"]
 LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
@@ -69,18 +74,22 @@ def complaints_daily():
 
     @task(multiple_outputs=True)
     def extract(channel: str, dates: list[str]) -> dict:
+        from complaints_pipeline.ingest import BatchBlockedError
         from complaints_pipeline.pipeline import extract_channel
 
         if channel not in get_current_context()["params"]["channels"]:
             return {"channel": channel, "not_selected": True}
-        return extract_channel(channel, dates)
+        try:
+            return extract_channel(channel, dates)
+        except BatchBlockedError as blocked:  # the data is at fault: a retry would block again
+            raise AirflowFailException(str(blocked)) from blocked
 
-    @task(pool=WAREHOUSE_POOL)
-    def load_warehouse(extracted: list[dict], dates: list[str]) -> list[dict]:
+    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def load_warehouse(dates: list[str]) -> list[dict]:
         from complaints_pipeline.pipeline import load_warehouse
 
-        channels = [e["channel"] for e in extracted if not e.get("not_selected")]
-        return load_warehouse(channels, dates, run_id=get_current_context()["run_id"])
+        context = get_current_context()
+        return load_warehouse(context["params"]["channels"], dates, run_id=context["run_id"])
 
     @task(pool=WAREHOUSE_POOL)
     def dbt_build() -> None:
@@ -96,7 +105,8 @@ def complaints_daily():
 
     dates = landing_dates()
     extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
-    loaded = load_warehouse(extracted, dates)
+    loaded = load_warehouse(dates)
+    extracted >> loaded
     built = dbt_build()
     loaded >> built >> send_surge_alerts(dates)
 

@@ -32,6 +32,7 @@ class Settings:
     alert_recipients: tuple[str, ...]
     alert_sender: str
     smtp_conn_id: str
+    max_quarantined_share: float = 0.05
 
     @property
     def ground_truth_dir(self) -> Path:
@@ -57,4 +58,5 @@ def load_settings() -> Settings:
         ),
         alert_sender=_env("COMPLAINTS_ALERT_FROM", "complaints-pipeline@example.com"),
         smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
+        max_quarantined_share=float(_env("COMPLAINTS_MAX_QUARANTINED_SHARE", "0.05")),
     )

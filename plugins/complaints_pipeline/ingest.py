@@ -17,10 +17,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from complaints_pipeline import quality
+from complaints_pipeline.business_calendar import is_working_day
 from complaints_pipeline.config import Settings
 from complaints_pipeline.sources import FILE_PATTERNS, PARSERS
 from complaints_pipeline.sources.base import (
@@ -104,6 +106,10 @@ class DayResult:
     quarantined_by_check: dict[str, int] = field(default_factory=dict)
     expectations_failed: list[str] = field(default_factory=list)
     validation_seconds: float = 0.0
+    blocked: list[str] = field(default_factory=list)  # the day gate's blocking failures: not loaded
+    warnings: list[str] = field(default_factory=list)
+    profile: dict = field(default_factory=dict)  # what later days' gates learn from
+    gate_parameters: dict = field(default_factory=dict)
 
 
 class _StagedDay:
@@ -115,6 +121,16 @@ class _StagedDay:
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._done: set[str] = set()
+
+    def read(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """Finish one table and read some of its columns back (no more rows may be written to it)."""
+        writer = self._writers.pop(name, None)
+        if writer is not None:
+            writer.close()
+            self._done.add(name)
+            return pq.read_table(self.tmp / f"{name}.parquet", columns=columns).to_pandas()
+        return CANONICAL_SCHEMA.empty_table().select(columns).to_pandas()
 
     def write(self, name: str, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -127,7 +143,7 @@ class _StagedDay:
         for writer in self._writers.values():
             writer.close()
         for name, schema in schemas.items():  # every table exists, so the loader reads three files
-            if name not in self._writers:
+            if name not in self._writers and name not in self._done:
                 pq.write_table(schema.empty_table(), self.tmp / f"{name}.parquet")
         (self.tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -152,9 +168,12 @@ def _text_key(text: str | None) -> str | None:
 
 
 class _DayExtractor:
-    def __init__(self, channel: str, day: dt.date, settings: Settings, suite, known_files: dict[str, str]) -> None:
+    def __init__(
+        self, channel: str, day: dt.date, settings: Settings, suites: tuple, known_files: dict[str, str]
+    ) -> None:
         self.ctx = ParseContext(channel, settings.landing_dir, day, settings.local_tz, settings.pii_key)
-        self.suite = suite
+        self.settings = settings
+        self.suite, self.day_suite = suites
         self.known_files = known_files
         self.result = DayResult(channel, day.isoformat())
         self.staged = _StagedDay(staging_folder(settings.staging_dir, channel, day))
@@ -297,6 +316,25 @@ class _DayExtractor:
 
     # ------------------------------------------------------------ the day
 
+    def _gate(self) -> None:
+        """The day suite on the day's loaded rows, with parameters learned from earlier staged days."""
+        started = time.perf_counter()
+        frame = self.staged.read("complaints", ["category", *quality.PROFILED_COLUMNS])
+        channel, day = self.ctx.channel, self.ctx.partition_date
+        parameters = quality.day_parameters(
+            self.day_suite,
+            learned_history(self.settings.staging_dir, channel, day),
+            is_working_day(day, self.settings.holiday_country),
+            loaded=self.result.loaded,
+            quarantined=self.result.quarantined,
+            max_quarantined_share=self.settings.max_quarantined_share,
+        )
+        gate = quality.gate_day(frame, self.day_suite, parameters)
+        self.result.blocked, self.result.warnings = gate.blocked, gate.warnings
+        self.result.profile, self.result.gate_parameters = quality.profile_day(frame), parameters
+        self.validation_results.append(gate.result)
+        self.result.validation_seconds += time.perf_counter() - started
+
     def run(self, files: list[Path]) -> DayResult:
         try:
             for path in files:
@@ -310,6 +348,7 @@ class _DayExtractor:
                 for item in PARSERS[self.ctx.channel](path, self.ctx):
                     self.add(item, duplicate_of)
             self._flush()
+            self._gate()
         except BaseException:
             self.staged.abort()
             raise
@@ -321,16 +360,34 @@ class _DayExtractor:
         return self.result
 
 
+class BatchBlockedError(RuntimeError):
+    """A channel's day failed a blocking expectation of the day suite: staged for inspection, not loaded."""
+
+
+def learned_history(staging_dir: Path, channel: str, day: dt.date) -> list[dict]:
+    """Profiles of the channel's staged days before this one (newest first, within the suite's
+    history window), leaving out days the gate blocked."""
+    profiles = []
+    for back in range(1, quality.HISTORY_DAYS + 1):
+        summary = staged_summary(staging_dir, channel, day - dt.timedelta(days=back))
+        if summary and summary.get("profile") and not summary.get("blocked"):
+            profiles.append(summary["profile"])
+    return profiles
+
+
 def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
-    """Parse and validate a channel's files for the given dates; stage each date's result."""
+    """Parse and validate a channel's files for the given dates; stage each date's result. Raises
+    BatchBlockedError, after staging every date, when the day gate blocked any of them."""
     started = time.perf_counter()
     suite = quality.load_suite(settings.expectations_dir / SUITE_FILE)  # imports GX: validation's cost
+    day_suite = quality.load_suite_document(settings.expectations_dir / quality.DAY_SUITE_FILE)
     totals = Counter({"validation_seconds": time.perf_counter() - started})
     known_files = _loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
     quality_dir = settings.home / "quality" / channel
     quality_dir.mkdir(parents=True, exist_ok=True)
+    blocked: list[str] = []
     for day in days:
-        extractor = _DayExtractor(channel, day, settings, suite, known_files)
+        extractor = _DayExtractor(channel, day, settings, (suite, day_suite), known_files)
         result = extractor.run(landed_files(settings.landing_dir, channel, day))
         (quality_dir / f"{day.isoformat()}.json").write_text(
             json.dumps(extractor.validation_results, default=str), encoding="utf-8"
@@ -340,4 +397,9 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
             | {"dates": 1}
         )
         log.info("%s %s: %s", channel, day, {k: v for k, v in asdict(result).items() if k != "files"})
+        for warning in result.warnings:
+            log.warning("%s %s: %s", channel, day, warning)
+        blocked += [f"{channel} {day}: {message}" for message in result.blocked]
+    if blocked:
+        raise BatchBlockedError("the day gate blocked this load:\n" + "\n".join(blocked))
     return {"channel": channel, **dict(totals)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,6 +36,11 @@ class ValidationOutcome:
     rows_checked: int = 0
     expectations_failed: list[str] = field(default_factory=list)
     result: dict = field(default_factory=dict)
+
+
+def load_suite_document(source: Path | dict) -> dict:
+    """A suite file's JSON (the day suite is rebuilt per day, without what cannot be judged yet)."""
+    return source if isinstance(source, dict) else json.loads(source.read_text(encoding="utf-8"))
 
 
 def load_suite(path: Path):
@@ -138,3 +144,130 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
         expectations_failed=failed,
         result=result.to_json_dict(),
     )
+
+
+# ---------------------------------------------------------------- the day's gate (batch level)
+
+DAY_SUITE_FILE = "complaints_day.json"
+HISTORY_DAYS = 28
+MIN_HISTORY_DAYS = 7  # fewer staged days than this: volume and drift are not judged yet
+PROFILED_COLUMNS = ("customer_key", "product", "region", "status")
+
+
+@dataclass
+class DayGate:
+    """A channel's day judged as a whole: blocking failures, warnings, and the profile later days learn from."""
+
+    blocked: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    profile: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)
+    result: dict = field(default_factory=dict)
+
+
+def profile_day(frame: pd.DataFrame) -> dict:
+    """What the gate learns from a loaded day: its rows, filled values per column, categories."""
+    categories = frame["category"].dropna().value_counts()
+    return {
+        "rows": len(frame),
+        "filled": {column: int(frame[column].notna().sum()) for column in PROFILED_COLUMNS},
+        "categories": {str(k): int(v) for k, v in categories.items()},
+    }
+
+
+def _meta(suite_document: dict, parameter: str) -> dict:
+    """The meta of the expectation that reads a parameter."""
+    for expectation in suite_document["expectations"]:
+        if parameter in _parameters_read(expectation["kwargs"]):
+            return expectation.get("meta") or {}
+    raise KeyError(f"no expectation in suite {suite_document['name']} reads ${parameter}")
+
+
+def day_parameters(
+    suite: dict, history: list[dict], working_day: bool, loaded: int, quarantined: int, max_quarantined_share: float
+) -> dict:
+    """The day suite's $PARAMETERs, learned from earlier days' profiles (newest first, blocked days left out)."""
+    rows = [profile["rows"] for profile in history]
+    enough = len(history) >= MIN_HISTORY_DAYS
+    tolerance = float(_meta(suite, "usual_rows_low").get("tolerance", 4))
+    parameters = {
+        "min_rows_on_working_day": 1 if working_day and any(rows) else 0,
+        "min_rows_kept": math.ceil((1 - max_quarantined_share) * (loaded + quarantined) - 1e-9),
+        "usual_rows_low": math.floor(min(rows) / tolerance) if enough else 0,
+        "usual_rows_high": math.ceil(max(rows) * tolerance) if enough and max(rows) else None,
+    }
+    total = sum(rows)
+    for column in PROFILED_COLUMNS:
+        slack = float(_meta(suite, f"min_filled_{column}").get("tolerance", 0.3))
+        filled = sum(profile["filled"].get(column, 0) for profile in history) / total if total else 0.0
+        parameters[f"min_filled_{column}"] = round(max(0.0, filled - slack), 6) if enough else 0.0
+    shares: dict[str, int] = {}
+    for profile in history:
+        for category, count in profile["categories"].items():
+            shares[category] = shares.get(category, 0) + count
+    judged = enough and sum(1 for profile in history if profile["categories"]) >= MIN_HISTORY_DAYS
+    if judged:
+        categories = sorted(shares)
+        weights = [shares[c] / sum(shares.values()) for c in categories]
+        parameters["category_partition"] = {"values": categories, "weights": weights}
+        parameters["category_drift_threshold"] = float(_meta(suite, "category_partition").get("threshold", 0.1))
+    else:  # nothing learned yet: a partition nothing can drift from
+        parameters["category_partition"] = None
+        parameters["category_drift_threshold"] = None
+    return parameters
+
+
+def _parameters_read(kwargs: object) -> set[str]:
+    """The $PARAMETER names an expectation's kwargs read."""
+    if isinstance(kwargs, dict):
+        if set(kwargs) == {"$PARAMETER"}:
+            return {kwargs["$PARAMETER"]}
+        return set().union(*(_parameters_read(v) for v in kwargs.values())) if kwargs else set()
+    return set()
+
+
+def _figures(expectation_result, parameters: dict) -> str:
+    """The observed figure and what was expected, for a person reading a failed task's log."""
+    result = expectation_result.result or {}
+    config = expectation_result.expectation_config
+    if "unexpected_percent" in result:
+        share = result["unexpected_percent"]
+        observed = f"{result.get('unexpected_count')} of {result.get('element_count')} empty ({share:.1f} %)"
+    elif config.type == "expect_column_kl_divergence_to_be_less_than" and result.get("observed_value") is None:
+        observed = "a category the last 28 days never had"
+    else:
+        observed = f"observed {result.get('observed_value')}"
+    read = sorted(_parameters_read(config.kwargs))
+    learned = ", ".join(f"{name} {parameters[name]}" for name in read if not isinstance(parameters[name], dict))
+    return f"{observed}; {learned}" if learned else observed
+
+
+def gate_day(frame: pd.DataFrame, suite_document: dict, parameters: dict) -> DayGate:
+    """Run the day suite (its file's JSON) on a channel's loaded rows for one date. Expectations whose
+    parameters could not be learned yet (None) are left out; a failure of severity 'critical' blocks the
+    day, any other is a warning."""
+    import great_expectations as gx
+
+    kept = [
+        e
+        for e in suite_document["expectations"]
+        if all(parameters.get(p) is not None for p in _parameters_read(e["kwargs"]))
+    ]
+    suite = gx.ExpectationSuite(**{**suite_document, "expectations": kept})
+    if len(suite.expectations) != len(kept):  # GX drops an expectation it cannot read (a bad severity)
+        raise ValueError(
+            f"suite {suite_document['name']}: {len(kept) - len(suite.expectations)} expectations unreadable"
+        )
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, expectation_parameters=parameters, result_format="BASIC")
+    gate = DayGate(parameters=parameters, result=result.to_json_dict())
+    for expectation_result in result.results:
+        if expectation_result.success:
+            continue
+        config = expectation_result.expectation_config
+        meta = config.meta or {}
+        column = config.kwargs.get("column")
+        name = f"{config.type}({column})" if column else config.type
+        message = f"{name}: {meta.get('reason', name)} ({_figures(expectation_result, parameters)})"
+        (gate.blocked if config.severity == "critical" else gate.warnings).append(message)
+    return gate

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from complaints_pipeline.config import Settings
-from complaints_pipeline.ingest import staging_folder
+from complaints_pipeline.ingest import dates_with_new_files, staging_folder
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
 
@@ -41,6 +41,12 @@ create table if not exists raw.load_reconciliation (
     primary key (channel, partition_date)
 )
 """
+# Added with the day gate; a warehouse made before it gains the columns in place.
+RECONCILIATION_GATE_COLUMNS = (
+    "withheld integer default 0",  # rows that passed row checks, held back by a blocked day
+    "gate varchar default 'passed'",  # passed | blocked
+    "gate_messages varchar",  # what blocked, or warned about, the day
+)
 
 
 def _ddl(table: str, schema: pa.Schema) -> str:
@@ -61,6 +67,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, channels: list[str]) -> None:
     con.execute(_ddl("raw.quarantine", QUARANTINE_SCHEMA))
     con.execute(_ddl("raw.skipped", SKIPPED_SCHEMA))
     con.execute(RECONCILIATION_DDL)
+    for column in RECONCILIATION_GATE_COLUMNS:
+        con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
 
 
 def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[dict]:
@@ -69,13 +77,22 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
     loaded = []
     try:
         ensure_schema(con, list(CHANNELS))  # every raw table exists, so dbt builds even if a channel is missing
+    except BaseException:
+        con.close()
+        raise
+    try:
         con.begin()
         for channel in channels:
             for day in days:
                 folder = staging_folder(settings.staging_dir, channel, day)
                 summary_file = folder / "summary.json"
-                if not summary_file.exists():
-                    raise FileNotFoundError(f"nothing staged for {channel} on {day}: {summary_file} is missing")
+                # The channel's extract failed before it staged this date (its task says why): the
+                # date keeps what it had, and the other channels still load.
+                if not summary_file.exists() or dates_with_new_files(
+                    settings.landing_dir, settings.staging_dir, channel, [day]
+                ):
+                    log.warning("%s %s: not staged from the files landed now; left as it was", channel, day)
+                    continue
                 summary = json.loads(summary_file.read_text(encoding="utf-8"))
                 loaded.append(_replace_day(con, channel, day, folder, summary, run_id))
         con.commit()
@@ -95,9 +112,11 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
     con.execute(f"delete from {table} where partition_date = ?", [day])
     con.execute("delete from raw.quarantine where channel = ? and partition_date = ?", [channel, day])
     con.execute("delete from raw.skipped where channel = ? and partition_date = ?", [channel, day])
+    # A day the gate blocked replaces the date with none of its rows: the marts show the channel missing.
+    blocked = bool(summary.get("blocked"))
     con.execute(
-        f"create or replace temp table staged as select {columns} from read_parquet(?)",
-        [str(folder / "complaints.parquet")],
+        f"create or replace temp table staged as select {columns} from read_parquet(?) where not ?",
+        [str(folder / "complaints.parquet"), blocked],
     )
     # A complaint already loaded for another date (an overlapping export) is not loaded twice.
     con.execute(
@@ -138,15 +157,34 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
         {"day": day, "channel": channel},
     ).fetchone()
     loaded, quarantined, skipped = counts
-    if summary["records_in"] != loaded + quarantined + skipped:
+    withheld = summary.get("loaded", 0) if blocked else 0
+    if summary["records_in"] != loaded + quarantined + skipped + withheld:
         raise RuntimeError(
             f"{channel} {day}: {summary['records_in']} records came in but {loaded} loaded + {quarantined} "
-            f"quarantined + {skipped} skipped do not add up; nothing was loaded"
+            f"quarantined + {skipped} skipped + {withheld} withheld do not add up; nothing was loaded"
         )
+    messages = summary.get("blocked") or summary.get("warnings") or None
     con.execute("delete from raw.load_reconciliation where channel = ? and partition_date = ?", [channel, day])
     con.execute(
-        "insert into raw.load_reconciliation values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [channel, day, len(summary["files"]), summary["records_in"], loaded, quarantined, skipped, run_id],
+        """
+        insert into raw.load_reconciliation
+            (channel, partition_date, files, records_in, loaded, quarantined, skipped, run_id,
+             withheld, gate, gate_messages)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            channel,
+            day,
+            len(summary["files"]),
+            summary["records_in"],
+            loaded,
+            quarantined,
+            skipped,
+            run_id,
+            withheld,
+            "blocked" if blocked else "passed",
+            None if messages is None else "\n".join(messages),
+        ],
     )
     log.info("%s %s: %d loaded, %d quarantined, %d skipped", channel, day, loaded, quarantined, skipped)
     return {

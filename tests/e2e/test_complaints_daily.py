@@ -6,6 +6,7 @@ says what the marts must hold.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email
 import email.policy
@@ -52,12 +53,14 @@ class Pipeline:
         assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         return result
 
-    def run_dag(self, logical_date: dt.date, conf: dict | None = None) -> None:
+    def run_dag(self, logical_date: dt.date, conf: dict | None = None, fails: bool = False) -> str:
         args = ["dags", "test", "complaints_daily", logical_date.isoformat()]
         if conf:
             args += ["--conf", json.dumps(conf)]
         result = self.airflow(*args)
-        assert "state=failed" not in result.stdout + result.stderr, result.stdout[-4000:]
+        output = result.stdout + result.stderr
+        assert ("state=failed" in output) == fails, output[-4000:]
+        return output
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.home / "warehouse" / "complaints.duckdb"), read_only=True) as con:
@@ -201,3 +204,46 @@ def test_a_surge_day_sends_exactly_one_email_even_when_rerun(after_normal_day: P
     after_history.run_dag(SURGE_DAY + dt.timedelta(days=1))  # a rerun of the same date
     assert len(after_history.mails()) == 1
     assert after_history.query("select count(*) from raw.web_complaints") == rows_before
+
+
+BROKEN_DAY = SURGE_DAY + dt.timedelta(days=1)  # a Wednesday
+
+
+def test_a_broken_phone_export_blocks_phone_only(after_normal_day: Pipeline) -> None:
+    pipeline = after_normal_day
+    generate(BROKEN_DAY, BROKEN_DAY, pipeline.home / "landing", per_day=PER_DAY, seed=7)
+    (export,) = (pipeline.home / "landing" / "phone" / BROKEN_DAY.isoformat()).glob("*.csv")
+    with export.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("satisfaction")
+    for row in rows[1::2]:  # every other call: a satisfaction the export system garbled
+        row[column] = "n/a"
+    with export.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+    output = pipeline.run_dag(BROKEN_DAY + dt.timedelta(days=1), fails=True)
+
+    assert "too large a share of the day's records was quarantined" in output
+    gates = dict(
+        pipeline.query("select channel, gate from raw.load_reconciliation where partition_date = ?", [BROKEN_DAY])
+    )
+    assert gates == {"phone": "blocked", "email": "passed", "web": "passed", "social": "passed"}
+    assert pipeline.query("select count(*) from raw.phone_complaints where partition_date = ?", [BROKEN_DAY]) == [(0,)]
+    quarantined, withheld = pipeline.query(
+        "select quarantined, withheld from raw.load_reconciliation where channel = 'phone' and partition_date = ?",
+        [BROKEN_DAY],
+    )[0]
+    assert quarantined >= (len(rows) - 1) // 2 and withheld > 0
+    kpis = {
+        channel: (count, missing)
+        for channel, count, missing in pipeline.query(
+            "select channel, complaint_count, is_channel_missing from marts.complaint_kpis_daily "
+            "where complaint_date = ?",
+            [BROKEN_DAY],
+        )
+    }
+    assert kpis["phone"] == (0, True)
+    truth = pipeline.ground_truth(BROKEN_DAY)["counts"]
+    for channel in ("email", "web", "social"):
+        good = truth[channel]["generated"] - truth[channel]["bad"] - truth[channel]["skipped"]
+        assert kpis[channel] == (good, False), channel

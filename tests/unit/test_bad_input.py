@@ -582,6 +582,8 @@ class Staged:
 
 def run_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case) -> Staged:
     monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    # These cases are about records; a day of two records with one bad would fail the day gate.
+    monkeypatch.setenv("COMPLAINTS_MAX_QUARANTINED_SHARE", "1")
     settings = load_settings()
     folder = settings.landing_dir / case.channel / DAY.isoformat()
     folder.mkdir(parents=True)

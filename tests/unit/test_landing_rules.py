@@ -38,7 +38,9 @@ def test_the_same_file_landed_again_under_a_later_date_loads_once(settings) -> N
     _land(settings, DAY, "export.jsonl", export)
     ingest.extract("web", [DAY], settings)
     _land(settings, NEXT, "export-resent.jsonl", export)
-    ingest.extract("web", [NEXT], settings)
+    # Yesterday's export again is no export for a working day: staged, and the day gate blocks it.
+    with pytest.raises(ingest.BatchBlockedError, match="no complaints on a working day"):
+        ingest.extract("web", [NEXT], settings)
 
     assert _staged(settings, NEXT, "complaints") == []
     skipped = _staged(settings, NEXT, "skipped")
@@ -62,7 +64,9 @@ def test_a_late_file_for_an_earlier_date_is_picked_up_by_the_next_run(settings) 
     dates = pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai", lookback_days=7)
     assert dates == [DAY.isoformat(), NEXT.isoformat()]
 
-    ingest.extract("web", [dt.date.fromisoformat(d) for d in dates], settings)
+    # NEXT, a working day, has landed nothing yet: the gate blocks it, after staging both dates.
+    with pytest.raises(ingest.BatchBlockedError, match=f"web {NEXT}: .*no complaints on a working day"):
+        ingest.extract("web", [dt.date.fromisoformat(d) for d in dates], settings)
     assert sorted(r["complaint_id"] for r in _staged(settings, DAY, "complaints")) == ["WB-S1", "WB-S9"]
     summary = json.loads((ingest.staging_folder(settings.staging_dir, "web", DAY) / "summary.json").read_text())
     assert [f["file"] for f in summary["files"]] == [f"web/{DAY}/evening.jsonl", f"web/{DAY}/morning.jsonl"]

@@ -1,9 +1,31 @@
--- Daily service KPIs per channel, with the appraisal targets and whether each was met.
+-- Daily service KPIs per channel, with the appraisal targets and whether each was met. A channel
+-- whose day the quality gate blocked has a row with no complaints, flagged is_channel_missing.
 with
 
 complaints as (
 
     select * from {{ ref('complaints') }}
+
+),
+
+channel_days as (
+
+    select * from {{ ref('stg_pipeline__channel_days') }}
+
+),
+
+spine as (
+
+    select
+        complaint_date,
+        channel
+    from complaints
+    union
+    select
+        complaint_date,
+        channel
+    from channel_days
+    where is_blocked
 
 ),
 
@@ -16,23 +38,25 @@ targets as (
 daily as (
 
     select
-        complaint_date,
-        channel,
-        count(*) as complaint_count,
-        sum(case when has_first_response then 1 else 0 end) as first_responded_count,
-        sum(case when is_resolved then 1 else 0 end) as resolved_count,
-        sum(case when is_surveyed then 1 else 0 end) as surveyed_count,
-        sum(case when is_first_response_timely then 1 else 0 end) as timely_first_response_count,
-        sum(case when is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
-        sum(case when is_resolution_timely then 1 else 0 end) as timely_resolution_count,
-        sum(case when is_satisfied then 1 else 0 end) as satisfied_count,
-        sum(case when is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
-        sum(case when is_escalated then 1 else 0 end) as escalated_count,
-        avg(first_response_hours) as avg_first_response_hours,
-        avg(resolution_hours) as avg_resolution_hours,
-        avg(satisfaction_score) as avg_satisfaction_score,
-        sum(cost_amount) as total_cost_amount
-    from complaints
+        spine.complaint_date,
+        spine.channel,
+        count(complaints.complaint_id) as complaint_count,
+        sum(case when complaints.has_first_response then 1 else 0 end) as first_responded_count,
+        sum(case when complaints.is_resolved then 1 else 0 end) as resolved_count,
+        sum(case when complaints.is_surveyed then 1 else 0 end) as surveyed_count,
+        sum(case when complaints.is_first_response_timely then 1 else 0 end) as timely_first_response_count,
+        sum(case when complaints.is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
+        sum(case when complaints.is_resolution_timely then 1 else 0 end) as timely_resolution_count,
+        sum(case when complaints.is_satisfied then 1 else 0 end) as satisfied_count,
+        sum(case when complaints.is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
+        sum(case when complaints.is_escalated then 1 else 0 end) as escalated_count,
+        avg(complaints.first_response_hours) as avg_first_response_hours,
+        avg(complaints.resolution_hours) as avg_resolution_hours,
+        avg(complaints.satisfaction_score) as avg_satisfaction_score,
+        sum(complaints.cost_amount) as total_cost_amount
+    from spine
+    left join complaints
+        on spine.complaint_date = complaints.complaint_date and spine.channel = complaints.channel
     group by 1, 2
 
 ),
@@ -67,15 +91,19 @@ final as (
 
     select
         rates.*,
+        channel_days.gate_messages as quality_gate_messages,
         targets_wide.timely_handling_target,
         targets_wide.satisfaction_target,
         targets_wide.effective_resolution_target,
+        coalesce(channel_days.is_blocked, false) as is_channel_missing,
         rates.timely_handling_rate >= targets_wide.timely_handling_target as is_timely_handling_target_met,
         rates.satisfaction_rate >= targets_wide.satisfaction_target as is_satisfaction_target_met,
         rates.effective_resolution_rate >= targets_wide.effective_resolution_target
             as is_effective_resolution_target_met
     from rates
     cross join targets_wide
+    left join channel_days
+        on rates.complaint_date = channel_days.complaint_date and rates.channel = channel_days.channel
 
 )
 
