@@ -226,7 +226,7 @@ def _parameters_read(kwargs: object) -> set[str]:
     return set()
 
 
-def _figures(expectation_result, parameters: dict) -> str:
+def _figures(expectation_result, parameters: dict, read: set[str]) -> str:
     """The observed figure and what was expected, for a person reading a failed task's log."""
     result = expectation_result.result or {}
     config = expectation_result.expectation_config
@@ -237,8 +237,7 @@ def _figures(expectation_result, parameters: dict) -> str:
         observed = "a category the last 28 days never had"
     else:
         observed = f"observed {result.get('observed_value')}"
-    read = sorted(_parameters_read(config.kwargs))
-    learned = ", ".join(f"{name} {parameters[name]}" for name in read if not isinstance(parameters[name], dict))
+    learned = ", ".join(f"{name} {parameters[name]}" for name in sorted(read) if not isinstance(parameters[name], dict))
     return f"{observed}; {learned}" if learned else observed
 
 
@@ -261,6 +260,8 @@ def gate_day(frame: pd.DataFrame, suite_document: dict, parameters: dict) -> Day
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=parameters, result_format="BASIC")
     gate = DayGate(parameters=parameters, result=result.to_json_dict())
+    # GX reports kwargs with the values filled in: which parameters each expectation read is kept here.
+    reads = {(e["type"], json.dumps(e.get("meta"), sort_keys=True)): _parameters_read(e["kwargs"]) for e in kept}
     for expectation_result in result.results:
         if expectation_result.success:
             continue
@@ -268,6 +269,7 @@ def gate_day(frame: pd.DataFrame, suite_document: dict, parameters: dict) -> Day
         meta = config.meta or {}
         column = config.kwargs.get("column")
         name = f"{config.type}({column})" if column else config.type
-        message = f"{name}: {meta.get('reason', name)} ({_figures(expectation_result, parameters)})"
+        read = reads.get((config.type, json.dumps(config.meta, sort_keys=True)), set())
+        message = f"{name}: {meta.get('reason', name)} ({_figures(expectation_result, parameters, read)})"
         (gate.blocked if config.severity == "critical" else gate.warnings).append(message)
     return gate

@@ -26,16 +26,20 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             "",
             "Records per channel",
         ]
-        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}")
-        for channel, records, loaded, quarantined, skipped in con.execute(
+        header = f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}"
+        lines.append(header + f" {'days blocked':>13} {'days warned':>12}")
+        for channel, records, loaded, quarantined, skipped, blocked, warned in con.execute(
             """
-            select channel, sum(records_in), sum(loaded), sum(quarantined), sum(skipped)
+            select channel, sum(records_in), sum(loaded), sum(quarantined), sum(skipped),
+                   count(*) filter (where gate = 'blocked'),
+                   count(*) filter (where gate = 'passed' and gate_messages is not null)
             from raw.load_reconciliation where partition_date between ? and ?
             group by channel order by channel
             """,
             [first, last],
         ).fetchall():
-            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}")
+            counts = f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}"
+            lines.append(counts + f" {blocked:>13} {warned:>12}")
 
         kpis = con.execute(
             """

@@ -1,0 +1,127 @@
+"""The day gate: each expectation of expectations/complaints_day.json, violated by a small day, blocks
+or warns with its reason and figures; parameters are learned from earlier staged days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO_ROOT
+from test_bad_input import form, jsonl
+
+from complaints_pipeline import ingest, quality
+from complaints_pipeline.config import load_settings
+
+SUITE = json.loads((REPO_ROOT / "expectations" / "complaints_day.json").read_text())
+CATEGORIES = {"billing_dispute": 60, "product_quality": 40}
+
+
+def _history(days: int = 10, rows: int = 100) -> list[dict]:
+    filled = dict.fromkeys(quality.PROFILED_COLUMNS, rows)
+    return [{"rows": rows, "filled": filled, "categories": CATEGORIES} for _ in range(days)]
+
+
+def _day(rows: int = 100, **overrides) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "category": ["billing_dispute"] * (rows * 6 // 10) + ["product_quality"] * (rows - rows * 6 // 10),
+            "customer_key": ["k"] * rows,
+            "product": ["router"] * rows,
+            "region": ["wuhan"] * rows,
+            "status": ["closed"] * rows,
+        }
+    )
+    for column, values in overrides.items():
+        frame[column] = values
+    return frame
+
+
+def _gate(frame: pd.DataFrame, history=None, working_day=True, quarantined=0) -> quality.DayGate:
+    history = _history() if history is None else history
+    parameters = quality.day_parameters(SUITE, history, working_day, len(frame), quarantined, 0.05)
+    return quality.gate_day(frame, SUITE, parameters)
+
+
+def test_a_usual_day_passes() -> None:
+    gate = _gate(_day())
+    assert gate.blocked == [] and gate.warnings == []
+
+
+def test_no_rows_on_a_working_day_blocks_but_not_on_a_weekend() -> None:
+    assert any("no complaints on a working day" in m for m in _gate(_day(0)).blocked)
+    weekend = _gate(_day(0), working_day=False)
+    assert not any("working day" in m for m in weekend.blocked)
+    # A channel that never had rows (not used by this company) is not blocked for having none.
+    assert _gate(_day(0), history=_history(rows=0)).blocked == []
+
+
+def test_a_quarantined_share_above_five_percent_blocks_with_the_figures() -> None:
+    (message,) = [m for m in _gate(_day(90), quarantined=10).blocked if "quarantined" in m]
+    assert "observed 90" in message and "min_rows_kept 95" in message
+    assert not any("quarantined" in m for m in _gate(_day(95), quarantined=5).blocked)
+
+
+def test_ten_times_the_usual_volume_warns_and_does_not_block() -> None:
+    gate = _gate(_day(1000))
+    assert gate.blocked == []
+    assert any("far outside the last 28 days" in m and "observed 1000" in m for m in gate.warnings)
+
+
+def test_volume_and_drift_are_not_judged_before_seven_days_of_history() -> None:
+    gate = _gate(_day(1000, category=["weather"] * 1000), history=_history(days=6))
+    assert gate.warnings == [] and gate.blocked == []
+    assert gate.parameters["usual_rows_high"] is None and gate.parameters["category_partition"] is None
+
+
+@pytest.mark.parametrize("column", ["customer_key", "product", "region"])
+def test_a_column_gone_empty_blocks(column: str) -> None:
+    (message,) = _gate(_day(**{column: [None] * 100})).blocked
+    assert f"expect_column_values_to_not_be_null({column})" in message and "100 of 100 empty" in message
+
+
+def test_fewer_statuses_than_usual_warns() -> None:
+    gate = _gate(_day(status=[None] * 50 + ["closed"] * 50))
+    assert gate.blocked == []
+    assert any("fewer rows than usual have a status" in m for m in gate.warnings)
+
+
+def test_a_drifted_or_new_category_warns() -> None:
+    drifted = _gate(_day(category=["product_quality"] * 95 + ["billing_dispute"] * 5))
+    assert any("mix of categories drifted" in m for m in drifted.warnings) and drifted.blocked == []
+    new = _gate(_day(category=["billing_dispute"] * 50 + ["weather"] * 50))
+    assert any("a category the last 28 days never had" in m for m in new.warnings)
+
+
+def test_every_expectation_of_the_day_suite_is_covered_by_a_test_here() -> None:
+    tested = {
+        ("expect_table_row_count_to_be_between", "min_rows_on_working_day"),
+        ("expect_table_row_count_to_be_between", "min_rows_kept"),
+        ("expect_table_row_count_to_be_between", "usual_rows_high"),
+        ("expect_column_values_to_not_be_null", "min_filled_customer_key"),
+        ("expect_column_values_to_not_be_null", "min_filled_product"),
+        ("expect_column_values_to_not_be_null", "min_filled_region"),
+        ("expect_column_values_to_not_be_null", "min_filled_status"),
+        ("expect_column_kl_divergence_to_be_less_than", "category_drift_threshold"),
+    }
+    in_suite = {(e["type"], min(quality._parameters_read(e["kwargs"]))) for e in SUITE["expectations"]}
+    assert in_suite == tested
+
+
+def test_a_blocked_day_is_staged_and_learned_from_no_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    settings = load_settings()
+    day = dt.date(2026, 10, 12)  # a Monday
+    folder = settings.landing_dir / "web" / day.isoformat()
+    folder.mkdir(parents=True)
+    bad = [form(submission_id=f"B{n}", ticket={"csat": "abc"}) for n in range(3)]
+    (folder / "s.jsonl").write_bytes(jsonl(*[form(submission_id=f"S{n}") for n in range(7)], *bad))
+
+    with pytest.raises(ingest.BatchBlockedError, match=f"web {day}: .*quarantined .*observed 7; min_rows_kept 10"):
+        ingest.extract("web", [day], settings)
+
+    summary = ingest.staged_summary(settings.staging_dir, "web", day)
+    assert summary["loaded"] == 7 and summary["quarantined"] == 3 and summary["blocked"]
+    assert ingest.learned_history(settings.staging_dir, "web", day + dt.timedelta(days=1)) == []
