@@ -26,20 +26,32 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             "",
             "Records per channel",
         ]
-        header = f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}"
-        lines.append(header + f" {'days blocked':>13} {'days warned':>12}")
-        for channel, records, loaded, quarantined, skipped, blocked, warned in con.execute(
+        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}")
+        per_channel = con.execute(
             """
             select channel, sum(records_in), sum(loaded), sum(quarantined), sum(skipped),
+                   sum(records_in - skipped),
+                   count(*) filter (where gate = 'passed' and gate_messages is not null),
                    count(*) filter (where gate = 'blocked'),
-                   count(*) filter (where gate = 'passed' and gate_messages is not null)
-            from raw.load_reconciliation where partition_date between ? and ?
+                   (select count(distinct name) from (
+                        select unnest(string_split(r.expectations_failed, '; ')) as name
+                        from raw.load_reconciliation as r
+                        where r.channel = load_reconciliation.channel and r.partition_date between $1 and $2
+                    ))
+            from raw.load_reconciliation where partition_date between $1 and $2
             group by channel order by channel
             """,
             [first, last],
-        ).fetchall():
-            counts = f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}"
-            lines.append(counts + f" {blocked:>13} {warned:>12}")
+        ).fetchall()
+        for channel, records, loaded, quarantined, skipped, *_ in per_channel:
+            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}")
+        lines += ["", "Quality gate per channel (expectations/, results in var/quality/)"]
+        lines.append(
+            f"  {'channel':<8} {'rows checked':>12} {'expectations failed':>20} {'quarantined':>12}"
+            f" {'days warned':>12} {'days blocked':>13}"
+        )
+        for channel, _, _, quarantined, _, checked, warned, blocked, failed in per_channel:
+            lines.append(f"  {channel:<8} {checked:>12,} {failed:>20} {quarantined:>12,} {warned:>12} {blocked:>13}")
 
         kpis = con.execute(
             """

@@ -46,6 +46,7 @@ RECONCILIATION_GATE_COLUMNS = (
     "withheld integer default 0",  # rows that passed row checks, held back by a blocked day
     "gate varchar default 'passed'",  # passed | blocked
     "gate_messages varchar",  # what blocked, or warned about, the day
+    "expectations_failed varchar",  # row-level expectations some row failed, '; '-separated
 )
 
 
@@ -169,8 +170,8 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
         """
         insert into raw.load_reconciliation
             (channel, partition_date, files, records_in, loaded, quarantined, skipped, run_id,
-             withheld, gate, gate_messages)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             withheld, gate, gate_messages, expectations_failed)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
             channel,
@@ -184,6 +185,7 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
             withheld,
             "blocked" if blocked else "passed",
             None if messages is None else "\n".join(messages),
+            "; ".join(summary.get("expectations_failed", [])) or None,
         ],
     )
     log.info("%s %s: %d loaded, %d quarantined, %d skipped", channel, day, loaded, quarantined, skipped)

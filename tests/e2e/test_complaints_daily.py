@@ -106,6 +106,15 @@ def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_his
             good = counts["generated"] - counts["bad"] - counts["skipped"]
             expected = (counts["generated"], good, counts["bad"], counts["skipped"])
             assert recon[(channel, day)] == expected, f"{channel} {day}"
+    # The expectations some row failed are kept per channel and day (the demo summary counts them).
+    failed = {
+        name
+        for (names,) in after_history.query("select expectations_failed from raw.load_reconciliation")
+        for name in (names or "").split("; ")
+        if name
+    }
+    assert "expect_column_values_to_be_between(satisfaction_score)" in failed  # satisfaction_out_of_range
+    assert "expect_column_pair_values_a_to_be_greater_than_b(resolved_at)" in failed  # resolved_before_received
 
 
 def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pipeline) -> None:
