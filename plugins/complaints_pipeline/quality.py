@@ -38,15 +38,15 @@ class ValidationOutcome:
     result: dict = field(default_factory=dict)
 
 
-def load_suite_document(source: Path | dict) -> dict:
+def load_suite_document(path: Path) -> dict:
     """A suite file's JSON (the day suite is rebuilt per day, without what cannot be judged yet)."""
-    return source if isinstance(source, dict) else json.loads(source.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load_suite(path: Path):
     import great_expectations as gx  # heavy: imported only when a batch is validated
 
-    return gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8")))
+    return gx.ExpectationSuite(**load_suite_document(path))
 
 
 def _describe(value: object) -> str | None:
