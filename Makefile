@@ -34,10 +34,12 @@ test: setup lint
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.lock)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	# Data Docs' scripts and styles, so the pages open offline (pinned in package-lock.json)
+	npm ci --silent --no-audit --no-fund --ignore-scripts
 	touch $@
 
 lint: setup
@@ -46,4 +48,4 @@ lint: setup
 	$(BIN)/sqlfluff lint dbt_project
 
 clean:
-	rm -rf var dbt_project/target dbt_project/logs
+	rm -rf var dbt_project/target dbt_project/logs node_modules

@@ -12,8 +12,10 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates. It runs
    once every extract is done, even if one failed: the other channels load, and a blocked channel's
    day is recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows.
-3. `dbt_build`: seeds, models and their tests.
-4. `send_surge_alerts`: one email per flagged date, never twice (ops.alert_log).
+3. `build_data_docs`: renders the validation results every extract stored (per suite, channel and
+   date) as Great Expectations Data Docs: `$COMPLAINTS_HOME/quality/docs/index.html`.
+4. `dbt_build`: seeds, models and their tests.
+5. `send_surge_alerts`: one email per flagged date, never twice (ops.alert_log).
 
 The warehouse tasks share the one-slot `warehouse` pool: DuckDB allows one writing process.
 
@@ -91,6 +93,12 @@ def complaints_daily():
         context = get_current_context()
         return load_warehouse(context["params"]["channels"], dates, run_id=context["run_id"])
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def build_data_docs() -> str:
+        from complaints_pipeline.pipeline import build_data_docs
+
+        return build_data_docs()
+
     @task(pool=WAREHOUSE_POOL)
     def dbt_build() -> None:
         from complaints_pipeline.pipeline import build_marts
@@ -107,6 +115,7 @@ def complaints_daily():
     extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
     loaded = load_warehouse(dates)
     extracted >> loaded
+    extracted >> build_data_docs()
     built = dbt_build()
     loaded >> built >> send_surge_alerts(dates)
 

@@ -22,3 +22,12 @@ os.environ.update(
     }
 )
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="complaints-airflow-"))
+
+
+def shown_text(page: str) -> str:
+    """What a browser shows of an HTML page: no scripts or styles, no tags, entities decoded, spaces collapsed."""
+    import html
+    import re
+
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from complaints_pipeline import quality
+from complaints_pipeline import data_docs, quality
 from complaints_pipeline.business_calendar import is_working_day
 from complaints_pipeline.config import Settings
 from complaints_pipeline.sources import FILE_PATTERNS, PARSERS
@@ -185,7 +185,7 @@ class _DayExtractor:
         self.rejects: list[dict] = []
         self.skips: list[dict] = []
         self.failed: set[str] = set()
-        self.validation_results: list[dict] = []
+        self.validation_results: dict[str, list[dict]] = {}  # suite -> its results on each chunk
 
     # ------------------------------------------------------------ per record
 
@@ -297,7 +297,7 @@ class _DayExtractor:
             outcome = quality.validate(table.drop_columns([RAW_KEY]), self.suite, raw_records=table.column(RAW_KEY))
             self.result.validation_seconds += time.perf_counter() - started
             self.failed.update(outcome.expectations_failed)
-            self.validation_results.append(outcome.result)
+            self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
             self.rejects.extend(outcome.rejects)
             self.result.loaded += outcome.good.num_rows
             self.staged.write("complaints", outcome.good)
@@ -332,7 +332,7 @@ class _DayExtractor:
         gate = quality.gate_day(frame, self.day_suite, parameters)
         self.result.blocked, self.result.warnings = gate.blocked, gate.warnings
         self.result.profile, self.result.gate_parameters = quality.profile_day(frame), parameters
-        self.validation_results.append(gate.result)
+        self.validation_results[gate.result["suite_name"]] = [gate.result]
         self.result.validation_seconds += time.perf_counter() - started
 
     def run(self, files: list[Path]) -> DayResult:
@@ -383,15 +383,13 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     day_suite = quality.load_suite_document(settings.expectations_dir / quality.DAY_SUITE_FILE)
     totals = Counter({"validation_seconds": time.perf_counter() - started})
     known_files = _loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
-    quality_dir = settings.home / "quality" / channel
-    quality_dir.mkdir(parents=True, exist_ok=True)
+    run_time = dt.datetime.now(dt.UTC)
     blocked: list[str] = []
     for day in days:
         extractor = _DayExtractor(channel, day, settings, (suite, day_suite), known_files)
         result = extractor.run(landed_files(settings.landing_dir, channel, day))
-        (quality_dir / f"{day.isoformat()}.json").write_text(
-            json.dumps(extractor.validation_results, default=str), encoding="utf-8"
-        )
+        results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
+        data_docs.store_results(settings, channel, day, run_time, results)
         totals.update(
             {k: getattr(result, k) for k in ("records_in", "loaded", "quarantined", "skipped", "validation_seconds")}
             | {"dates": 1}

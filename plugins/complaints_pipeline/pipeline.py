@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from complaints_pipeline import alerts, ingest, transform, warehouse
+from complaints_pipeline import alerts, data_docs, ingest, transform, warehouse
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 
@@ -69,3 +69,9 @@ def build_marts() -> None:
 
 def send_surge_alerts(dates: list[str]) -> list[str]:
     return [d.isoformat() for d in alerts.send_alerts(_days(dates), load_settings())]
+
+
+def build_data_docs() -> str:
+    """Render the Data Docs pages of new validation results and the index; returns the index's path."""
+    settings = load_settings()
+    return str(data_docs.build(settings, sorted(settings.expectations_dir.glob("*.json"))))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from complaints_pipeline import data_docs
 from complaints_pipeline.config import Settings
 from complaints_pipeline.warehouse import connect
 
@@ -45,13 +46,14 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
         ).fetchall()
         for channel, records, loaded, quarantined, skipped, *_ in per_channel:
             lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}")
-        lines += ["", "Quality gate per channel (expectations/, results in var/quality/)"]
+        lines += ["", "Quality gate per channel (suites in expectations/)"]
         lines.append(
             f"  {'channel':<8} {'rows checked':>12} {'expectations failed':>20} {'quarantined':>12}"
             f" {'days warned':>12} {'days blocked':>13}"
         )
         for channel, _, _, quarantined, _, checked, warned, blocked, failed in per_channel:
             lines.append(f"  {channel:<8} {checked:>12,} {failed:>20} {quarantined:>12,} {warned:>12} {blocked:>13}")
+        lines.append(f"  Data Docs (every expectation, per channel and day): {data_docs.index_page(settings).as_uri()}")
 
         kpis = con.execute(
             """

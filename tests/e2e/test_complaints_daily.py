@@ -12,13 +12,14 @@ import email
 import email.policy
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, shown_text
 
 from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.sample_data import Surge, generate
@@ -256,3 +257,47 @@ def test_a_broken_phone_export_blocks_phone_only(after_normal_day: Pipeline) -> 
     for channel in ("email", "web", "social"):
         good = truth[channel]["generated"] - truth[channel]["bad"] - truth[channel]["skipped"]
         assert kpis[channel] == (good, False), channel
+    # The blocked day's Data Docs page says so: the day suite failed on the quarantined share.
+    page = _docs_page(pipeline, "complaints_day", "phone", BROKEN_DAY)
+    assert "Status: Failed" in shown_text(page) and "Unsuccessful Expectations 1 " in shown_text(page)
+    assert "Must have greater than or equal to" in shown_text(page)  # min_rows_kept, with the day's figure
+
+
+def _docs_page(pipeline: Pipeline, suite: str, channel: str, day: dt.date) -> str:
+    """The Data Docs page of the newest run of a suite on a channel's day."""
+    folder = pipeline.home / "quality" / "docs" / "validations" / suite / f"{channel}-{day}"
+    newest = max(folder.iterdir())  # run times sort as they happened
+    (page,) = newest.glob("*.html")
+    return page.read_text(encoding="utf-8")
+
+
+def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeline) -> None:
+    docs = after_history.home / "quality" / "docs"
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
+    for channel in ("phone", "email", "web", "social"):
+        for day in days:
+            for suite in ("complaints", "complaints_day"):
+                assert f"validations/{suite}/{channel}-{day}/" in index, (suite, channel, day)
+    # The stored results (JSON) behind the pages, keyed by suite, channel-date and run time.
+    stored = list((after_history.home / "quality" / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) >= 4 * len(days) * 2
+    # A day with injected faults: its page names the failed expectation and shows the failing record.
+    day, bad = next(
+        (day, bad)
+        for day in days
+        for bad in after_history.ground_truth(day)["bad_records"]
+        if bad["channel"] == "phone" and bad["kind"] == "satisfaction_out_of_range"
+    )
+    page = _docs_page(after_history, "complaints", "phone", day)
+    assert "satisfaction_score" in page and f"{bad['source_file']} at {bad['position']}" in page
+    # Every script and style is a local copy: the pages open in a browser without internet.
+    from complaints_pipeline.data_docs import external_links
+
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) > 4 * len(days) * 2
+    assert {page.name: external_links(page) for page in pages if external_links(page)} == {}
+    for page in (docs / "index.html", *list((docs / "validations").rglob("*.html"))[:3]):
+        html = page.read_text(encoding="utf-8")
+        for asset in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
+            assert (page.parent / asset).resolve().is_file(), (page, asset)
