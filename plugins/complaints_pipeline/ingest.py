@@ -27,6 +27,7 @@ from complaints_pipeline.config import Settings
 from complaints_pipeline.sources import FILE_PATTERNS, PARSERS
 from complaints_pipeline.sources.base import (
     CANONICAL_SCHEMA,
+    LANDED_KEY,
     QUARANTINE_SCHEMA,
     RAW_KEY,
     SKIPPED_SCHEMA,
@@ -173,7 +174,7 @@ class _DayExtractor:
     ) -> None:
         self.ctx = ParseContext(channel, settings.landing_dir, day, settings.local_tz, settings.pii_key)
         self.settings = settings
-        self.suite, self.day_suite = suites
+        self.suite, self.day_suite, self.contract = suites
         self.known_files = known_files
         self.result = DayResult(channel, day.isoformat())
         self.staged = _StagedDay(staging_folder(settings.staging_dir, channel, day))
@@ -183,6 +184,7 @@ class _DayExtractor:
         self.tables: list[pa.Table] = []  # from columnar parsers, and the rows' tables
         self.buffered = 0
         self.rejects: list[dict] = []
+        self.unread: list[Reject] = []  # records with a field the parser could not read: the contract judges them
         self.skips: list[dict] = []
         self.failed: set[str] = set()
         self.validation_results: dict[str, list[dict]] = {}  # suite -> its results on each chunk
@@ -190,7 +192,12 @@ class _DayExtractor:
     # ------------------------------------------------------------ per record
 
     def _reject(self, item: Reject) -> None:
-        self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **asdict(item)})
+        if item.landed is not None:
+            self.unread.append(item)
+            self.buffered += 1
+            return
+        fields = {k: v for k, v in asdict(item).items() if k != "landed"}
+        self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **fields})
 
     def _skip(self, item: Skip) -> None:
         self.skips.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **asdict(item)})
@@ -286,15 +293,57 @@ class _DayExtractor:
 
     # ------------------------------------------------------------ per chunk
 
+    def _check_contract(self, table: pa.Table) -> pa.Table:
+        """The channel's raw contract on the chunk's landed records: the rows parsed and the records with
+        a field the parser could not read. A record failing it is quarantined naming the expectation; an
+        unread record that passes keeps the parser's reason (a gap in the contract, logged)."""
+        unread, self.unread = self.unread, []
+        landed = pa.concat_arrays(
+            [table.column(LANDED_KEY).combine_chunks(), pa.array([r.landed for r in unread], pa.string())]
+        )
+        files = table.column("source_file").to_pylist() + [r.source_file for r in unread]
+        positions = table.column("source_position").to_pylist() + [r.source_position for r in unread]
+        where = [f"{f} at {p}" for f, p in zip(files, positions, strict=True)]
+        started = time.perf_counter()
+        outcome = quality.check_contract(landed, self.contract, where)
+        self.result.validation_seconds += time.perf_counter() - started
+        self.failed.update(outcome.expectations_failed)
+        self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
+        base = {"channel": self.ctx.channel, "partition_date": self.ctx.partition_date}
+        for index, problems in sorted(outcome.failures.items()):
+            if index < table.num_rows:
+                raw, complaint_id = table.column(RAW_KEY)[index].as_py(), table.column("complaint_id")[index].as_py()
+            else:
+                raw, complaint_id = unread[index - table.num_rows].raw_record, None
+            self.rejects.append(
+                base
+                | {"source_file": files[index], "source_position": positions[index], "complaint_id": complaint_id}
+                | quality.explain(problems)
+                | {"raw_record": raw}
+            )
+        for offset, item in enumerate(unread):
+            if table.num_rows + offset not in outcome.failures:
+                where_ = where[table.num_rows + offset]
+                log.warning("%s passes the raw contract %s, yet: %s", where_, self.contract.name, item.reason)
+                self.rejects.append(base | {k: v for k, v in asdict(item).items() if k != "landed"})
+        if not outcome.failures:
+            return table
+        return table.filter(pa.array([i not in outcome.failures for i in range(table.num_rows)], pa.bool_()))
+
     def _flush(self) -> None:
         if self.rows:
             self.tables.append(rows_to_table(self.rows))
             self.rows = []
-        if self.tables:
-            table = pa.concat_tables(self.tables)
+        table = None
+        if self.tables or self.unread:
+            table = pa.concat_tables(self.tables) if self.tables else STAGING_SCHEMA.empty_table()
             self.tables, self.buffered = [], 0
+            table = self._check_contract(table)
+        if table is not None and table.num_rows:
             started = time.perf_counter()
-            outcome = quality.validate(table.drop_columns([RAW_KEY]), self.suite, raw_records=table.column(RAW_KEY))
+            outcome = quality.validate(
+                table.drop_columns([RAW_KEY, LANDED_KEY]), self.suite, raw_records=table.column(RAW_KEY)
+            )
             self.result.validation_seconds += time.perf_counter() - started
             self.failed.update(outcome.expectations_failed)
             self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
@@ -381,12 +430,13 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     started = time.perf_counter()
     suite = quality.load_suite(settings.expectations_dir / SUITE_FILE)  # imports GX: validation's cost
     day_suite = quality.load_suite_document(settings.expectations_dir / quality.DAY_SUITE_FILE)
+    contract = quality.load_suite(settings.expectations_dir / f"{channel}.json")
     totals = Counter({"validation_seconds": time.perf_counter() - started})
     known_files = _loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
     run_time = dt.datetime.now(dt.UTC)
     blocked: list[str] = []
     for day in days:
-        extractor = _DayExtractor(channel, day, settings, (suite, day_suite), known_files)
+        extractor = _DayExtractor(channel, day, settings, (suite, day_suite, contract), known_files)
         result = extractor.run(landed_files(settings.landing_dir, channel, day))
         results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
         data_docs.store_results(settings, channel, day, run_time, results)

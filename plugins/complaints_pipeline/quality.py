@@ -81,22 +81,18 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None = None) -> ValidationOutcome:
-    """Validate canonical rows against the suite (an ExpectationSuite or its file); rows failing any
-    row-level expectation are rejected, each with the landed record when raw_records gives it."""
-    if isinstance(suite, Path):
-        suite = load_suite(suite)
-    # GX 1.x has no Arrow engine: its pandas engine gets the batch, integers kept nullable.
-    batch_frame = table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
-    batch_frame[ROW_ID] = range(len(batch_frame))
-    batch = _batch_definition().get_batch(batch_parameters={"dataframe": batch_frame})
+Problem = tuple[str, str | None, str | None, str]  # (expectation, column, failing value, reason)
+
+
+def _failing_rows(frame: pd.DataFrame, suite, parameters: dict) -> tuple[dict, dict[int, list[Problem]], list[str]]:
+    """Run a row-level suite on a frame with a ROW_ID column: (GX result, problems per row, failed names)."""
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
         suite,
-        expectation_parameters=suite_parameters(batch_frame),
+        expectation_parameters=parameters,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
     )
-
-    failures: dict[int, list[tuple[str, str | None, str | None, str]]] = {}
+    failures: dict[int, list[Problem]] = {}
     failed: list[str] = []
     for expectation_result in result.results:
         if expectation_result.success:
@@ -111,12 +107,34 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
             raise RuntimeError(f"expectation {name} failed for the whole batch: {expectation_result.result}")
         for item in unexpected:
             failures.setdefault(int(item[ROW_ID]), []).append((name, column, _describe(item.get(column)), reason))
+    return result.to_json_dict(), failures, failed
+
+
+def explain(problems: list[Problem]) -> dict:
+    """The quarantine columns for a row's problems: the first names the check, the reason lists all."""
+    name, column, value, _ = problems[0]
+    shown = "; ".join(f"{reason} (got {v!r})" if v is not None else reason for _, _, v, reason in problems)
+    return {
+        "check_name": name,
+        "failing_column": column,
+        "failing_value": value if value is None or len(value) <= 200 else value[:200] + "...",
+        "reason": shown if len(shown) <= 1000 else shown[:1000] + "...",
+    }
+
+
+def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None = None) -> ValidationOutcome:
+    """Validate canonical rows against the suite (an ExpectationSuite or its file); rows failing any
+    row-level expectation are rejected, each with the landed record when raw_records gives it."""
+    if isinstance(suite, Path):
+        suite = load_suite(suite)
+    # GX 1.x has no Arrow engine: its pandas engine gets the batch, integers kept nullable.
+    batch_frame = table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
+    batch_frame[ROW_ID] = range(len(batch_frame))
+    result, failures, failed = _failing_rows(batch_frame, suite, suite_parameters(batch_frame))
 
     rejects = []
     for row_number, problems in sorted(failures.items()):
         row = batch_frame.iloc[row_number]
-        name, column, value, _ = problems[0]
-        shown = "; ".join(f"{reason} (got {v!r})" if v is not None else reason for _, _, v, reason in problems)
         raw = None if raw_records is None else raw_records[row_number]
         raw = raw.as_py() if isinstance(raw, pa.Scalar) else raw
         if raw is None:
@@ -128,10 +146,7 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
                 "source_file": row["source_file"],
                 "source_position": row["source_position"],
                 "complaint_id": _describe(row["complaint_id"]),
-                "check_name": name,
-                "failing_column": column,
-                "failing_value": value if value is None or len(value) <= 200 else value[:200] + "...",
-                "reason": shown if len(shown) <= 1000 else shown[:1000] + "...",
+                **explain(problems),
                 "raw_record": raw,
             }
         )
@@ -139,21 +154,61 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
     if failures:
         keep = pa.array([i not in failures for i in range(table.num_rows)])
     log.info("validated %d rows: %d failed %s", len(batch_frame), len(failures), failed)
+    where = batch_frame["source_file"].astype(str) + " at " + batch_frame["source_position"].astype(str)
     return ValidationOutcome(
         good=table.filter(keep),
         rejects=rejects,
         rows_checked=len(batch_frame),
         expectations_failed=failed,
-        result=_kept_result(result.to_json_dict(), batch_frame),
+        result=_kept_result(result, where.tolist()),
     )
+
+
+# ---------------------------------------------------------------- a channel's raw contract
+
+
+@dataclass
+class ContractOutcome:
+    """A raw contract on landed records: the problems of each failing record (by its index)."""
+
+    failures: dict[int, list[Problem]]
+    expectations_failed: list[str]
+    result: dict
+
+
+def contract_fields(suite) -> list[str]:
+    """The landed fields a channel's raw contract reads (its meta lists them; every column it checks is one)."""
+    fields = list((suite.meta or {}).get("landed_fields", []))
+    for expectation in suite.expectations:
+        column = expectation.configuration.kwargs.get("column")
+        if column not in fields:
+            raise ValueError(
+                f"suite {suite.name}: {expectation.expectation_type} reads {column!r}, not in landed_fields"
+            )
+    return fields
+
+
+def check_contract(landed: pa.Array, suite, where: list[str]) -> ContractOutcome:
+    """Run a channel's raw contract on landed records (LANDED_KEY's JSON objects); where[i] names record i."""
+    import duckdb
+
+    fields = contract_fields(suite)
+    records = pa.table({"landed": landed})  # noqa: F841 - read by DuckDB
+    columns = ", ".join(f'json_extract_string(landed, \'$."{name}"\') as "{name}"' for name in fields)
+    with duckdb.connect() as con:
+        frame = con.sql(f"select {columns} from records").to_arrow_table().to_pandas()
+    frame[ROW_ID] = range(len(frame))
+    result, failures, failed = _failing_rows(frame, suite, {})
+    log.info("raw contract %s on %d records: %d failed %s", suite.name, len(frame), len(failures), failed)
+    return ContractOutcome(failures, failed, _kept_result(result, where))
 
 
 PARTIAL = 20  # failing rows a stored result keeps per expectation, as GX's SUMMARY format does
 
 
-def _kept_result(result: dict, frame: pd.DataFrame) -> dict:
+def _kept_result(result: dict, where: list[str]) -> dict:
     """A chunk's result as stored for Data Docs: at most PARTIAL failing values per expectation, each
-    row named by its file and position instead of its index in the chunk (the quarantine has them all)."""
+    row named by where (its file and position) instead of its index in the chunk (the quarantine has them all)."""
     for item in result["results"]:
         detail = item.get("result") or {}
         for key in ("unexpected_list", "unexpected_index_query", "partial_unexpected_index_list"):
@@ -162,7 +217,7 @@ def _kept_result(result: dict, frame: pd.DataFrame) -> dict:
             detail["unexpected_index_list"] = [
                 {
                     **{k: v for k, v in entry.items() if k != ROW_ID},
-                    "record": "{} at {}".format(*frame.iloc[int(entry[ROW_ID])][["source_file", "source_position"]]),
+                    "record": where[int(entry[ROW_ID])],
                 }
                 for entry in detail["unexpected_index_list"][:PARTIAL]
             ]

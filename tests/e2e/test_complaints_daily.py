@@ -118,17 +118,41 @@ def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_his
     assert "expect_column_pair_values_a_to_be_greater_than_b(resolved_at)" in failed  # resolved_before_received
 
 
+# Each fault the generator injects, and the expectation meant to catch it: the channel's raw contract
+# (expectations/<channel>.json), the canonical suite (complaints.json), or the reader ("parse": a line
+# that is no JSON is no record a suite could judge).
+CAUGHT_BY = {
+    ("phone", "bad_timestamp"): "expect_column_values_to_match_regex(call_start)",
+    ("phone", "satisfaction_out_of_range"): "expect_column_values_to_be_between(satisfaction_score)",
+    ("phone", "resolved_before_received"): "expect_column_pair_values_a_to_be_greater_than_b(resolved_at)",
+    ("email", "missing_date"): "expect_column_values_to_not_be_null(Date)",
+    ("email", "empty_body"): "expect_column_value_lengths_to_be_between(complaint_text)",
+    ("web", "malformed_json"): "parse",
+    ("web", "missing_submitted_at"): "expect_column_values_to_not_be_null(submitted_at)",
+    ("web", "satisfaction_out_of_range"): "expect_column_values_to_be_between(satisfaction_score)",
+    ("social", "empty_text"): "expect_column_value_lengths_to_be_between(complaint_text)",
+    ("social", "missing_created_at"): "expect_column_values_to_not_be_null(created_at)",
+}
+
+
 def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pipeline) -> None:
     quarantined = {
-        (channel, source_file, position)
-        for channel, source_file, position in after_history.query(
-            "select channel, source_file, source_position from raw.quarantine"
+        (channel, source_file, position): check
+        for channel, source_file, position, check in after_history.query(
+            "select channel, source_file, source_position, check_name from raw.quarantine"
         )
     }
     injected = [b for n in range(35) for b in after_history.ground_truth(FIRST + dt.timedelta(days=n))["bad_records"]]
     assert injected, "the generator injected no bad records"
     missing = [b for b in injected if (b["channel"], b["source_file"], b["position"]) not in quarantined]
     assert not missing, f"injected bad records not quarantined: {missing}"
+    assert {(b["channel"], b["kind"]) for b in injected} == set(CAUGHT_BY)  # every kind was injected
+    wrong = [
+        (b, quarantined[(b["channel"], b["source_file"], b["position"])])
+        for b in injected
+        if quarantined[(b["channel"], b["source_file"], b["position"])] != CAUGHT_BY[(b["channel"], b["kind"])]
+    ]
+    assert not wrong, f"caught by another expectation than the one meant for it: {wrong[:5]}"
     skipped = set(after_history.query("select channel, source_file, source_position, kind from raw.skipped"))
     not_a_complaint = [
         (s["channel"], s["source_file"], s["position"], s["kind"])
@@ -277,11 +301,11 @@ def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeli
     days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
     for channel in ("phone", "email", "web", "social"):
         for day in days:
-            for suite in ("complaints", "complaints_day"):
+            for suite in (channel, "complaints", "complaints_day"):
                 assert f"validations/{suite}/{channel}-{day}/" in index, (suite, channel, day)
     # The stored results (JSON) behind the pages, keyed by suite, channel-date and run time.
     stored = list((after_history.home / "quality" / "gx" / "uncommitted" / "validations").rglob("*.json"))
-    assert len(stored) >= 4 * len(days) * 2
+    assert len(stored) >= 4 * len(days) * 3
     # A day with injected faults: its page names the failed expectation and shows the failing record.
     day, bad = next(
         (day, bad)

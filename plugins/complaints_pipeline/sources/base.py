@@ -53,8 +53,11 @@ CANONICAL_SCHEMA = pa.schema(
 )
 CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_SCHEMA.names)
 RAW_KEY = "_raw"
-# What a parser hands the extract stage: canonical columns and the record as it landed.
-STAGING_SCHEMA = CANONICAL_SCHEMA.append(pa.field(RAW_KEY, pa.string()))
+# The fields the channel's raw contract (expectations/<channel>.json) judges, as they landed: a JSON
+# object of texts (see landed_json()), null for a field that is absent.
+LANDED_KEY = "_landed"
+# What a parser hands the extract stage: canonical columns, the record as it landed, its landed fields.
+STAGING_SCHEMA = CANONICAL_SCHEMA.append(pa.field(RAW_KEY, pa.string())).append(pa.field(LANDED_KEY, pa.string()))
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -122,6 +125,9 @@ class Reject:
     failing_value: str | None = None
     complaint_id: str | None = None
     check_name: str = "parse"
+    # The record's landed fields (LANDED_KEY's JSON) when a field could not be read: the raw contract
+    # judges the record, and names the expectation it breaks; the parser's reason stands if none.
+    landed: str | None = None
 
 
 class FieldError(ValueError):
@@ -290,6 +296,27 @@ def canonical_row(
     return row
 
 
+def landed_object(fields: dict[str, str | None]) -> str:
+    """LANDED_KEY's value: the fields as one JSON object, as DuckDB's json_object() writes it."""
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_text(value: object) -> str | None:
+    """A field of a JSON record as its raw contract reads it: its JSON text ("a string" keeps its
+    quotes, so a contract can tell 5 from "5" and a text from a number); None when absent or null."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_type(value: object) -> str | None:
+    """A JSON value's type, for a contract that needs only that (a text must be a string)."""
+    if value is None:
+        return None
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array")):
+        if isinstance(value, kind):
+            return name
+    return "object"
+
+
 def row_or_reject(
     to_row: Callable[[Any, ParseContext, str, str], dict],
     record: Any,
@@ -297,8 +324,11 @@ def row_or_reject(
     source_file: str,
     position: str,
     raw_record: str,
+    landed: dict[str, str | None],
 ) -> dict | Reject:
-    """A channel's record as a canonical row, or as a Reject naming the field that could not be read."""
+    """A channel's record as a canonical row, or as a Reject naming the field that could not be read;
+    either way with its landed fields, for the raw contract."""
+    fields = landed_object(landed)
     try:
         row = to_row(record, ctx, source_file, position)
     except FieldError as error:
@@ -309,9 +339,11 @@ def row_or_reject(
             reason=error.reason,
             failing_column=error.column,
             failing_value=None if error.value is None else str(error.value),
+            landed=fields,
         )
     # The landed record rides along, so a row the quality gate rejects is quarantined as it arrived.
     row[RAW_KEY] = raw_record
+    row[LANDED_KEY] = fields
     return row
 
 

@@ -111,6 +111,52 @@ def json_object(key: str, column: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.if_else(pc.is_null(column), f'{{"{key}": null}}', quoted), doubt
 
 
+def landed_objects(fields: dict[str, pa.Array]) -> pa.Array:
+    """base.landed_object() for each row: the texts as one JSON object (null stays null), by DuckDB."""
+    names = list(fields)
+    batch = pa.table({f"f{i}": fields[name] for i, name in enumerate(names)})  # noqa: F841 - read by DuckDB
+    pairs = ", ".join(f"{_sql_string(name)}, f{i}" for i, name in enumerate(names))
+    with duckdb.connect() as con:
+        return (
+            con.sql(f"select json_object({pairs})::varchar as landed from batch")
+            .to_arrow_table()["landed"]
+            .combine_chunks()
+        )
+
+
+# DuckDB's JSON types by the names base.json_type() gives them.
+_JSON_TYPE_NAMES = {
+    "VARCHAR": "string",
+    "BIGINT": "integer",
+    "UBIGINT": "integer",
+    "DOUBLE": "number",
+    "BOOLEAN": "boolean",
+    "ARRAY": "array",
+    "OBJECT": "object",
+}
+
+
+def json_landed(lines: pa.Array, constants: dict[str, str], texts_: dict[str, str], types: dict[str, str]) -> pa.Array:
+    """base.landed_object() for JSON lines: the constants, for each name in texts_ the JSON text at its
+    path (base.json_text()), for each name in types the JSON type there (base.json_type()); null when absent."""
+    batch = pa.table({"line": lines})  # noqa: F841 - read by DuckDB
+    type_names = " ".join(f"when {_sql_string(k)} then {_sql_string(v)}" for k, v in _JSON_TYPE_NAMES.items())
+    pairs = [f"{_sql_string(n)}, {_sql_string(v)}" for n, v in constants.items()]
+    pairs += [
+        f"{_sql_string(n)}, nullif(json_extract(line, {_sql_string(p)})::varchar, 'null')" for n, p in texts_.items()
+    ]
+    pairs += [f"{_sql_string(n)}, case json_type(line, {_sql_string(p)}) {type_names} end" for n, p in types.items()]
+    # A line that is not valid JSON (the row path rejects it) gets null, and no JSON function sees it.
+    sql = f"""with checked as (select json_valid(line) as valid, if(valid, line, '{{}}') as line from batch)
+              select if(valid, json_object({", ".join(pairs)})::varchar, null) as landed from checked"""
+    with duckdb.connect() as con:
+        return con.sql(sql).to_arrow_table()["landed"].combine_chunks()
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def csv_lines(columns: list[pa.Array]) -> pa.Array:
     """base.csv_line() for each row: cells joined by commas, quoted where the csv module quotes."""
     quoted = []

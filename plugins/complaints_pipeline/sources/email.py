@@ -104,6 +104,10 @@ def body_text(message: Message) -> str:
     return ""
 
 
+# The headers expectations/email.json (the raw contract) judges, as they landed.
+CONTRACT_FIELDS = ("Message-ID", "Date")
+
+
 def _received_at(message: Message) -> dt.datetime | None:
     value = message.get("Date")
     if value is None:
@@ -283,7 +287,8 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
         if root is not None:
             related = complaint_id_for(root)
             return Skip(source_file, position, "reply", f"a reply in the thread of {related}", related)
-        return row_or_reject(_to_row, _Mail(message, subject, sender), ctx, source_file, position, raw)
+        landed = {name: None if message.get(name) is None else str(message.get(name)) for name in CONTRACT_FIELDS}
+        return row_or_reject(_to_row, _Mail(message, subject, sender), ctx, source_file, position, raw, landed)
     except LookupError as error:  # a charset label Python does not know
         return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
     except UnicodeError as error:

@@ -18,6 +18,7 @@ import pyarrow.csv as pcsv
 
 from complaints_pipeline.sources import columnar
 from complaints_pipeline.sources.base import (
+    LANDED_KEY,
     RAW_KEY,
     FieldError,
     ParseContext,
@@ -61,6 +62,18 @@ COLUMNS = (
     "notes",
 )
 REQUIRED = ("ticket_no", "call_start")
+# The fields expectations/phone.json (the raw contract) judges, as they landed.
+CONTRACT_FIELDS = (
+    "ticket_no",
+    "call_start",
+    "first_response_time",
+    "resolved_time",
+    "severity",
+    "satisfaction",
+    "escalation_level",
+    "compensation",
+    "handle_minutes",
+)
 # Bytes per batch of the columnar path (Arrow splits a block only at row ends).
 BLOCK_BYTES = 8 << 20
 # NUL bytes stop the csv module; they are swapped for a private-use character and the row rejected.
@@ -148,7 +161,9 @@ def _record(
         return Reject(
             source_file, position, shown, f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}"
         )
-    return row_or_reject(_to_row, dict(zip(header, cells, strict=True)), ctx, source_file, position, raw)
+    record = dict(zip(header, cells, strict=True))
+    landed = {name: record.get(name) for name in CONTRACT_FIELDS}
+    return row_or_reject(_to_row, record, ctx, source_file, position, raw, landed)
 
 
 def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) -> Iterator[dict | Reject]:
@@ -210,6 +225,7 @@ def _batch_items(
         "extra": extra,
         "source_position": pc.cast(pa.array(range(first, first + batch.num_rows)), pa.string()),
         RAW_KEY: columnar.csv_lines([column[name] for name in header]),
+        LANDED_KEY: columnar.landed_objects({name: column[name] for name in CONTRACT_FIELDS}),
     }
     doubts = [ticket_doubt, pc.is_null(ticket), received_doubt, pc.is_null(received_at), first_response_doubt]
     doubts += [resolved_doubt, account_doubt, caller_doubt, agent_doubt, extra_doubt, text_doubt]

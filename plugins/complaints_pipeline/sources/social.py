@@ -20,6 +20,8 @@ from complaints_pipeline.sources.base import (
     canonical_row,
     clean,
     find_product,
+    json_text,
+    json_type,
     load_json_document,
     parse_iso_time,
     row_or_reject,
@@ -105,6 +107,17 @@ def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str)
     )
 
 
+def _landed(post: dict, is_weibo: bool) -> dict[str, str | None]:
+    """The fields expectations/social.json (the raw contract) judges: JSON texts, the text's type."""
+    post_id = post.get("idstr") or post.get("id") or post.get("mid") if is_weibo else post.get("id")
+    return {
+        "format": "weibo" if is_weibo else "x",
+        "id": json_text(post_id),
+        "created_at": json_text(post.get("created_at")),
+        "text type": json_type(post.get("text")),
+    }
+
+
 def _repost_of(post: dict) -> str | None:
     """The id of the post a repost shares, for X (referenced_tweets) and Weibo (retweeted_status)."""
     for reference in post.get("referenced_tweets") or []:
@@ -154,4 +167,4 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
         if original is not None:
             yield Skip(source_file, position, "repost", f"a repost of {original}: one complaint signal", original)
             continue
-        yield row_or_reject(to_row, post, ctx, source_file, position, raw)
+        yield row_or_reject(to_row, post, ctx, source_file, position, raw, _landed(post, is_weibo))

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from complaints_pipeline.sources import columnar
 from complaints_pipeline.sources.base import (
+    LANDED_KEY,
     RAW_KEY,
     FieldError,
     ParseContext,
@@ -26,6 +27,8 @@ from complaints_pipeline.sources.base import (
     clean,
     csv_line,
     csv_rows,
+    json_text,
+    json_type,
     load_json_document,
     parse_float,
     parse_int,
@@ -38,6 +41,37 @@ from complaints_pipeline.sources.base import (
 
 # Bytes of JSON lines converted column by column at a time.
 BLOCK_BYTES = 8 << 20
+
+
+# The fields expectations/web.json (the raw contract) judges in a form: name -> JSON path. The values
+# are JSON texts (base.json_text); of the ticket and the description only the JSON type counts.
+FORM_CONTRACT_TEXTS = {
+    name: f"$.{name}"
+    for name in (
+        "submission_id",
+        "submitted_at",
+        "severity",
+        "ticket.first_response_at",
+        "ticket.resolved_at",
+        "ticket.csat",
+        "ticket.escalation_level",
+        "ticket.compensation",
+        "ticket.handle_minutes",
+    )
+}
+FORM_CONTRACT_TYPES = {"ticket type": "$.ticket", "description type": "$.description"}
+
+
+def _form_landed(record: dict) -> dict[str, str | None]:
+    ticket = record.get("ticket")
+    inner = ticket if isinstance(ticket, dict) else {}
+    landed: dict[str, str | None] = {"format": "form"}
+    for name in FORM_CONTRACT_TEXTS:
+        parent, _, key = name.rpartition(".")
+        landed[name] = json_text((inner if parent else record).get(key))
+    landed["ticket type"] = json_type(ticket)
+    landed["description type"] = json_type(record.get("description"))
+    return landed
 
 
 def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
@@ -87,7 +121,7 @@ def _jsonl_line(line: str, number: int, ctx: ParseContext, source_file: str) -> 
     if not isinstance(record, dict):
         kind = type(record).__name__.replace("dict", "object").replace("list", "array")
         return Reject(source_file, position, line, f"line {number} is a JSON {kind}, not an object")
-    return row_or_reject(_form_row, record, ctx, source_file, position, line)
+    return row_or_reject(_form_row, record, ctx, source_file, position, line, _form_landed(record))
 
 
 # (canonical column, JSON path in a form submission, converter) for the columnar path.
@@ -157,6 +191,9 @@ def _form_batch(
         "extra": pa.array([_form_extra(form, cache) for form in forms.to_pylist()], pa.string()),
         "source_position": pa.array([str(n) for n in numbers], pa.string()),
         RAW_KEY: pa.array(kept, pa.string()),
+        LANDED_KEY: columnar.json_landed(
+            pa.array(kept, pa.string()), {"format": "form"}, FORM_CONTRACT_TEXTS, FORM_CONTRACT_TYPES
+        ),
     }
     table = columnar.canonical_table(ctx, source_file, converted)
     yield from columnar.interleave(
@@ -297,6 +334,18 @@ def _cfpb_date(value: object, column: str) -> dt.datetime | None:
     return parse_iso_time(text, column)
 
 
+# The fields of a CFPB complaint expectations/web.json judges, as text (a JSON number as its digits).
+CFPB_CONTRACT_FIELDS = ("Complaint ID", "Submitted via", "Date received")
+
+
+def _cfpb_landed(record: dict) -> dict[str, str | None]:
+    landed: dict[str, str | None] = {"format": "cfpb"}
+    for name in CFPB_CONTRACT_FIELDS:
+        value = record.get(name)
+        landed[name] = value if value is None or isinstance(value, str) else json_text(value)
+    return landed
+
+
 def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
     complaint_id = clean(record.get("Complaint ID"))
     if complaint_id is None:
@@ -352,7 +401,7 @@ def _parse_cfpb_csv(path: Path, ctx: ParseContext, reader: Iterator[list[str]]) 
             yield Reject(source_file, number, raw, reason)
             continue
         record = dict(zip(CFPB_COLUMNS, cells, strict=True))
-        yield row_or_reject(_cfpb_row, record, ctx, source_file, number, raw)
+        yield row_or_reject(_cfpb_row, record, ctx, source_file, number, raw, _cfpb_landed(record))
 
 
 def _parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
@@ -395,7 +444,7 @@ def _parse_json(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
             yield Reject(source_file, str(index), raw, f"complaint {index} is not a JSON object")
             continue
         record = {CFPB_JSON_KEYS.get(key, key): value for key, value in item.items()}
-        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(index), raw)
+        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(index), raw, _cfpb_landed(record))
 
 
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
