@@ -64,7 +64,18 @@ def duckdb_read_seconds(channel: str, files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def ingest_child(channel: str, home: Path, landing: Path) -> dict:
+_LOAD_CHILD = """
+import datetime as dt, json, sys, time
+from complaints_pipeline import warehouse
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.reference import CHANNELS
+started = time.perf_counter()
+warehouse.load(list(CHANNELS), [dt.date.fromisoformat(sys.argv[1])], load_settings())
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+
+
+def child(code: str, args: list[str], home: Path, landing: Path) -> dict:
     env = {
         **os.environ,
         "COMPLAINTS_HOME": str(home),
@@ -73,11 +84,9 @@ def ingest_child(channel: str, home: Path, landing: Path) -> dict:
         "GX_ANALYTICS_ENABLED": "false",
         "TQDM_DISABLE": "1",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", _CHILD, channel, DAY.isoformat()], env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise SystemExit(f"ingesting {channel} failed:\n{result.stderr[-3000:]}")
+        raise SystemExit(f"{args} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -101,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         files = landed_files(landing, channel, DAY)
         size_mb = sum(p.stat().st_size for p in files) / 2**20
         baseline = duckdb_read_seconds(channel, files)
-        measured = ingest_child(channel, work / "home", landing)
+        measured = child(_CHILD, [channel, DAY.isoformat()], work / "home", landing)
         rows.append((channel, size_mb, baseline, measured))
         parse_s = measured["seconds"] - measured["validation_seconds"]
         print(
@@ -124,6 +133,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ratio to DuckDB, all      {duck_s / ingest_s:.3f}  (DuckDB {duck_s:.2f} s)")
     print(f"ratio to DuckDB, CSV/JSON {sum(b for _, _, b, _ in tabular) / tabular_s:.3f}  (phone, web, social)")
     print(f"peak memory, one channel  {max(m['peak_mb'] for _, _, _, m in rows):.0f} MB (each channel its own process)")
+    contract_s = sum(m["contract_seconds"] for _, _, _, m in rows)
+    load_s = child(_LOAD_CHILD, [DAY.isoformat()], work / "home", landing)["seconds"]
+    print(
+        f"validation                {validation_s:.1f} s = raw contracts {contract_s:.1f} s"
+        f" + canonical suite and day gate {validation_s - contract_s:.1f} s"
+    )
+    print(f"warehouse load            {load_s:.1f} s (the staged day into DuckDB, one writer)")
+    print(
+        f"validation / load         {validation_s / load_s:.2f} (warehouse load), "
+        f"{validation_s / ingest_s:.2f} (parsing and staging)"
+    )
 
 
 if __name__ == "__main__":

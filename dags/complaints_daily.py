@@ -4,9 +4,11 @@
 Daily complaint load: every channel's landed files for the business date become raw warehouse
 rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the service managers.
 
-1. `extract_<channel>` (in parallel): parse the channel's files, validate each record with the Great
-   Expectations suite `expectations/complaints.json` and each day with `expectations/complaints_day.json`,
-   stage good rows and quarantined rows as Parquet. No warehouse access. A day that fails a critical
+1. `extract_<channel>` (in parallel): parse the channel's files, validate each record's landed fields
+   with the channel's raw contract `expectations/<channel>.json`, each canonical row with
+   `expectations/complaints.json` and each day with `expectations/complaints_day.json` (Great
+   Expectations suites), stage good rows and quarantined rows as Parquet and store the validation
+   results. No warehouse access. A day that fails a critical
    day expectation (no complaints on a working day, too many quarantined, a column gone empty) fails
    the task, without retries, naming the expectation and the figures.
 2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates. It runs

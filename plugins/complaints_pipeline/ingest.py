@@ -106,7 +106,8 @@ class DayResult:
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
     quarantined_by_check: dict[str, int] = field(default_factory=dict)
     expectations_failed: list[str] = field(default_factory=list)
-    validation_seconds: float = 0.0
+    validation_seconds: float = 0.0  # all of it: raw contract, canonical suite, day gate
+    contract_seconds: float = 0.0
     blocked: list[str] = field(default_factory=list)  # the day gate's blocking failures: not loaded
     warnings: list[str] = field(default_factory=list)
     profile: dict = field(default_factory=dict)  # what later days' gates learn from
@@ -306,6 +307,7 @@ class _DayExtractor:
         where = [f"{f} at {p}" for f, p in zip(files, positions, strict=True)]
         started = time.perf_counter()
         outcome = quality.check_contract(landed, self.contract, where)
+        self.result.contract_seconds += time.perf_counter() - started
         self.result.validation_seconds += time.perf_counter() - started
         self.failed.update(outcome.expectations_failed)
         self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
@@ -441,7 +443,10 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
         results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
         data_docs.store_results(settings, channel, day, run_time, results)
         totals.update(
-            {k: getattr(result, k) for k in ("records_in", "loaded", "quarantined", "skipped", "validation_seconds")}
+            {
+                k: getattr(result, k)
+                for k in ("records_in", "loaded", "quarantined", "skipped", "validation_seconds", "contract_seconds")
+            }
             | {"dates": 1}
         )
         log.info("%s %s: %s", channel, day, {k: v for k, v in asdict(result).items() if k != "files"})

@@ -166,3 +166,51 @@ def test_a_complaint_already_loaded_for_another_date_is_quarantined_not_loaded_t
     assert con.execute(
         "select loaded, quarantined from raw.load_reconciliation where partition_date = ?", [later]
     ).fetchone() == (1, 1)
+
+
+# Each expectation of the canonical suite, and a row that breaks it (fields, or the built row's columns).
+BREAKS_CANONICAL = {
+    "expect_column_values_to_not_be_null(complaint_id)": {"complaint_id": None},
+    "expect_column_values_to_match_regex(complaint_id)": {"complaint_id": "XX-1"},
+    "expect_column_values_to_be_in_set(channel)": {"channel": "fax"},
+    "expect_column_values_to_not_be_null(received_at)": {"received_at": None},
+    "expect_column_values_to_be_between(received_at)": {"received_at": dt.datetime(1999, 12, 31)},
+    "expect_column_values_to_be_in_set(category)": {"category": "weather"},
+    "expect_column_values_to_be_between(severity)": {"severity": 0},
+    "expect_column_values_to_be_in_set(complexity)": {"complexity": "simple"},
+    "expect_column_values_to_be_in_set(status)": {"status": "lost"},
+    "expect_column_values_to_be_between(satisfaction_score)": {"satisfaction_score": 6},
+    "expect_column_values_to_be_between(escalation_level)": {"escalation_level": 4},
+    "expect_column_values_to_be_between(compensation)": {"compensation": -1.0},
+    "expect_column_values_to_be_between(handling_minutes)": {"handling_minutes": 1441.0},
+    "expect_column_pair_values_a_to_be_greater_than_b(first_response_at)": {
+        "first_response_at": dt.datetime(2026, 10, 12, 1)
+    },
+    "expect_column_pair_values_a_to_be_greater_than_b(resolved_at)": {"resolved_at": dt.datetime(2026, 10, 12, 1)},
+    "expect_column_values_to_not_be_null(complaint_text)": {"complaint_text": None},
+    "expect_column_value_lengths_to_be_between(complaint_text)": {"complaint_text": "x" * 20_001},
+}
+
+
+def test_every_expectation_of_the_canonical_suite_quarantines_the_row_that_breaks_it() -> None:
+    from complaints_pipeline.quality import validate
+
+    rows = [_row("good")]
+    for number, columns in enumerate(BREAKS_CANONICAL.values()):
+        row = _row(f"r{number}")
+        row.update(columns)
+        rows.append(row)
+    outcome = validate(ingest.rows_to_table(rows).drop_columns(["_raw", "_landed"]), SUITE)
+
+    assert outcome.good.column("source_record_id").to_pylist() == ["good"]
+    by_position = {r["source_position"]: r for r in outcome.rejects}
+    document = json.loads(SUITE.read_text(encoding="utf-8"))
+    reasons = {
+        f"{e['type']}({e['kwargs'].get('column') or e['kwargs']['column_A']})": e["meta"]["reason"]
+        for e in document["expectations"]
+    }
+    assert set(BREAKS_CANONICAL) == set(reasons)  # every expectation is broken by one row
+    for number, name in enumerate(BREAKS_CANONICAL):
+        reject = by_position[f"r{number}"]
+        assert reject["check_name"] == name, (name, reject["reason"])
+        assert reject["reason"].startswith(reasons[name])
