@@ -40,7 +40,7 @@ from complaints_pipeline.sources.base import (
 log = logging.getLogger(__name__)
 
 SUITE_FILE = "complaints.json"
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 100_000
 _SPACE = re.compile(r"\s+")
 
 

@@ -54,7 +54,38 @@ def load_suite(path: Path):
 def _describe(value: object) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a whole number (GX gets integer columns as floats)
+    if isinstance(value, pd.Timestamp):
+        return str(value.to_pydatetime())
     return str(value)
+
+
+# Columns a reject names besides the failing one.
+_CONTEXT_COLUMNS = ("channel", "partition_date", "source_file", "source_position", "complaint_id")
+
+
+def gx_frame(table: pa.Table, columns: list[str]) -> pd.DataFrame:
+    """The columns as a pandas frame GX's vectorised checks take: integers as floats (nullable
+    integers, like microsecond times, make GX compare value by value in Python), times in ns."""
+    arrays = {}
+    for name in columns:
+        column = table.column(name)
+        if pa.types.is_integer(column.type):
+            column = column.cast(pa.float64())
+        elif pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("ns"))
+        arrays[name] = column
+    return pa.table(arrays).to_pandas()
+
+
+def suite_columns(suite) -> list[str]:
+    """The columns a suite's expectations read."""
+    names = []
+    for expectation in suite.expectations:
+        kwargs = expectation.configuration.kwargs
+        names += [kwargs[key] for key in ("column", "column_A", "column_B") if kwargs.get(key)]
+    return list(dict.fromkeys(names))
 
 
 EARLIEST_RECEIVED_AT = dt.datetime(2000, 1, 1)
@@ -127,8 +158,8 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
     row-level expectation are rejected, each with the landed record when raw_records gives it."""
     if isinstance(suite, Path):
         suite = load_suite(suite)
-    # GX 1.x has no Arrow engine: its pandas engine gets the batch, integers kept nullable.
-    batch_frame = table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
+    # GX 1.x has no Arrow engine: its pandas engine gets the columns the suite and a reject read.
+    batch_frame = gx_frame(table, list(dict.fromkeys([*suite_columns(suite), *_CONTEXT_COLUMNS])))
     batch_frame[ROW_ID] = range(len(batch_frame))
     result, failures, failed = _failing_rows(batch_frame, suite, suite_parameters(batch_frame))
 
@@ -138,7 +169,7 @@ def validate(table: pa.Table, suite, raw_records: pa.ChunkedArray | list | None 
         raw = None if raw_records is None else raw_records[row_number]
         raw = raw.as_py() if isinstance(raw, pa.Scalar) else raw
         if raw is None:
-            raw = json.dumps(row.drop(labels=[ROW_ID]).to_dict(), default=str, ensure_ascii=False)
+            raw = json.dumps(table.slice(row_number, 1).to_pylist()[0], default=str, ensure_ascii=False)
         rejects.append(
             {
                 "channel": row["channel"],

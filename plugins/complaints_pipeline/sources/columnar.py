@@ -136,20 +136,24 @@ _JSON_TYPE_NAMES = {
 }
 
 
-def json_landed(lines: pa.Array, constants: dict[str, str], texts_: dict[str, str], types: dict[str, str]) -> pa.Array:
-    """base.landed_object() for JSON lines: the constants, for each name in texts_ the JSON text at its
-    path (base.json_text()), for each name in types the JSON type there (base.json_type()); null when absent."""
-    batch = pa.table({"line": lines})  # noqa: F841 - read by DuckDB
+def json_landed(fields: dict, constants: dict[str, str], texts_: dict[str, str], types: dict[str, str]) -> pa.Array:
+    """base.landed_object() for JSON lines, from json_fields()' (type, text) pairs: the constants, for
+    each name in texts_ the JSON text at its path (base.json_text()), for each name in types the JSON
+    type there (base.json_type()); null when absent or null."""
+    columns, pairs = {}, [f"{_sql_string(n)}, {_sql_string(v)}" for n, v in constants.items()]
     type_names = " ".join(f"when {_sql_string(k)} then {_sql_string(v)}" for k, v in _JSON_TYPE_NAMES.items())
-    pairs = [f"{_sql_string(n)}, {_sql_string(v)}" for n, v in constants.items()]
-    pairs += [
-        f"{_sql_string(n)}, nullif(json_extract(line, {_sql_string(p)})::varchar, 'null')" for n, p in texts_.items()
-    ]
-    pairs += [f"{_sql_string(n)}, case json_type(line, {_sql_string(p)}) {type_names} end" for n, p in types.items()]
-    # A line that is not valid JSON (the row path rejects it) gets null, and no JSON function sees it.
-    sql = f"""with checked as (select json_valid(line) as valid, if(valid, line, '{{}}') as line from batch)
-              select if(valid, json_object({", ".join(pairs)})::varchar, null) as landed from checked"""
+    for index, (name, path) in enumerate(texts_.items()):
+        columns[f"t{index}"], columns[f"x{index}"] = fields[path]
+        json_text = (
+            f"case t{index} when 'NULL' then null when 'VARCHAR' then to_json(x{index})::varchar else x{index} end"
+        )
+        pairs.append(f"{_sql_string(name)}, {json_text}")
+    for index, (name, path) in enumerate(types.items()):
+        columns[f"type{index}"] = fields[path][0]
+        pairs.append(f"{_sql_string(name)}, case type{index} {type_names} end")
+    batch = pa.table(columns)  # noqa: F841 - read by DuckDB
     with duckdb.connect() as con:
+        sql = f"select json_object({', '.join(pairs)})::varchar as landed from batch"
         return con.sql(sql).to_arrow_table()["landed"].combine_chunks()
 
 

@@ -191,9 +191,7 @@ def _form_batch(
         "extra": pa.array([_form_extra(form, cache) for form in forms.to_pylist()], pa.string()),
         "source_position": pa.array([str(n) for n in numbers], pa.string()),
         RAW_KEY: pa.array(kept, pa.string()),
-        LANDED_KEY: columnar.json_landed(
-            pa.array(kept, pa.string()), {"format": "form"}, FORM_CONTRACT_TEXTS, FORM_CONTRACT_TYPES
-        ),
+        LANDED_KEY: columnar.json_landed(fields, {"format": "form"}, FORM_CONTRACT_TEXTS, FORM_CONTRACT_TYPES),
     }
     table = columnar.canonical_table(ctx, source_file, converted)
     yield from columnar.interleave(
