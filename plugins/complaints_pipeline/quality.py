@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import json
 import logging
 import math
@@ -138,7 +139,10 @@ def _failing_rows(frame: pd.DataFrame, suite, parameters: dict) -> tuple[dict, d
             raise RuntimeError(f"expectation {name} failed for the whole batch: {expectation_result.result}")
         for item in unexpected:
             failures.setdefault(int(item[ROW_ID]), []).append((name, column, _describe(item.get(column)), reason))
-    return result.to_json_dict(), failures, failed
+    result = result.to_json_dict()
+    del batch
+    gc.collect()  # GX's validator holds the frame in reference cycles: free it now, not chunks later
+    return result, failures, failed
 
 
 def explain(problems: list[Problem]) -> dict:
