@@ -19,6 +19,7 @@ import re
 import shutil
 from collections.abc import Generator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from complaints_pipeline.config import PROJECT_ROOT, Settings
@@ -96,11 +97,17 @@ def _locked(path: Path) -> Generator[None]:
 
 
 def _context(settings: Settings):
-    """The file context under COMPLAINTS_HOME/quality, created on first use, with one Data Docs site."""
+    """The file context under COMPLAINTS_HOME/quality, created on first use, with one Data Docs site;
+    opened once per process (its stores read the folder on each call, so other tasks' results show)."""
+    return _open_context(str(gx_root(settings)), str(docs_dir(settings)))
+
+
+@lru_cache(maxsize=4)
+def _open_context(root_dir: str, docs: str):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    root = gx_root(settings)
+    root = Path(root_dir)
     with _locked(root / ".gx.lock"):
         context = gx.get_context(mode="file", project_root_dir=str(root))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -115,7 +122,7 @@ def _context(settings: Settings):
                     "show_how_to_buttons": False,
                     "store_backend": {
                         "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(docs_dir(settings)),
+                        "base_directory": docs,
                     },
                     "site_index_builder": {
                         "class_name": "DefaultSiteIndexBuilder",
