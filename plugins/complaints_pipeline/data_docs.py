@@ -77,7 +77,7 @@ def gx_root(settings: Settings) -> Path:
 
 
 def docs_dir(settings: Settings) -> Path:
-    return settings.home / "quality" / "docs"
+    return gx_root(settings) / "docs"
 
 
 def index_page(settings: Settings) -> Path:
@@ -149,7 +149,7 @@ def run_name(channel: str, day: dt.date) -> str:
     return f"{channel}-{day.isoformat()}"
 
 
-def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.datetime, results: list[dict]) -> list:
+def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.datetime, results: list[dict]) -> None:
     """Keep a day's results (GX result JSON, one per suite) keyed by suite, channel-date and run time."""
     from great_expectations.core import ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
@@ -160,7 +160,6 @@ def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.d
 
     store = _context(settings).validation_results_store
     name = run_name(channel, day)
-    keys = []
     for result in results:
         key = ValidationResultIdentifier(
             ExpectationSuiteIdentifier(name=result["suite_name"]),
@@ -170,8 +169,6 @@ def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.d
         stored = {k: v for k, v in result.items() if k != "id"}
         stored["meta"] = {**stored.get("meta", {}), "run_id": {"run_name": name, "run_time": run_time.isoformat()}}
         store.set(key, ExpectationSuiteValidationResult(**stored))
-        keys.append(key)
-    return keys
 
 
 def _page(key) -> Path:

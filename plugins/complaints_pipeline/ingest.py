@@ -193,10 +193,13 @@ class _DayExtractor:
     # ------------------------------------------------------------ per record
 
     def _reject(self, item: Reject) -> None:
-        if item.landed is not None:
+        if item.landed is not None:  # the raw contract judges it at the next flush
             self.unread.append(item)
             self.buffered += 1
             return
+        self._quarantine(item)
+
+    def _quarantine(self, item: Reject) -> None:
         fields = {k: v for k, v in asdict(item).items() if k != "landed"}
         self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **fields})
 
@@ -307,8 +310,9 @@ class _DayExtractor:
         where = [f"{f} at {p}" for f, p in zip(files, positions, strict=True)]
         started = time.perf_counter()
         outcome = quality.check_contract(landed, self.contract, where)
-        self.result.contract_seconds += time.perf_counter() - started
-        self.result.validation_seconds += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        self.result.contract_seconds += seconds
+        self.result.validation_seconds += seconds
         self.failed.update(outcome.expectations_failed)
         self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
         base = {"channel": self.ctx.channel, "partition_date": self.ctx.partition_date}
@@ -327,7 +331,7 @@ class _DayExtractor:
             if table.num_rows + offset not in outcome.failures:
                 where_ = where[table.num_rows + offset]
                 log.warning("%s passes the raw contract %s, yet: %s", where_, self.contract.name, item.reason)
-                self.rejects.append(base | {k: v for k, v in asdict(item).items() if k != "landed"})
+                self._quarantine(item)
         if not outcome.failures:
             return table
         return table.filter(pa.array([i not in outcome.failures for i in range(table.num_rows)], pa.bool_()))

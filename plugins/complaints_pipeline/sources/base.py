@@ -296,15 +296,20 @@ def canonical_row(
     return row
 
 
+def _compact_json(value: object) -> str:
+    """JSON as DuckDB writes it: compact, non-ASCII as is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def landed_object(fields: dict[str, str | None]) -> str:
     """LANDED_KEY's value: the fields as one JSON object, as DuckDB's json_object() writes it."""
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return _compact_json(fields)
 
 
 def json_text(value: object) -> str | None:
     """A field of a JSON record as its raw contract reads it: its JSON text ("a string" keeps its
     quotes, so a contract can tell 5 from "5" and a text from a number); None when absent or null."""
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if value is None else _compact_json(value)
 
 
 def json_type(value: object) -> str | None:
