@@ -63,8 +63,9 @@ def load_warehouse(channels: list[str], dates: list[str], run_id: str | None = N
     return warehouse.load(list(channels), _days(dates), load_settings(), run_id=run_id)
 
 
-def build_marts() -> None:
-    transform.build(load_settings())
+def build_marts(dates: list[str], run_id: str | None = None) -> None:
+    """dbt build, then log the dates' marts as published (analysis timeliness is measured on that log)."""
+    transform.publish(load_settings(), _days(dates), run_id=run_id)
 
 
 def send_surge_alerts(dates: list[str]) -> list[str]:

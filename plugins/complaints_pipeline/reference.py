@@ -44,6 +44,6 @@ REGIONS: tuple[str, ...] = (
     "hangzhou",
 )
 
-STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed")
+STATUSES: tuple[str, ...] = ("open", "in_progress", "resolved", "closed", "reopened")
 COMPLEXITIES: tuple[str, ...] = ("general", "complex")
 LANGUAGES: tuple[str, ...] = ("en", "zh")

@@ -105,6 +105,10 @@ SNAPSHOT_LAG_DAYS = 3
 SEVERITY_P = (0.12, 0.38, 0.33, 0.14, 0.03)
 COMPLEX_SHARE = 0.15
 BACKLOG_SHARE = 0.03  # not yet picked up by anyone at snapshot time: status open
+# Of the simple, unescalated complaints, this share is resolved in the first contact (the answer is the fix).
+FIRST_CONTACT_SHARE = 0.30
+# Of the resolved complaints, this share the customer reopens before the snapshot: status reopened.
+REOPEN_SHARE = 0.04
 # 0 means "not surveyed"; 1-3 about 8 %, 4-5 the rest.
 SATISFACTION_P = (0.30, 0.02, 0.025, 0.035, 0.25, 0.37)
 _ESCALATION_CDF = np.cumsum((0.85, 0.10, 0.04, 0.01))
@@ -555,11 +559,16 @@ def _draw_handling(rng: np.random.Generator, n: int) -> Batch:
     paid = rng.random(n) < np.where(escalation >= 2, 0.25, 0.05)
     amount = _COMPENSATION_AMOUNTS[rng.choice(len(_COMPENSATION_AMOUNTS), n, p=_COMPENSATION_P)]
     handle = rng.lognormal(np.log(12), 0.6, n) * np.where(is_complex, 1.8, 1.0)
+    # Drawn last, so the fields above are the same draws as before these two existed.
+    first_contact = ~is_complex & (escalation == 0) & (rng.random(n) < FIRST_CONTACT_SHARE)
+    resolve = np.where(first_contact, first, resolve)
+    reopened = rng.random(n) < REOPEN_SHARE
     return {
         "severity": severity,
         "complex": is_complex,
         "first_s": first,
         "resolve_s": resolve,
+        "reopened": reopened,
         "satisfaction": satisfaction,
         "escalation": escalation,
         "compensation": np.where(paid, amount, 0.0),
@@ -639,8 +648,9 @@ class _Day:
 
     @property
     def pool(self) -> int:
-        # Big enough that most customers complain once, small enough for some repeat complainers.
-        return max(1_000, self.per_day * 20)
+        # Big enough that most customers complain once (a channel's month draws about 5 % of it), small
+        # enough for some repeat complainers.
+        return max(1_000, self.per_day * 200)
 
     def channel_dir(self, channel: str) -> Path:
         return self.out_dir / channel / self.day.isoformat()
@@ -692,7 +702,11 @@ def _handling_rows(batch: Batch, utc: np.ndarray, ctx: _Day) -> Rows:
     responded = first_at <= snapshot
     resolved = responded & (resolved_at <= snapshot)
     closed = resolved & (resolved_at + 86400 <= snapshot)
+    # A reopened complaint keeps the time it was first resolved; it is open again and not surveyed.
+    reopened = resolved & batch["reopened"]
+    closed &= ~reopened
     status = np.where(closed, "closed", np.where(resolved, "resolved", np.where(responded, "in_progress", "open")))
+    status = np.where(reopened, "reopened", status)
     surveyed = closed & (batch["satisfaction"] > 0)
     first_at, resolved_at = np.where(responded, first_at, utc), np.where(resolved, resolved_at, utc)
     return {

@@ -5,12 +5,14 @@ dbt runs as a child process of the task so its logging and global state stay out
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from complaints_pipeline import warehouse
 from complaints_pipeline.config import Settings
 
 log = logging.getLogger(__name__)
@@ -65,3 +67,11 @@ def run_dbt(settings: Settings, *args: str) -> None:
 
 def build(settings: Settings) -> None:
     run_dbt(settings, "build")
+
+
+def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) -> None:
+    """Build the marts; once every model and test passed, log the dates as published and refresh the one
+    mart that reads that log (analysis timeliness)."""
+    build(settings)
+    warehouse.record_publication(days, settings, run_id=run_id)
+    run_dbt(settings, "run", "--select", "complaint_kpis_monthly")

@@ -41,12 +41,22 @@ create table if not exists raw.load_reconciliation (
     primary key (channel, partition_date)
 )
 """
+# The run log analysis timeliness is measured on: when each business date's marts were published.
+PUBLICATIONS_DDL = """
+create table if not exists raw.mart_publications (
+    business_date date not null,
+    published_at timestamp not null,
+    run_id varchar
+)
+"""
 # Added with the day gate; a warehouse made before it gains the columns in place.
 RECONCILIATION_GATE_COLUMNS = (
     "withheld integer default 0",  # rows that passed row checks, held back by a blocked day
     "gate varchar default 'passed'",  # passed | blocked
     "gate_messages varchar",  # what blocked, or warned about, the day
     "expectations_failed varchar",  # row-level expectations some row failed, '; '-separated
+    # When this load committed (UTC): dbt's incremental models rebuild the dates loaded since their last build.
+    "loaded_at timestamp",
 )
 
 
@@ -68,6 +78,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, channels: list[str]) -> None:
     con.execute(_ddl("raw.quarantine", QUARANTINE_SCHEMA))
     con.execute(_ddl("raw.skipped", SKIPPED_SCHEMA))
     con.execute(RECONCILIATION_DDL)
+    con.execute(PUBLICATIONS_DDL)
     for column in RECONCILIATION_GATE_COLUMNS:
         con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
 
@@ -103,6 +114,19 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
     finally:
         con.close()
     return loaded
+
+
+def record_publication(days: list[dt.date], settings: Settings, run_id: str | None = None) -> None:
+    """Log that the marts of these business dates were just published (dbt built them without error)."""
+    con = connect(settings.warehouse_path)
+    try:
+        ensure_schema(con, list(CHANNELS))
+        con.executemany(
+            "insert into raw.mart_publications values (?, cast(timezone('UTC', now()) as timestamp), ?)",
+            [[day, run_id] for day in days],
+        )
+    finally:
+        con.close()
 
 
 def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, run_id: str | None) -> dict:
@@ -170,8 +194,8 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
         """
         insert into raw.load_reconciliation
             (channel, partition_date, files, records_in, loaded, quarantined, skipped, run_id,
-             withheld, gate, gate_messages, expectations_failed)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             withheld, gate, gate_messages, expectations_failed, loaded_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(timezone('UTC', now()) as timestamp))
         """,
         [
             channel,

@@ -1,15 +1,24 @@
 -- Complaints with a category for every row: the registered one, else the keyword rules' best match.
 with
 
+-- Only the dates this run rebuilds, before the keyword search below reads the texts.
 complaints as (
 
     select * from {{ ref('int_complaints_unioned') }}
+    where {{ is_rebuilt('complaint_date') }}
 
 ),
 
 keywords as (
 
     select * from {{ ref('category_keywords') }}
+
+),
+
+-- The latest load of each date: every row of a rebuilt date carries it (macros/incremental.sql).
+date_loads as (
+
+    {{ date_loads() }}
 
 ),
 
@@ -42,8 +51,11 @@ final as (
     select
         complaints.*,
         coalesce(complaints.category, best_match.category, 'uncategorised') as complaint_category,
-        complaints.category is null as is_category_inferred
+        complaints.category is null as is_category_inferred,
+        coalesce(date_loads.loaded_at, cast('1970-01-01' as {{ dbt.type_timestamp() }})) as loaded_at
     from complaints
+    left join date_loads
+        on complaints.complaint_date = date_loads.complaint_date
     left join best_match
         on
             complaints.complaint_id = best_match.complaint_id

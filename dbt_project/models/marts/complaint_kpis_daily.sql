@@ -1,109 +1,201 @@
--- Daily service KPIs per channel, with the appraisal targets and whether each was met. A channel
--- whose day the quality gate blocked has a row with no complaints, flagged is_channel_missing.
+-- Daily service KPIs for the total and every channel, category, product and region, against the
+-- appraisal targets. A channel whose day the quality gate blocked has a row with no complaints.
+{%- set window_days = var('rebuild_following_days') %}
 with
 
-complaints as (
+{% if is_incremental() -%}
+rebuilt as (
 
-    select * from {{ ref('complaints') }}
+    {{ rebuild_dates(window_days) }}
 
 ),
+{%- endif %}
 
 channel_days as (
 
     select * from {{ ref('stg_pipeline__channel_days') }}
+    where {{ is_rebuilt('complaint_date', window_days) }}
 
 ),
 
-spine as (
+complaints as (
+
+    select * from {{ ref('complaints') }}
+    where {{ is_rebuilt('complaint_date', window_days) }}
+
+),
+
+-- Tracked complaints that may still be open at the end of a rebuilt day (received up to the window before).
+backlog_candidates as (
 
     select
-        complaint_date,
-        channel
-    from complaints
-    union
-    select
-        complaint_date,
-        channel
-    from channel_days
-    where is_blocked
+        *,
+        cast({{ to_local('received_at') }} as date) as received_local_date,
+        -- Open until resolved; an unresolved one is known open until its export's snapshot.
+        {{ to_local('coalesce(resolved_at, snapshot_at)') }} as left_local_at
+    from {{ ref('complaints') }}
+    where
+        is_handling_tracked
+    {%- if is_incremental() %}
+            and complaint_date >= (select {{ dbt.dateadd('day', -window_days, 'min(rebuild_date)') }} from rebuilt)
+            and complaint_date <= (select max(rebuild_date) from rebuilt)
+        {%- endif %}
+
+),
+
+dates as (
+
+    select * from {{ ref('dates') }}
 
 ),
 
 targets as (
 
-    select * from {{ ref('kpi_targets') }}
+    {{ kpi_targets_wide() }}
 
 ),
 
-daily as (
+-- The loaded days this run rebuilds.
+date_loads as (
+
+    select * from ({{ date_loads() }}) as loads
+    where {{ is_rebuilt('loads.complaint_date', window_days) }}
+
+),
+
+dimensioned as (
+
+    {{ unpivot_dimensions('complaints') }}
+
+),
+
+-- Complaints open at the end of each day: received in the window up to it, not resolved by midnight.
+open_at_day_end as (
+
+    select
+        dates.date_day as complaint_date,
+        backlog_candidates.*
+    from backlog_candidates
+    inner join dates
+        on
+            backlog_candidates.received_local_date <= dates.date_day
+            and dates.date_day < {{ dbt.dateadd('day', window_days, 'backlog_candidates.received_local_date') }}
+            and {{ dbt.dateadd('day', 1, 'cast(dates.date_day as ' ~ dbt.type_timestamp() ~ ')') }}
+            < backlog_candidates.left_local_at
+    where dates.date_day in (select date_loads.complaint_date from date_loads)
+
+),
+
+backlog_dimensioned as (
+
+    {{ unpivot_dimensions('open_at_day_end') }}
+
+),
+
+backlog as (
+
+    select
+        complaint_date,
+        dimension_name,
+        dimension_value,
+        count(*) as end_of_day_backlog_count
+    from backlog_dimensioned
+    group by 1, 2, 3
+
+),
+
+-- Every loaded day has a total row, and every loaded channel-day a channel row, complaints or not.
+spine as (
+
+    select
+        complaint_date,
+        dimension_name,
+        dimension_value
+    from dimensioned
+    union
+    select
+        complaint_date,
+        'total' as dimension_name,
+        'all' as dimension_value
+    from date_loads
+    union
+    select
+        complaint_date,
+        'channel' as dimension_name,
+        channel as dimension_value
+    from channel_days
+
+),
+
+counts as (
 
     select
         spine.complaint_date,
-        spine.channel,
-        count(complaints.complaint_id) as complaint_count,
-        sum(case when complaints.has_first_response then 1 else 0 end) as first_responded_count,
-        sum(case when complaints.is_resolved then 1 else 0 end) as resolved_count,
-        sum(case when complaints.is_surveyed then 1 else 0 end) as surveyed_count,
-        sum(case when complaints.is_first_response_timely then 1 else 0 end) as timely_first_response_count,
-        sum(case when complaints.is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
-        sum(case when complaints.is_resolution_timely then 1 else 0 end) as timely_resolution_count,
-        sum(case when complaints.is_satisfied then 1 else 0 end) as satisfied_count,
-        sum(case when complaints.is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
-        sum(case when complaints.is_escalated then 1 else 0 end) as escalated_count,
-        avg(complaints.first_response_hours) as avg_first_response_hours,
-        avg(complaints.resolution_hours) as avg_resolution_hours,
-        avg(complaints.satisfaction_score) as avg_satisfaction_score,
-        sum(complaints.cost_amount) as total_cost_amount
+        spine.dimension_name,
+        spine.dimension_value,
+        count(dimensioned.complaint_id) as complaint_count,
+
+        ---------- response and resolution
+        sum(case when dimensioned.has_first_response then 1 else 0 end) as first_responded_count,
+        avg(dimensioned.first_response_hours) as avg_first_response_hours,
+        avg(dimensioned.first_response_working_hours) as avg_first_response_working_hours,
+        sum(case when dimensioned.is_resolved then 1 else 0 end) as resolved_count,
+        avg(dimensioned.resolution_hours) as avg_resolution_hours,
+        avg(dimensioned.resolution_working_hours) as avg_resolution_working_hours,
+
+        ---------- service levels
+        sum(case when dimensioned.is_first_response_timely is not null then 1 else 0 end) as first_response_due_count,
+        sum(case when dimensioned.is_first_response_timely then 1 else 0 end) as timely_first_response_count,
+        sum(case when not dimensioned.is_first_response_timely then 1 else 0 end) as first_response_breach_count,
+        sum(case when dimensioned.is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
+        sum(case when dimensioned.is_resolution_timely then 1 else 0 end) as timely_resolution_count,
+        sum(case when not dimensioned.is_resolution_timely then 1 else 0 end) as resolution_breach_count,
+
+        ---------- outcomes
+        sum(case when dimensioned.is_surveyed then 1 else 0 end) as surveyed_count,
+        sum(case when dimensioned.is_satisfied then 1 else 0 end) as satisfied_count,
+        avg(dimensioned.satisfaction_score) as avg_satisfaction_score,
+        sum(case when dimensioned.is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
+        sum(case when dimensioned.is_escalated then 1 else 0 end) as escalated_count,
+        sum(case when dimensioned.is_repeat then 1 else 0 end) as repeat_count,
+        sum(case when dimensioned.is_reopened then 1 else 0 end) as reopened_count,
+        sum(case when dimensioned.is_first_contact_resolution then 1 else 0 end) as first_contact_resolved_count,
+
+        ---------- cost
+        coalesce(sum(dimensioned.cost_amount), 0) as total_cost_amount
+
     from spine
-    left join complaints
-        on spine.complaint_date = complaints.complaint_date and spine.channel = complaints.channel
-    group by 1, 2
-
-),
-
-targets_wide as (
-
-    select
-        max(case when kpi_name = 'timely_handling_rate' then target_rate end) as timely_handling_target,
-        max(case when kpi_name = 'satisfaction_rate' then target_rate end) as satisfaction_target,
-        max(case when kpi_name = 'effective_resolution_rate' then target_rate end) as effective_resolution_target
-    from targets
-
-),
-
-rates as (
-
-    select
-        daily.*,
-        {{ safe_ratio('timely_first_response_count', 'first_responded_count') }} as timely_first_response_rate,
-        -- Timely handling: of the complaints due (resolved, or unresolved past their deadline),
-        -- the share resolved within their standard.
-        {{ safe_ratio('timely_resolution_count', 'resolution_due_count') }} as timely_handling_rate,
-        {{ safe_ratio('satisfied_count', 'surveyed_count') }} as satisfaction_rate,
-        {{ safe_ratio('effectively_resolved_count', 'resolved_count') }} as effective_resolution_rate,
-        {{ safe_ratio('escalated_count', 'complaint_count') }} as escalation_rate,
-        {{ safe_ratio('total_cost_amount', 'complaint_count') }} as cost_per_complaint
-    from daily
+    left join dimensioned
+        on
+            spine.complaint_date = dimensioned.complaint_date
+            and spine.dimension_name = dimensioned.dimension_name
+            and spine.dimension_value = dimensioned.dimension_value
+    group by 1, 2, 3
 
 ),
 
 final as (
 
     select
-        rates.*,
-        channel_days.gate_messages as quality_gate_messages,
-        targets_wide.timely_handling_target,
-        targets_wide.satisfaction_target,
-        targets_wide.effective_resolution_target,
+        {{ kpi_rates('counts', 'targets') }},
+        coalesce(backlog.end_of_day_backlog_count, 0) as end_of_day_backlog_count,
         coalesce(channel_days.is_blocked, false) as is_channel_missing,
-        rates.timely_handling_rate >= targets_wide.timely_handling_target as is_timely_handling_target_met,
-        rates.satisfaction_rate >= targets_wide.satisfaction_target as is_satisfaction_target_met,
-        rates.effective_resolution_rate >= targets_wide.effective_resolution_target
-            as is_effective_resolution_target_met
-    from rates
-    cross join targets_wide
+        channel_days.gate_messages as quality_gate_messages,
+        date_loads.loaded_at
+    from counts
+    cross join targets
+    inner join date_loads
+        on counts.complaint_date = date_loads.complaint_date
+    left join backlog
+        on
+            counts.complaint_date = backlog.complaint_date
+            and counts.dimension_name = backlog.dimension_name
+            and counts.dimension_value = backlog.dimension_value
     left join channel_days
-        on rates.complaint_date = channel_days.complaint_date and rates.channel = channel_days.channel
+        on
+            counts.dimension_name = 'channel'
+            and counts.dimension_value = channel_days.channel
+            and counts.complaint_date = channel_days.complaint_date
 
 )
 

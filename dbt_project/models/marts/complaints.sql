@@ -1,19 +1,24 @@
 -- One row per complaint with its service-level clocks, outcome flags and cost.
+{%- set lookback = var('repeat_window_days') + 1 %}
 with
 
-complaints as (
+{% if is_incremental() -%}
+rebuilt as (
 
-    select
-        *,
-        -- The data's own "now": the latest business date loaded (never the wall clock).
-        max(complaint_date) over () as as_of_date
-    from {{ ref('int_complaints_categorised') }}
+    {{ rebuild_dates(var('rebuild_following_days')) }}
 
 ),
+{%- endif %}
 
-standards as (
+-- The dates this run rebuilds, and the days a repeat complaint looks back on.
+clocked as (
 
-    select * from {{ ref('service_level_standards') }}
+    select * from {{ ref('int_complaints_clocked') }}
+    {%- if is_incremental() %}
+        where
+            complaint_date >= (select {{ dbt.dateadd('day', -lookback, 'min(rebuild_date)') }} from rebuilt)
+            and complaint_date <= (select max(rebuild_date) from rebuilt)
+    {%- endif %}
 
 ),
 
@@ -23,92 +28,97 @@ causes as (
 
 ),
 
-dates as (
-
-    select * from {{ ref('dates') }}
-
-),
-
-clocked as (
+repeats as (
 
     select
-        complaints.*,
-        causes.fishbone_cause,
-        standards.first_response_hours as first_response_standard_hours,
-        standards.resolution_working_days as resolution_standard_working_days,
-        {{ hours_between('complaints.received_at', 'complaints.first_responded_at') }} as first_response_hours,
-        {{ hours_between('complaints.received_at', 'complaints.resolved_at') }} as resolution_hours,
-        resolved_day.working_day_number - received_day.working_day_number as resolution_working_days,
-        received_day.working_day_number + standards.resolution_working_days as resolution_due_working_day,
-        as_of_day.working_day_number as as_of_working_day
-    from complaints
-    left join causes
-        on complaints.complaint_category = causes.category
-    -- Complaints nobody graded (email, social) are held to the general, non-urgent standard.
-    left join standards
-        on
-            coalesce(complaints.severity, 3) = standards.severity
-            and coalesce(complaints.complexity, 'general') = standards.complexity
-    left join dates as received_day
-        on cast(complaints.received_at as date) = received_day.date_day
-    left join dates as resolved_day
-        on cast(complaints.resolved_at as date) = resolved_day.date_day
-    left join dates as as_of_day
-        on complaints.as_of_date = as_of_day.date_day
+        complaint_id,
+        -- The same customer complained within the window before (their earlier complaint may be older
+        -- than this run's dates: the window above reaches back for it).
+        coalesce(
+            {{ dbt.datediff(
+                'lag(received_at) over (partition by customer_key order by received_at, complaint_id)',
+                'received_at',
+                'second'
+            ) }} <= {{ var('repeat_window_days') }} * 86400,
+            false
+        ) as is_repeat
+    from clocked
+    where customer_key is not null
 
 ),
 
 final as (
 
     select
-        complaint_id,
-        channel,
-        complaint_date,
-        received_at,
-        first_responded_at,
-        resolved_at,
-        customer_key,
-        product,
-        region,
-        complaint_category,
-        is_category_inferred,
-        fishbone_cause,
-        severity,
-        complexity,
-        status,
-        escalation_level,
-        satisfaction_score,
-        language_code,
-        complaint_text,
+        clocked.complaint_id,
+        clocked.channel,
+        clocked.complaint_date,
+        clocked.received_at,
+        clocked.first_responded_at,
+        clocked.resolved_at,
+        clocked.customer_key,
+        clocked.product,
+        clocked.region,
+        clocked.complaint_category,
+        clocked.is_category_inferred,
+        causes.fishbone_cause,
+        clocked.severity,
+        clocked.complexity,
+        clocked.status,
+        clocked.escalation_level,
+        clocked.satisfaction_score,
+        clocked.compensation_amount,
+        clocked.handling_minutes,
+        clocked.language_code,
+        clocked.complaint_text,
 
         ---------- service-level clocks
-        first_response_hours,
-        resolution_hours,
-        resolution_working_days,
-        first_response_standard_hours,
-        resolution_standard_working_days,
+        clocked.first_response_hours,
+        clocked.first_response_working_hours,
+        clocked.resolution_hours,
+        clocked.resolution_working_hours,
+        clocked.resolution_working_days,
+        clocked.first_response_standard_hours,
+        clocked.first_response_clock,
+        clocked.resolution_standard_working_days,
+        clocked.resolution_due_at,
+        clocked.snapshot_at,
 
         ---------- outcome flags
-        first_responded_at is not null as has_first_response,
-        resolved_at is not null as is_resolved,
-        first_response_hours <= first_response_standard_hours as is_first_response_timely,
-        -- Resolved: within the standard or not. Unresolved: late once the deadline has passed by the
-        -- latest loaded date; null (not yet due) before that, and when the channel has no case status.
+        clocked.is_handling_tracked,
+        clocked.first_responded_at is not null as has_first_response,
+        clocked.resolved_at is not null as is_resolved,
+        clocked.is_first_response_timely,
+        clocked.is_resolution_timely,
+        clocked.satisfaction_score is not null as is_surveyed,
+        clocked.satisfaction_score >= 4 as is_satisfied,
+        clocked.escalation_level > 0 as is_escalated,
+        case when clocked.is_handling_tracked then clocked.status = 'reopened' end as is_reopened,
+        -- Resolved in the first contact: the first response was the resolution.
         case
-            when resolved_at is not null then resolution_working_days <= resolution_standard_working_days
-            when status in ('open', 'in_progress') and as_of_working_day > resolution_due_working_day then false
-        end as is_resolution_timely,
-        satisfaction_score is not null as is_surveyed,
-        satisfaction_score >= 4 as is_satisfied,
-        escalation_level > 0 as is_escalated,
-        -- Effective: resolved and the customer did not score the resolution 1 or 2.
-        resolved_at is not null and coalesce(satisfaction_score, 3) >= 3 as is_effectively_resolved,
+            when clocked.is_handling_tracked
+                then coalesce(clocked.resolved_at <= clocked.first_responded_at, false)
+        end as is_first_contact_resolution,
+        -- Effective: resolved, not reopened, and the customer did not score the resolution 1 or 2.
+        clocked.resolved_at is not null
+        and coalesce(clocked.status, '') != 'reopened'
+        and coalesce(clocked.satisfaction_score, 3) >= 3 as is_effectively_resolved,
+        coalesce(repeats.is_repeat, false) as is_repeat,
 
         ---------- cost
-        coalesce(handling_minutes, 0) * {{ var('labour_rate_per_minute') }}
-        + coalesce(compensation_amount, 0) as cost_amount
+        coalesce(clocked.handling_minutes, 0) * {{ var('labour_rate_per_minute') }}
+        + coalesce(clocked.compensation_amount, 0) as cost_amount,
+
+        clocked.loaded_at
 
     from clocked
+    left join causes
+        on clocked.complaint_category = causes.category
+    left join repeats
+        on clocked.complaint_id = repeats.complaint_id
+    {%- if is_incremental() %}
+        where clocked.complaint_date in (select rebuild_date from rebuilt)
+    {%- endif %}
 
 )
 

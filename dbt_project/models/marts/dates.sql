@@ -1,4 +1,4 @@
--- The date dimension: weekdays, public holidays and a running count of working days.
+-- The date dimension: weekdays, public holidays, the working schedule and the working-time clock.
 with
 
 spine as (
@@ -12,6 +12,17 @@ spine as (
 holidays as (
 
     select * from {{ ref('public_holidays') }}
+    where country_code = '{{ var("holiday_country") }}'
+
+),
+
+schedule as (
+
+    select
+        iso_day_of_week,
+        {{ clock_seconds('opens_at') }} as opens_second,
+        {{ clock_seconds('closes_at') }} as closes_second
+    from {{ ref('working_schedule') }}
 
 ),
 
@@ -28,6 +39,19 @@ days as (
 
 ),
 
+scheduled as (
+
+    select
+        days.*,
+        schedule.iso_day_of_week is not null and not days.is_holiday as is_working_day,
+        case when not days.is_holiday then schedule.opens_second end as opens_second,
+        case when not days.is_holiday then schedule.closes_second end as closes_second
+    from days
+    left join schedule
+        on days.iso_day_of_week = schedule.iso_day_of_week
+
+),
+
 final as (
 
     select
@@ -36,12 +60,27 @@ final as (
         iso_day_of_week >= 6 as is_weekend,
         is_holiday,
         holiday_name,
-        iso_day_of_week < 6 and not is_holiday as is_working_day,
+        is_working_day,
         cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
-        -- Working days elapsed between two dates = difference of this number.
-        sum(case when iso_day_of_week < 6 and not is_holiday then 1 else 0 end)
-            over (order by date_day rows between unbounded preceding and current row) as working_day_number
-    from days
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+
+        ---------- the working schedule (local time; null on a day off)
+        opens_second,
+        closes_second,
+        coalesce(closes_second - opens_second, 0) as working_seconds,
+
+        ---------- clocks: the difference of two days' values is the working time between them
+        -- Working days from calendar_start up to and including this day.
+        sum(case when is_working_day then 1 else 0 end)
+            over (order by date_day rows between unbounded preceding and current row) as working_day_number,
+        -- Working seconds from calendar_start up to this day's midnight.
+        coalesce(
+            sum(coalesce(closes_second - opens_second, 0))
+                over (order by date_day rows between unbounded preceding and 1 preceding),
+            0
+        ) as working_seconds_before
+
+    from scheduled
 
 )
 

@@ -1,0 +1,142 @@
+-- Complaints with their service-level clocks: calendar and working hours, the standard each is held to,
+-- its deadlines, and whether it met them as far as the channel's export shows.
+with
+
+complaints as (
+
+    select * from {{ ref('int_complaints_categorised') }}
+    where {{ is_rebuilt('complaint_date') }}
+
+),
+
+standards as (
+
+    select * from {{ ref('service_level_standards') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dates') }}
+
+),
+
+-- What a channel's export for a date knew: its latest event. An export is a snapshot of each complaint's
+-- case; an unanswered or unresolved complaint is late only if its deadline had passed by then.
+snapshots as (
+
+    select
+        channel,
+        complaint_date,
+        max(
+            greatest(
+                received_at,
+                coalesce(first_responded_at, received_at),
+                coalesce(resolved_at, received_at)
+            )
+        ) as snapshot_at
+    from complaints
+    group by 1, 2
+
+),
+
+localised as (
+
+    select
+        complaints.*,
+        snapshots.snapshot_at,
+        -- Complaints nobody graded (email, social) are held to the general, non-urgent standard.
+        standards.first_response_hours as first_response_standard_hours,
+        standards.first_response_clock,
+        standards.resolution_working_days as resolution_standard_working_days,
+        -- A case status means the channel tracks handling (phone, web); email and social do not.
+        complaints.status is not null as is_handling_tracked,
+        {{ to_local('complaints.received_at') }} as received_local_at,
+        {{ to_local('complaints.first_responded_at') }} as first_responded_local_at,
+        {{ to_local('complaints.resolved_at') }} as resolved_local_at,
+        {{ to_local('snapshots.snapshot_at') }} as snapshot_local_at
+    from complaints
+    inner join snapshots
+        on complaints.channel = snapshots.channel and complaints.complaint_date = snapshots.complaint_date
+    left join standards
+        on
+            coalesce(complaints.severity, 3) = standards.severity
+            and coalesce(complaints.complexity, 'general') = standards.complexity
+
+),
+
+clocked as (
+
+    select
+        localised.*,
+
+        ---------- calendar hours
+        {{ hours_between('localised.received_at', 'localised.first_responded_at') }} as first_response_hours,
+        {{ hours_between('localised.received_at', 'localised.resolved_at') }} as resolution_hours,
+        {{ hours_between('localised.received_at', 'localised.snapshot_at') }} as snapshot_hours,
+
+        ---------- working hours (seed working_schedule, public holidays off)
+        (
+            {{ working_clock('localised.first_responded_local_at', 'responded_day') }}
+            - {{ working_clock('localised.received_local_at', 'received_day') }}
+        ) / 3600.0 as first_response_working_hours,
+        (
+            {{ working_clock('localised.resolved_local_at', 'resolved_day') }}
+            - {{ working_clock('localised.received_local_at', 'received_day') }}
+        ) / 3600.0 as resolution_working_hours,
+        (
+            {{ working_clock('localised.snapshot_local_at', 'snapshot_day') }}
+            - {{ working_clock('localised.received_local_at', 'received_day') }}
+        ) / 3600.0 as snapshot_working_hours,
+
+        ---------- working days
+        resolved_day.working_day_number - received_day.working_day_number as resolution_working_days,
+        -- Resolution is due by the close of the Nth working day after the day the complaint came in.
+        {{ dbt.dateadd('second', 'due_day.closes_second', 'cast(due_day.date_day as ' ~ dbt.type_timestamp() ~ ')') }}
+            as resolution_due_local_at
+    from localised
+    left join dates as received_day
+        on cast(localised.received_local_at as date) = received_day.date_day
+    left join dates as responded_day
+        on cast(localised.first_responded_local_at as date) = responded_day.date_day
+    left join dates as resolved_day
+        on cast(localised.resolved_local_at as date) = resolved_day.date_day
+    left join dates as snapshot_day
+        on cast(localised.snapshot_local_at as date) = snapshot_day.date_day
+    left join dates as due_day
+        on
+            due_day.working_day_number = received_day.working_day_number + localised.resolution_standard_working_days
+            and due_day.is_working_day
+
+),
+
+final as (
+
+    select
+        *,
+        {{ to_utc('resolution_due_local_at') }} as resolution_due_at,
+        -- Answered within the standard on its clock; unanswered and past it by the snapshot: late.
+        case
+            when first_responded_at is not null
+                then
+                    case
+                        when first_response_clock = 'calendar' then first_response_hours else
+                            first_response_working_hours
+                    end
+                    <= first_response_standard_hours
+            when
+                is_handling_tracked
+                and case when first_response_clock = 'calendar' then snapshot_hours else snapshot_working_hours end
+                > first_response_standard_hours
+                then false
+        end as is_first_response_timely,
+        -- Resolved by the deadline; unresolved and past it by the snapshot: late; else not yet due.
+        case
+            when resolved_at is not null then resolved_local_at <= resolution_due_local_at
+            when is_handling_tracked and snapshot_local_at > resolution_due_local_at then false
+        end as is_resolution_timely
+    from clocked
+
+)
+
+select * from final
