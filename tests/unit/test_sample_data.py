@@ -22,7 +22,7 @@ import pytest
 
 from complaints_pipeline import sample_data as sd
 from complaints_pipeline.business_calendar import is_holiday
-from complaints_pipeline.reference import CATEGORIES, CHANNELS
+from complaints_pipeline.reference import CATEGORIES, CHANNELS, STATUSES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = dt.date(2026, 9, 30), dt.date(2026, 10, 1)  # an ordinary Wednesday, then a holiday
@@ -283,7 +283,7 @@ def test_good_records_are_clean(landing: Path) -> None:
             continue
         received = dt.datetime.fromisoformat(row["call_start"])
         assert row["satisfaction"] in {"", "1", "2", "3", "4", "5"}
-        assert row["status"] in {"open", "in_progress", "resolved", "closed"}
+        assert row["status"] in STATUSES
         assert not row["resolved_time"] or dt.datetime.fromisoformat(row["resolved_time"]) > received
         assert (row["first_response_time"] == "") == (row["status"] == "open")
         assert 3 <= float(row["handle_minutes"]) <= 120 and 1 <= int(row["severity"]) <= 5
