@@ -1272,6 +1272,26 @@ def generate_day(
     return DaySummary(day, holiday, counts, active)
 
 
+def count_day(
+    day: dt.date, per_day: int = 2000, seed: int = 42, country: str = "CN", surges: Sequence[Surge] = ()
+) -> dict[str, dict[str, int]]:
+    """The good records per channel, category, product and region that ``generate_day`` would write, unwritten.
+
+    The same random streams, so the counts equal the day's ground truth ``dimension_counts``; for evaluating
+    surge detection on long ranges without writing (or ingesting) their files.
+    """
+    ctx = _Day(day, seed, per_day, country, _Clock("UTC"), Path())
+    active = tuple(s for s in surges if s.covers(day))
+    results = {}
+    for channel in CHANNELS:
+        n_good, chunks = _good_chunks(ctx, channel, active)
+        result = _ChannelResult(n_good, 0, [], _zero_dimension_counts())
+        for batch in chunks:
+            _count_dimensions(result.dimension_counts, batch)
+        results[channel] = result
+    return _dimension_counts_json(results)
+
+
 def _dimension_counts_json(results: dict[str, _ChannelResult]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for dimension in ("category", "product", "region"):

@@ -415,6 +415,15 @@ def test_random_surges_land_in_the_files(tmp_path: Path) -> None:
         assert truth(tmp_path, day)["surges"] == [s.as_json() for s in surges if s.covers(day)]
 
 
+def test_counting_a_day_equals_the_ground_truth_of_writing_it(tmp_path: Path) -> None:
+    surges = [sd.Surge(dimension="region", value="wuhan", start=WEDNESDAY, multiplier=3.0)]
+    sd.generate_day(WEDNESDAY, tmp_path, per_day=400, seed=3, surges=surges)
+    written = truth(tmp_path, WEDNESDAY)["dimension_counts"]
+    counted = sd.count_day(WEDNESDAY, per_day=400, seed=3, surges=surges)
+    assert counted == written
+    assert counted["region"]["wuhan"] > 2 * sd.count_day(WEDNESDAY, per_day=400, seed=3)["region"]["wuhan"]
+
+
 def test_surge_rejects_unknown_dimension_or_value() -> None:
     with pytest.raises(ValueError, match="dimension"):
         sd.Surge(dimension="colour", value="red", start=WEDNESDAY)

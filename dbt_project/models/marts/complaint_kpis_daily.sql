@@ -26,6 +26,18 @@ complaints as (
 ),
 
 -- Tracked complaints that may still be open at the end of a rebuilt day (received up to the window before).
+tracked as (
+
+    select * from {{ ref('complaints') }}
+    where
+        is_handling_tracked
+    {%- if is_incremental() %}
+            and complaint_date >= (select {{ dbt.dateadd('day', -window_days, 'min(rebuild_date)') }} from rebuilt)
+            and complaint_date <= (select max(rebuild_date) from rebuilt)
+        {%- endif %}
+
+),
+
 backlog_candidates as (
 
     select
@@ -33,13 +45,7 @@ backlog_candidates as (
         cast({{ to_local('received_at') }} as date) as received_local_date,
         -- Open until resolved; an unresolved one is known open until its export's snapshot.
         {{ to_local('coalesce(resolved_at, snapshot_at)') }} as left_local_at
-    from {{ ref('complaints') }}
-    where
-        is_handling_tracked
-    {%- if is_incremental() %}
-            and complaint_date >= (select {{ dbt.dateadd('day', -window_days, 'min(rebuild_date)') }} from rebuilt)
-            and complaint_date <= (select max(rebuild_date) from rebuilt)
-        {%- endif %}
+    from tracked
 
 ),
 
@@ -69,20 +75,28 @@ dimensioned as (
 
 ),
 
+rebuilt_days as (
+
+    select dates.date_day
+    from dates
+    inner join date_loads
+        on dates.date_day = date_loads.complaint_date
+
+),
+
 -- Complaints open at the end of each day: received in the window up to it, not resolved by midnight.
 open_at_day_end as (
 
     select
-        dates.date_day as complaint_date,
+        rebuilt_days.date_day as complaint_date,
         backlog_candidates.*
     from backlog_candidates
-    inner join dates
+    inner join rebuilt_days
         on
-            backlog_candidates.received_local_date <= dates.date_day
-            and dates.date_day < {{ dbt.dateadd('day', window_days, 'backlog_candidates.received_local_date') }}
-            and {{ dbt.dateadd('day', 1, 'cast(dates.date_day as ' ~ dbt.type_timestamp() ~ ')') }}
+            backlog_candidates.received_local_date <= rebuilt_days.date_day
+            and rebuilt_days.date_day < {{ dbt.dateadd('day', window_days, 'backlog_candidates.received_local_date') }}
+            and {{ dbt.dateadd('day', 1, 'cast(rebuilt_days.date_day as ' ~ dbt.type_timestamp() ~ ')') }}
             < backlog_candidates.left_local_at
-    where dates.date_day in (select date_loads.complaint_date from date_loads)
 
 ),
 

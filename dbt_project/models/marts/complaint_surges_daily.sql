@@ -238,12 +238,38 @@ measured as (
         *,
         {{ safe_ratio('actual_count', 'expected_count') }} as actual_to_expected_ratio,
         -- Robust z-score: the distance from the expectation in units of the series' spread (1.4826 MAD,
-        -- the standard deviation of normal data), never less than a count's Poisson noise.
+        -- the standard deviation of normal data), never less than Poisson noise: the day's count's, and
+        -- its baseline's (a median of n weeks varies by pi / 2n times a count's variance).
         (actual_count - expected_count) / greatest(
             1.4826 * coalesce(baseline_mad, 0) * case when is_holiday then {{ var('holiday_uplift') }} else 1.0 end,
-            sqrt(case when expected_count > 1 then expected_count else 1 end)
+            {{ count_noise('expected_count', 'baseline_weeks') }}
         ) as surge_z_score
     from scored
+
+),
+
+-- The other values of the same dimension that day, together: did the whole dimension rise alike (a surge
+-- that lies in another dimension, spread over this one's values), or does this value stand out?
+others as (
+
+    select
+        *,
+        sum(actual_count) over same_dimension - actual_count as others_actual_count,
+        sum(expected_count) over same_dimension - expected_count as others_expected_count
+    from measured
+    window same_dimension as (partition by surge_date, dimension_name)
+
+),
+
+-- What the dimension-wide rise alone would bring this value.
+dimension_rise as (
+
+    select
+        *,
+        {{ safe_ratio('others_actual_count', 'others_expected_count') }} as others_to_expected_ratio,
+        expected_count * coalesce({{ safe_ratio('others_actual_count', 'others_expected_count') }}, 1.0)
+            as shared_expected_count
+    from others
 
 ),
 
@@ -261,6 +287,7 @@ final as (
         expected_count,
         actual_to_expected_ratio,
         surge_z_score,
+        others_to_expected_ratio,
         case
             when baseline_weeks < 2 or actual_count < {{ var('surge_min_volume') }} then null
             when
@@ -273,9 +300,17 @@ final as (
                 actual_to_expected_ratio >= {{ var('surge_watch_ratio') }}
                 and surge_z_score >= {{ var('surge_min_z') }} then 'watch'
         end as surge_level,
+        -- The total stands for itself. A value stands out when its ratio is surge_watch_ratio times its
+        -- dimension's other values' together, and its count beyond what their rise brings is no noise.
+        dimension_name = 'total'
+        or (
+            actual_to_expected_ratio >= {{ var('surge_watch_ratio') }} * coalesce(others_to_expected_ratio, 1.0)
+            and (actual_count - shared_expected_count) / {{ count_noise('shared_expected_count', 'baseline_weeks') }}
+            >= {{ var('surge_min_z') }}
+        ) as is_concentrated,
         is_new_value,
         loaded_at
-    from measured
+    from dimension_rise
 
 )
 
