@@ -261,15 +261,22 @@ others as (
 
 ),
 
--- What the dimension-wide rise alone would bring this value.
 dimension_rise as (
 
     select
         *,
-        {{ safe_ratio('others_actual_count', 'others_expected_count') }} as others_to_expected_ratio,
-        expected_count * coalesce({{ safe_ratio('others_actual_count', 'others_expected_count') }}, 1.0)
-            as shared_expected_count
+        {{ safe_ratio('others_actual_count', 'others_expected_count') }} as others_to_expected_ratio
     from others
+
+),
+
+-- What the dimension-wide rise alone would bring this value.
+shared_rise as (
+
+    select
+        *,
+        expected_count * coalesce(others_to_expected_ratio, 1.0) as shared_expected_count
+    from dimension_rise
 
 ),
 
@@ -310,7 +317,7 @@ final as (
         ) as is_concentrated,
         is_new_value,
         loaded_at
-    from dimension_rise
+    from shared_rise
 
 )
 
