@@ -19,7 +19,14 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 4. `dbt_build`: seeds, models and their tests; the incremental models rebuild only the dates loaded
    since their last build. Then the dates are logged as published (`raw.mart_publications`), which
    analysis timeliness in `marts.complaint_kpis_monthly` is measured on.
-5. `send_surge_alerts`: one email per flagged date, never twice (ops.alert_log).
+5. `publish_marts`: copies the marts into a read-only snapshot for BI tools, swapped in atomically
+   (`$COMPLAINTS_HOME/published/complaints_marts.duckdb` and `published/parquet/current/`); updates
+   the `complaints.marts.*` Assets, which downstream DAGs can be scheduled on.
+6. `send_surge_alerts`: one email per date with new surge dimensions; each date and dimension is alerted
+   exactly once (ops.alert_log), and a failed send is retried, then reported.
+
+A task that fails for good (after its retries, with exponential backoff) emails the on-call address
+(variable `complaints_oncall_recipients`).
 
 The warehouse tasks share the one-slot `warehouse` pool: DuckDB allows one writing process.
 
@@ -37,9 +44,19 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-CHANNELS = ["phone", "email", "web", "social"]
+from complaints_pipeline.assets import PUBLISHED_MARTS, RAW_TABLES
+from complaints_pipeline.reference import CHANNELS
+
 LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
 WAREHOUSE_POOL = "warehouse"
+# The first retry's wait; each later one doubles it. Tests shorten it.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("COMPLAINTS_RETRY_DELAY_SECONDS") or 60))
+
+
+def notify_on_call(context) -> None:
+    from complaints_pipeline.alerts import task_failed
+
+    task_failed(context)
 
 
 @dag(
@@ -53,13 +70,15 @@ WAREHOUSE_POOL = "warehouse"
     default_args={
         "owner": "complaints-data",
         "retries": 2,
-        "retry_delay": timedelta(minutes=1),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+        "on_failure_callback": notify_on_call,
     },
     params={
         "start_date": Param(None, type=["null", "string"], format="date", description="First landing date"),
         "end_date": Param(None, type=["null", "string"], format="date", description="Last landing date"),
-        "channels": Param(CHANNELS, type="array", items={"type": "string", "enum": CHANNELS}),
+        "channels": Param(list(CHANNELS), type="array", items={"type": "string", "enum": list(CHANNELS)}),
         "lookback_days": Param(7, type="integer", minimum=0, description="Days back to check for late files"),
     },
 )
@@ -90,7 +109,7 @@ def complaints_daily():
         except BatchBlockedError as blocked:  # the data is at fault: a retry would block again
             raise AirflowFailException(str(blocked)) from blocked
 
-    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE, outlets=RAW_TABLES)
     def load_warehouse(dates: list[str]) -> list[dict]:
         from complaints_pipeline.pipeline import load_warehouse
 
@@ -109,11 +128,17 @@ def complaints_daily():
 
         build_marts(dates, run_id=get_current_context()["run_id"])
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, outlets=PUBLISHED_MARTS, multiple_outputs=False)
+    def publish_marts(dates: list[str]) -> dict[str, int]:
+        from complaints_pipeline.pipeline import publish_marts
+
+        return publish_marts(dates, run_id=get_current_context()["run_id"])
+
+    @task(pool=WAREHOUSE_POOL, retries=4)  # the mail relay gets 1 + 2 + 4 + 8 minutes to come back
     def send_surge_alerts(dates: list[str]) -> list[str]:
         from complaints_pipeline.pipeline import send_surge_alerts
 
-        return send_surge_alerts(dates)
+        return send_surge_alerts(dates, run_id=get_current_context()["run_id"])
 
     dates = landing_dates()
     extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
@@ -121,7 +146,7 @@ def complaints_daily():
     extracted >> loaded
     extracted >> build_data_docs()
     built = dbt_build(dates)
-    loaded >> built >> send_surge_alerts(dates)
+    loaded >> built >> [publish_marts(dates), send_surge_alerts(dates)]
 
 
 complaints_daily()

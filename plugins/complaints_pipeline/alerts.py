@@ -1,119 +1,438 @@
-"""Surge alert emails: one per flagged date, sent through Airflow's SMTP connection, logged so never resent.
+"""Surge alert emails: exactly once per date and surge dimension, sent through Airflow's SMTP connection.
 
-The alert log lives in the warehouse (ops.alert_log); a date already in it is not sent again.
+What is alerted: the surge flags (`is_surge`) whose rise is their own (`is_concentrated`): a category
+surge, not the twenty products and regions it lifts with it. Those others are listed under it, as
+"also raised". A date whose flags are all spread (no value stands out) alerts on all of them.
+
+The alert log (ops.alert_log in the warehouse) holds one row per date and flagged series, with its
+state: `pending` while being sent, `sent` once the server accepted the message, `failed` with the
+server's error. A series already `sent` is never alerted again: retries, reruns and backfills send only
+what is new. A series not `sent` is tried again by every later run, whatever dates it processes, until
+it goes out; the failed send fails the task (Airflow retries it, then tells the on-call address).
+A crash after the server accepted a message but before the log says so resends it once: the message
+keeps its Message-ID, so mail clients show the copy as one.
+
+Recipients come from the Airflow variable `complaints_alert_recipients` (default: COMPLAINTS_ALERT_TO),
+the sender from the SMTP connection's `from_email` (default: COMPLAINTS_ALERT_FROM), links from the
+variables `complaints_dashboard_url` and `complaints_data_docs_url`. The email holds counts and labels
+only, never complaint text or a customer's identity (free text can hold names), and every value from the
+data is HTML-escaped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import logging
-from dataclasses import dataclass
+import smtplib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate
 
-from complaints_pipeline.config import Settings
+from complaints_pipeline.config import Settings, addresses, load_settings
 from complaints_pipeline.warehouse import connect
 
 log = logging.getLogger(__name__)
 
 ALERT_LOG_DDL = """
 create table if not exists ops.alert_log (
-    surge_date date primary key,
+    surge_date date not null,
+    dimension_name varchar not null,
+    dimension_value varchar not null,
+    surge_level varchar not null,
+    actual_count integer not null,
+    expected_count double,
+    actual_to_expected_ratio double,
+    status varchar not null,  -- pending | sent | failed
+    attempts integer not null,
+    message_id varchar not null,
     subject varchar not null,
     recipients varchar not null,
-    flagged_series integer not null,
-    sent_at timestamp not null
+    first_tried_at timestamp not null,
+    last_tried_at timestamp not null,
+    sent_at timestamp,
+    last_error varchar,
+    run_id varchar,
+    primary key (surge_date, dimension_name, dimension_value)
 )
 """
+TOP_BEHIND = 3  # categories listed behind each flagged series
+# The mart column of each surge dimension; behind a category surge come its products instead.
+DIMENSION_COLUMNS = {"channel": "channel", "category": "complaint_category", "product": "product", "region": "region"}
+
+
+class AlertSendError(RuntimeError):
+    """Some alerts could not be sent; they stay in the alert log as failed and go out with the next try."""
 
 
 @dataclass(frozen=True)
-class FlaggedSeries:
+class Flag:
     surge_date: dt.date
     dimension_name: str
     dimension_value: str
     actual_count: int
-    expected_count: float
-    ratio: float
+    expected_count: float | None
+    ratio: float | None
     surge_level: str
+    is_concentrated: bool
+    behind: tuple[tuple[str, int], ...] = ()  # (category or product, complaints), largest first
+
+    @property
+    def key(self) -> tuple[dt.date, str, str]:
+        return self.surge_date, self.dimension_name, self.dimension_value
+
+    @property
+    def label(self) -> str:
+        return "all complaints" if self.dimension_name == "total" else f"{self.dimension_name} {self.dimension_value}"
+
+    @property
+    def behind_label(self) -> str:
+        return ", ".join(f"{value} {count}" for value, count in self.behind) or "-"
 
 
-def flagged_series(con, days: list[dt.date]) -> dict[dt.date, list[FlaggedSeries]]:
+@dataclass(frozen=True)
+class Alert:
+    surge_date: dt.date
+    flags: list[Flag]  # the surge dimensions this email alerts on (not yet sent)
+    also_raised: list[Flag] = field(default_factory=list)  # the date's other flags, following the surge
+
+    @property
+    def message_id(self) -> str:
+        """The same alert keeps its Message-ID through retries: a resent copy shows as one message."""
+        keys = "|".join(f"{f.dimension_name}={f.dimension_value}" for f in self.flags)
+        digest = hashlib.sha256(f"{self.surge_date}|{keys}".encode()).hexdigest()[:20]
+        return f"<surge-{self.surge_date}-{digest}@complaints-pipeline>"
+
+    @property
+    def subject(self) -> str:
+        top = self.flags[0]
+        more = f", and {len(self.flags) - 1} more" if len(self.flags) > 1 else ""
+        return (
+            f"[complaints] {top.surge_level.capitalize()} surge on {self.surge_date.isoformat()}: "
+            f"{top.label} {top.ratio:.1f}x expected{more}"
+        )
+
+
+@dataclass(frozen=True)
+class Links:
+    dashboard: str | None = None
+    data_docs: str | None = None
+
+
+def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
+    """The surge flags of these dates, largest rise first, each with the top categories behind it."""
     rows = con.execute(
         """
         select surge_date, dimension_name, dimension_value, actual_count, expected_count,
-               actual_to_expected_ratio, surge_level
+               actual_to_expected_ratio, surge_level, coalesce(is_concentrated, true)
         from marts.complaint_surges_daily
         where is_surge and surge_date in (select unnest(?::date[]))
-        order by surge_date, actual_to_expected_ratio desc, dimension_name, dimension_value
+        order by surge_date, is_concentrated desc, actual_to_expected_ratio desc, dimension_name, dimension_value
         """,
         [days],
     ).fetchall()
-    flagged: dict[dt.date, list[FlaggedSeries]] = {}
+    flags: dict[dt.date, list[Flag]] = {}
     for row in rows:
-        flagged.setdefault(row[0], []).append(FlaggedSeries(*row))
-    return flagged
+        flags.setdefault(row[0], []).append(Flag(*row, behind=_behind(con, *row[:3])))
+    return flags
 
 
-def compose(day: dt.date, series: list[FlaggedSeries]) -> tuple[str, str]:
-    """Subject and HTML body of one date's alert; every value from the data is escaped."""
-    top = series[0]
-    subject = (
-        f"[complaints] Surge on {day.isoformat()}: {top.dimension_name} {top.dimension_value} "
-        f"{top.ratio:.1f}x expected ({len(series)} series flagged)"
+def _behind(con, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, int], ...]:
+    breakdown = "product" if dimension == "category" else "complaint_category"
+    where = "true" if dimension == "total" else f"{DIMENSION_COLUMNS[dimension]} = $value"
+    params = {"day": day, "top": TOP_BEHIND}
+    if dimension != "total":
+        params["value"] = value
+    rows = con.execute(
+        f"""
+        select coalesce({breakdown}, 'unknown'), count(*) as complaints
+        from marts.complaints
+        where complaint_date = $day and {where}
+        group by 1 order by complaints desc, 1 limit $top
+        """,
+        params,
+    ).fetchall()
+    return tuple((value, count) for value, count in rows)
+
+
+def plan(flags: dict[dt.date, list[Flag]], sent: set[tuple[dt.date, str, str]]) -> list[Alert]:
+    """One alert per date with surge dimensions not yet sent: its concentrated flags (all its flags
+    when none stands out), and the date's other flags as also raised."""
+    alerts = []
+    for day, day_flags in sorted(flags.items()):
+        own = [f for f in day_flags if f.is_concentrated] or day_flags
+        new = [f for f in own if f.key not in sent]
+        if new:
+            alerts.append(Alert(day, new, [f for f in day_flags if f not in own]))
+    return alerts
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _expected(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+COLUMNS = ("dimension", "value", "actual", "expected", "ratio", "level", f"top {TOP_BEHIND} behind it")
+
+
+def _cells(flag: Flag) -> tuple[str, ...]:
+    return (
+        flag.dimension_name,
+        flag.dimension_value,
+        str(flag.actual_count),
+        _expected(flag.expected_count),
+        _ratio(flag.ratio),
+        flag.surge_level,
+        flag.behind_label,
     )
-    rows = "\n".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(cell))}</td>"
-            for cell in (
-                s.dimension_name,
-                s.dimension_value,
-                s.actual_count,
-                f"{s.expected_count:.1f}",
-                f"{s.ratio:.2f}",
-                s.surge_level,
-            )
+
+
+def compose(alert: Alert, links: Links, sender: str, recipients: list[str], run_id: str | None = None) -> EmailMessage:
+    """The alert as a multipart/alternative message: plain text, and HTML with every data value escaped."""
+    day = alert.surge_date
+    weekday = day.strftime("%A")
+    behind_note = f"Behind each: its top {TOP_BEHIND} complaint categories (for a category, its top products)."
+    also = "; ".join(f"{f.label} {_ratio(f.ratio)}x ({f.surge_level})" for f in alert.also_raised)
+    footer = (
+        f"Sent once for this date and these dimensions by complaints_daily{f' (run {run_id})' if run_id else ''}; "
+        "the alert log is ops.alert_log in the warehouse."
+    )
+
+    widths = [max(len(c), *(len(_cells(f)[i]) for f in alert.flags)) for i, c in enumerate(COLUMNS)]
+    table = [
+        "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip(),
+        *("  ".join(c.ljust(w) for c, w in zip(_cells(f), widths, strict=True)).rstrip() for f in alert.flags),
+    ]
+    text = [f"Complaint surge on {day.isoformat()} ({weekday})", "", *table, "", behind_note]
+    if also:
+        text += ["", f"Also raised, as the surge above lifts its whole dimension: {also}."]
+    text += [""]
+    if links.dashboard:
+        text.append(f"Dashboards: {links.dashboard}")
+    if links.data_docs:
+        text.append(f"Data quality (Data Docs): {links.data_docs}")
+    text += ["", footer]
+
+    esc = html.escape
+    head = "".join(f"<th align='left'>{esc(c)}</th>" for c in COLUMNS)
+    rows = "\n".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(f)) + "</tr>" for f in alert.flags)
+    parts = [
+        f"<h2>Complaint surge on {esc(day.isoformat())} ({esc(weekday)})</h2>",
+        f"<table border='1' cellpadding='4' cellspacing='0'>\n<tr>{head}</tr>\n{rows}\n</table>",
+        f"<p>{esc(behind_note)}</p>",
+    ]
+    if also:
+        parts.append(f"<p>Also raised, as the surge above lifts its whole dimension: {esc(also)}.</p>")
+    link_items = [
+        f"<li><a href='{esc(url, quote=True)}'>{esc(name)}</a></li>"
+        for name, url in (("Dashboards", links.dashboard), ("Data quality (Data Docs)", links.data_docs))
+        if url
+    ]
+    if link_items:
+        parts.append("<ul>" + "".join(link_items) + "</ul>")
+    parts.append(f"<p style='color:#666'>{esc(footer)}</p>")
+
+    message = EmailMessage()
+    message["Subject"] = alert.subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = alert.message_id
+    message.set_content("\n".join(text) + "\n")
+    message.add_alternative("<html><body>\n" + "\n".join(parts) + "\n</body></html>\n", subtype="html")
+    return message
+
+
+def ensure_log(con) -> None:
+    con.execute("create schema if not exists ops")
+    columns = {
+        r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = 'alert_log'").fetchall()
+    }
+    if columns and "dimension_name" not in columns:
+        _migrate_date_log(con)
+    con.execute(ALERT_LOG_DDL)
+
+
+def _migrate_date_log(con) -> None:
+    """The first alert log had one row per date: its dates' flags count as sent."""
+    con.execute("alter table ops.alert_log rename to alert_log_by_date")
+    con.execute(ALERT_LOG_DDL)
+    con.execute(
+        """
+        insert into ops.alert_log
+        select s.surge_date, s.dimension_name, s.dimension_value, s.surge_level, s.actual_count, s.expected_count,
+               s.actual_to_expected_ratio, 'sent', 1, '', l.subject, l.recipients, l.sent_at, l.sent_at, l.sent_at,
+               null, null
+        from ops.alert_log_by_date as l
+        inner join marts.complaint_surges_daily as s on s.surge_date = l.surge_date and s.is_surge
+        """
+    )
+    con.execute("drop table ops.alert_log_by_date")
+
+
+def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: str | None, run_id: str | None):
+    for flag in alert.flags:
+        con.execute(
+            """
+            insert into ops.alert_log values (
+                $day, $name, $value, $level, $actual, $expected, $ratio, $status, 1, $message_id, $subject,
+                $recipients, now(), now(), case when $status = 'sent' then now() end, $error, $run_id)
+            on conflict (surge_date, dimension_name, dimension_value) do update set
+                surge_level = excluded.surge_level, actual_count = excluded.actual_count,
+                expected_count = excluded.expected_count,
+                actual_to_expected_ratio = excluded.actual_to_expected_ratio, status = excluded.status,
+                attempts = attempts + (excluded.status = 'pending')::integer,
+                message_id = excluded.message_id, subject = excluded.subject, recipients = excluded.recipients,
+                last_tried_at = excluded.last_tried_at, sent_at = excluded.sent_at,
+                last_error = excluded.last_error, run_id = excluded.run_id
+            """,
+            {
+                "day": flag.surge_date,
+                "name": flag.dimension_name,
+                "value": flag.dimension_value,
+                "level": flag.surge_level,
+                "actual": flag.actual_count,
+                "expected": flag.expected_count,
+                "ratio": flag.ratio,
+                "status": status,
+                "message_id": message["Message-ID"],
+                "subject": message["Subject"],
+                "recipients": message["To"],
+                "error": error,
+                "run_id": run_id,
+            },
         )
-        + "</tr>"
-        for s in series
-    )
-    body = (
-        f"<h2>Complaint surge on {day.isoformat()}</h2>"
-        "<table border='1' cellpadding='4'><tr><th>dimension</th><th>value</th><th>actual</th>"
-        f"<th>expected</th><th>ratio</th><th>level</th></tr>\n{rows}\n</table>"
-    )
-    return subject, body
 
 
-def send_alerts(days: list[dt.date], settings: Settings) -> list[dt.date]:
-    """Send one email per flagged date not yet in the alert log; returns the dates sent."""
+def variable(key: str, default: str) -> str:
+    """An Airflow variable (AIRFLOW_VAR_<KEY> in the environment, or set in the UI), else the default."""
+    from airflow.sdk import Variable
+
+    value = Variable.get(key, default=default)
+    return value if value else default
+
+
+def recipients_of(key: str, default: tuple[str, ...]) -> list[str]:
+    return list(addresses(variable(key, ",".join(default))))
+
+
+def _smtp(settings: Settings):
+    """Airflow's SMTP hook for the configured connection, and the sender: the connection's from_email."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook  # Airflow is only needed when mail goes out
 
+    hook = SmtpHook(smtp_conn_id=settings.smtp_conn_id)
+    sender = hook.get_connection(settings.smtp_conn_id).extra_dejson.get("from_email") or settings.alert_sender
+    return hook, sender
+
+
+def links(settings: Settings) -> Links:
+    return Links(
+        dashboard=variable("complaints_dashboard_url", settings.dashboard_url) or None,
+        data_docs=variable("complaints_data_docs_url", settings.data_docs_url) or None,
+    )
+
+
+def _reason(error: Exception) -> str:
+    """The mail server's reply, as a person reads it: "451 4.3.0 Mail server busy, try again later"."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the mail server refused: {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+    return f"{type(error).__name__}: {error}"
+
+
+def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[Alert]:
+    """Alert every surge dimension of these dates (and of earlier dates whose alert has not gone out yet)
+    that was never sent. Returns the alerts sent; raises AlertSendError when some could not be."""
+    recipients = recipients_of("complaints_alert_recipients", settings.alert_recipients)
     con = connect(settings.warehouse_path)
-    sent: list[dt.date] = []
+    sent: list[Alert] = []
+    failed: list[tuple[Alert, str]] = []
     try:
-        con.execute("create schema if not exists ops")
-        con.execute(ALERT_LOG_DDL)
-        already = {r[0] for r in con.execute("select surge_date from ops.alert_log").fetchall()}
-        pending = {d: s for d, s in flagged_series(con, days).items() if d not in already}
-        if not pending:
+        ensure_log(con)
+        unsent = {r[0] for r in con.execute("select surge_date from ops.alert_log where status <> 'sent'").fetchall()}
+        done = {
+            (d, n, v)
+            for d, n, v in con.execute(
+                "select surge_date, dimension_name, dimension_value from ops.alert_log where status = 'sent'"
+            ).fetchall()
+        }
+        alerts = plan(flags_on(con, sorted(set(days) | unsent)), done)
+        if not alerts:
             log.info("no new surge to alert on for %s to %s", min(days), max(days))
             return sent
-        with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
-            for day, series in sorted(pending.items()):
-                subject, body = compose(day, series)
-                hook.send_email_smtp(
-                    to=list(settings.alert_recipients),
-                    from_email=settings.alert_sender,
-                    subject=subject,
-                    html_content=body,
-                )
-                con.execute(
-                    "insert into ops.alert_log values (?, ?, ?, ?, now())",
-                    [day, subject, ",".join(settings.alert_recipients), len(series)],
-                )
-                sent.append(day)
-                log.info("sent: %s", subject)
+        hook, sender = _smtp(settings)
+        outbox = [(alert, compose(alert, links(settings), sender, recipients, run_id)) for alert in alerts]
+        for alert, message in outbox:
+            _log_attempt(con, alert, message, "pending", None, run_id)
+        try:
+            client = hook.get_conn()._smtp_client  # the hook's client: connected, TLS and login as configured
+        except Exception as error:  # noqa: BLE001 - the server is unreachable: every alert failed, and says why
+            client, unreachable = None, _reason(error)
+        try:
+            for alert, message in outbox:
+                try:
+                    if client is None:
+                        raise ConnectionError(unreachable)
+                    client.send_message(message)
+                except Exception as error:  # noqa: BLE001 - logged against the alert, raised below
+                    reason = str(error) if client is None else _reason(error)
+                    _log_attempt(con, alert, message, "failed", reason, run_id)
+                    failed.append((alert, reason))
+                    log.error("could not send %r: %s", alert.subject, reason)
+                    continue
+                _log_attempt(con, alert, message, "sent", None, run_id)
+                sent.append(alert)
+                log.info("sent: %s", alert.subject)
+        finally:
+            if client is not None:
+                client.close()
     finally:
         con.close()
+    if failed:
+        raise AlertSendError(
+            f"{len(failed)} surge alert(s) not sent, kept in ops.alert_log as failed and tried again on retry: "
+            + "; ".join(f"{a.subject} ({reason})" for a, reason in failed)
+        )
     return sent
+
+
+def task_failed(context) -> None:
+    """on_failure_callback: tell the on-call address which task of the pipeline failed, for which run, and why.
+
+    Runs once a task has failed for good (after its retries). A failure to send is logged, not raised:
+    the task has failed already, and the Airflow UI shows it.
+    """
+    ti = context["ti"]
+    error = context.get("exception")
+    settings = load_settings()
+    subject = f"[complaints] Task failed: {ti.dag_id}.{ti.task_id} ({ti.run_id}, try {ti.try_number})"
+    lines = [
+        f"DAG: {ti.dag_id}",
+        f"Task: {ti.task_id}",
+        f"Run: {ti.run_id}",
+        f"Try: {ti.try_number}",
+        f"Params: {dict(context.get('params') or {})}",
+        "",
+        "Error:",
+        f"{type(error).__name__}: {error}" if error else "(none recorded; see the task log)",
+        "",
+        "Rerun the date or the channel from the UI (Trigger with params), or clear the failed task once fixed.",
+    ]
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["To"] = ", ".join(recipients_of("complaints_oncall_recipients", settings.oncall_recipients))
+    message["Date"] = formatdate(localtime=False)
+    message.set_content("\n".join(lines) + "\n")
+    message.add_alternative(
+        f"<html><body><pre>{html.escape(chr(10).join(lines))}</pre></body></html>\n", subtype="html"
+    )
+    try:
+        hook, message["From"] = _smtp(settings)
+        with hook:
+            hook.get_conn()._smtp_client.send_message(message)
+        log.info("told the on-call address: %s", subject)
+    except Exception:  # noqa: BLE001 - the callback must not hide the task's own failure
+        log.exception("could not tell the on-call address that %s failed", ti.task_id)

@@ -17,6 +17,10 @@ def _env(name: str, default: str) -> str:
     return value if value else default
 
 
+def addresses(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.split(",") if a.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -26,12 +30,16 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     mail_dir: Path
+    published_dir: Path
     local_tz: str
     holiday_country: str
     pii_key: str
     alert_recipients: tuple[str, ...]
     alert_sender: str
     smtp_conn_id: str
+    oncall_recipients: tuple[str, ...] = ("data-oncall@example.com",)
+    dashboard_url: str = ""
+    data_docs_url: str = ""
     max_quarantined_share: float = 0.05
 
     @property
@@ -50,12 +58,14 @@ def load_settings() -> Settings:
         dbt_project_dir=Path(_env("COMPLAINTS_DBT_PROJECT_DIR", str(PROJECT_ROOT / "dbt_project"))),
         expectations_dir=Path(_env("COMPLAINTS_EXPECTATIONS_DIR", str(PROJECT_ROOT / "expectations"))),
         mail_dir=Path(_env("COMPLAINTS_MAIL_DIR", str(home / "mail"))),
+        published_dir=Path(_env("COMPLAINTS_PUBLISHED_DIR", str(home / "published"))),
         local_tz=_env("COMPLAINTS_LOCAL_TZ", "Asia/Shanghai"),
         holiday_country=_env("COMPLAINTS_HOLIDAY_COUNTRY", "CN"),
         pii_key=_env("COMPLAINTS_PII_KEY", "change-me-in-production"),
-        alert_recipients=tuple(
-            a.strip() for a in _env("COMPLAINTS_ALERT_TO", "service-managers@example.com").split(",") if a.strip()
-        ),
+        alert_recipients=addresses(_env("COMPLAINTS_ALERT_TO", "service-managers@example.com")),
+        oncall_recipients=addresses(_env("COMPLAINTS_ONCALL_TO", "data-oncall@example.com")),
+        dashboard_url=_env("COMPLAINTS_DASHBOARD_URL", ""),
+        data_docs_url=_env("COMPLAINTS_DATA_DOCS_URL", ""),
         alert_sender=_env("COMPLAINTS_ALERT_FROM", "complaints-pipeline@example.com"),
         smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
         max_quarantined_share=float(_env("COMPLAINTS_MAX_QUARANTINED_SHARE", "0.05")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from complaints_pipeline import alerts, data_docs, ingest, transform, warehouse
+from complaints_pipeline import alerts, data_docs, ingest, snapshot, transform, warehouse
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 
@@ -68,8 +68,14 @@ def build_marts(dates: list[str], run_id: str | None = None) -> None:
     transform.publish(load_settings(), _days(dates), run_id=run_id)
 
 
-def send_surge_alerts(dates: list[str]) -> list[str]:
-    return [d.isoformat() for d in alerts.send_alerts(_days(dates), load_settings())]
+def publish_marts(dates: list[str], run_id: str | None = None) -> dict[str, int]:
+    """Publish the marts as the read-only snapshot BI tools read; returns each mart's rows."""
+    return snapshot.publish(load_settings(), _days(dates), run_id=run_id)
+
+
+def send_surge_alerts(dates: list[str], run_id: str | None = None) -> list[str]:
+    """Email every surge dimension of these dates not alerted yet; returns the subjects sent."""
+    return [a.subject for a in alerts.send_alerts(_days(dates), load_settings(), run_id=run_id)]
 
 
 def build_data_docs() -> str:

@@ -22,13 +22,25 @@ _counter = itertools.count(1)
 
 
 class SaveToFolder:
-    """aiosmtpd handler: one .eml file per message, written whole before it becomes visible."""
+    """aiosmtpd handler: one .eml file per message, written whole before it becomes visible.
 
-    def __init__(self, folder: Path) -> None:
+    `reject` messages are first refused with a temporary error, as a busy relay does: a rehearsal of
+    the pipeline's retry of a failed send.
+    """
+
+    TEMPORARY_FAILURE = "451 4.3.0 Mail server busy, try again later"
+
+    def __init__(self, folder: Path, reject: int = 0) -> None:
         self.folder = folder
+        self.reject = reject
+        self.rejected = 0
         folder.mkdir(parents=True, exist_ok=True)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        if self.reject > 0:
+            self.reject -= 1
+            self.rejected += 1
+            return self.TEMPORARY_FAILURE
         name = f"{time.time_ns()}-{os.getpid()}-{next(_counter):05d}.eml"
         tmp = self.folder / f".{name}.tmp"
         tmp.write_bytes(envelope.original_content or envelope.content)
@@ -43,7 +55,8 @@ class SmtpSink:
         self.folder = Path(folder)
         self.host = host
         self.port = port or free_port(host)
-        self._controller = Controller(SaveToFolder(self.folder), hostname=host, port=self.port)
+        self.handler = SaveToFolder(self.folder)
+        self._controller = Controller(self.handler, hostname=host, port=self.port)
 
     def __enter__(self) -> SmtpSink:
         self._controller.start()
@@ -54,6 +67,10 @@ class SmtpSink:
 
     def messages(self) -> list[Path]:
         return sorted(self.folder.glob("*.eml"))
+
+    def reject_next(self, count: int) -> None:
+        """Refuse the next `count` messages with a temporary failure (451)."""
+        self.handler.reject = count
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import email
-import email.policy
-import json
-import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import REPO_ROOT, shown_text
+from conftest import shown_text
+from services import Pipeline
 
-from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.sample_data import Surge, generate
 from complaints_pipeline.smtp_sink import SmtpSink
 
@@ -33,45 +31,6 @@ NORMAL_DAY = dt.date(2026, 9, 7)
 SURGE_DAY = dt.date(2026, 9, 8)
 PER_DAY = 600
 SURGE = Surge(dimension="category", value="billing_dispute", start=SURGE_DAY, days=1, multiplier=4.0)
-
-
-class Pipeline:
-    def __init__(self, home: Path, sink: SmtpSink) -> None:
-        self.home = home
-        self.sink = sink
-        self.env = {
-            **os.environ,
-            "COMPLAINTS_HOME": str(home),
-            "AIRFLOW_HOME": str(home / "airflow"),
-            "PYTHONPATH": str(REPO_ROOT / "plugins"),
-            "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(sink.port, "pipeline@example.com"),
-            "COMPLAINTS_ALERT_TO": "managers@example.com",
-        }
-
-    def airflow(self, *args: str) -> subprocess.CompletedProcess:
-        command = [str(Path(sys.executable).with_name("airflow")), *args]
-        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
-        assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        return result
-
-    def run_dag(self, logical_date: dt.date, conf: dict | None = None, fails: bool = False) -> str:
-        args = ["dags", "test", "complaints_daily", logical_date.isoformat()]
-        if conf:
-            args += ["--conf", json.dumps(conf)]
-        result = self.airflow(*args)
-        output = result.stdout + result.stderr
-        assert ("state=failed" in output) == fails, output[-4000:]
-        return output
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.home / "warehouse" / "complaints.duckdb"), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-    def ground_truth(self, day: dt.date) -> dict:
-        return json.loads((self.home / "landing" / "_ground_truth" / f"{day}.json").read_text())
-
-    def mails(self) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in self.sink.messages()]
 
 
 @pytest.fixture(scope="module")
@@ -301,11 +260,100 @@ def test_history_without_surges_sends_no_email(after_history: Pipeline) -> None:
     assert after_history.mails() == []
 
 
+# A dashboard refreshing: another process that connects afresh for each query, until stdin closes.
+FRESH_READER = """
+import sys, threading, time, duckdb
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+while not stop.wait(0.05):
+    try:
+        with duckdb.connect(sys.argv[1], read_only=True) as con:
+            count, last = con.execute(sys.argv[2]).fetchone()
+        print(count, last, flush=True)
+    except duckdb.Error as error:
+        print("error", str(error).replace(chr(10), " "), flush=True)
+"""
+
+
+class SnapshotReaders:
+    """BI readers of the published marts while a run writes: this process holds one connection open and
+    queries it throughout; another process connects afresh for every query, as a dashboard refresh does."""
+
+    QUERY = "select count(*), max(complaint_date) from marts.complaints"
+
+    def __init__(self, path: Path) -> None:
+        self.held = duckdb.connect(str(path), read_only=True)
+        self.before = self.held.execute(self.QUERY).fetchone()
+        self.held_seen: list[tuple] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._hold)
+        self._fresh = subprocess.Popen(
+            [sys.executable, "-c", FRESH_READER, str(path), self.QUERY],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.fresh_seen: list[tuple] = []
+        self.errors: list[str] = []
+
+    def _hold(self) -> None:
+        cursor = self.held.cursor()
+        while not self._stop.wait(0.05):
+            self.held_seen.append(cursor.execute(self.QUERY).fetchone())
+
+    def __enter__(self) -> SnapshotReaders:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.held.close()
+        output, _ = self._fresh.communicate("", timeout=60)
+        for line in output.splitlines():
+            if line.startswith("error"):
+                self.errors.append(line)
+            else:
+                count, last = line.split()
+                self.fresh_seen.append((int(count), dt.date.fromisoformat(last)))
+
+
 @pytest.fixture(scope="module")
 def after_normal_day(after_history: Pipeline) -> Pipeline:
-    """A scheduled run at midnight (Shanghai) after the day: its data interval is the day itself."""
-    after_history.run_dag(NORMAL_DAY + dt.timedelta(days=1))
+    """A scheduled run at midnight (Shanghai) after the day: its data interval is the day itself. BI readers
+    keep querying the published marts while it runs."""
+    with SnapshotReaders(after_history.home / "published" / "complaints_marts.duckdb") as readers:
+        after_history.run_dag(NORMAL_DAY + dt.timedelta(days=1))
+        time.sleep(1)  # the fresh reader's next queries see the new snapshot
+    after_history.readers = readers
     return after_history
+
+
+def test_bi_readers_of_the_published_marts_never_block_the_run_nor_see_it_half_done(
+    after_normal_day: Pipeline,
+) -> None:
+    readers = after_normal_day.readers
+    history = after_normal_day.query("select count(*) from marts.complaints where complaint_date <= ?", [HISTORY_LAST])
+    assert readers.before == (history[0][0], HISTORY_LAST)
+    # The held connection read the snapshot it opened, unchanged, all through the run (which succeeded).
+    assert len(readers.held_seen) > 100 and set(readers.held_seen) == {readers.before}
+    # A fresh connection saw the old snapshot, then the new one, and nothing in between.
+    after = after_normal_day.query("select count(*), max(complaint_date) from marts.complaints")[0]
+    assert after[1] == NORMAL_DAY and after[0] > readers.before[0]
+    assert not readers.errors
+    changes = [seen for n, seen in enumerate(readers.fresh_seen) if n == 0 or seen != readers.fresh_seen[n - 1]]
+    assert changes == [readers.before, after]
+    with duckdb.connect(str(after_normal_day.home / "published" / "complaints_marts.duckdb"), read_only=True) as con:
+        info = con.execute("select run_id, business_dates from marts.snapshot_info").fetchone()
+        marts = {
+            n for (n,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
+    assert info[0].startswith("manual__") and info[1] == [NORMAL_DAY]
+    assert {"complaints", "complaint_kpis_daily", "complaint_surges_daily", "snapshot_info"} <= marts
+    parquet = after_normal_day.home / "published" / "parquet" / "current" / "complaint_kpis_daily.parquet"
+    assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == after_normal_day.query(
+        "select count(*) from marts.complaint_kpis_daily"
+    )
 
 
 def test_a_normal_day_loads_that_day_and_sends_no_email(after_normal_day: Pipeline) -> None:
@@ -317,25 +365,46 @@ def test_a_normal_day_loads_that_day_and_sends_no_email(after_normal_day: Pipeli
     assert after_normal_day.mails() == []
 
 
-def test_a_surge_day_sends_exactly_one_email_even_when_rerun(after_normal_day: Pipeline) -> None:
-    after_history = after_normal_day
-    after_history.run_dag(SURGE_DAY + dt.timedelta(days=1))
-    flagged = after_history.query(
-        "select dimension_name, dimension_value, surge_level from marts.complaint_surges_daily "
+def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_the_day_is_rerun(
+    after_normal_day: Pipeline,
+) -> None:
+    pipeline = after_normal_day
+    pipeline.sink.reject_next(1)  # the relay is busy at the first try: the task fails, Airflow retries it
+    output = pipeline.run_dag(SURGE_DAY + dt.timedelta(days=1))
+    assert pipeline.sink.handler.rejected == 1
+    assert "the mail server refused: 451 4.3.0 Mail server busy" in output
+    flagged = pipeline.query(
+        "select dimension_name, dimension_value, surge_level, is_concentrated from marts.complaint_surges_daily "
         "where is_surge and surge_date = ?",
         [SURGE_DAY],
     )
-    assert ("category", "billing_dispute") in {(d, v) for d, v, _ in flagged}
+    concentrated = [(d, v) for d, v, _, own in flagged if own]
+    assert concentrated == [("category", "billing_dispute")]
 
-    mails = after_history.mails()
-    assert len(mails) == 1
-    assert SURGE_DAY.isoformat() in mails[0]["Subject"] and "billing_dispute" in mails[0]["Subject"]
-    assert mails[0]["To"] == "managers@example.com"
+    (mail,) = pipeline.mails()
+    assert mail["Subject"].startswith(f"[complaints] Critical surge on {SURGE_DAY}: category billing_dispute ")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    page = mail.get_body(preferencelist=("html",)).get_content()
+    (row,) = [line for line in text.splitlines() if line.startswith("category   billing_dispute")]
+    actual = int(row.split()[2])
+    assert actual == pipeline.ground_truth(SURGE_DAY)["dimension_counts"]["category"]["billing_dispute"]
+    assert f"<td>billing_dispute</td><td>{actual}</td>" in page
+    assert "Data quality (Data Docs): https://quality.example.com/docs/index.html" in text
+    # No personal data: no customer's name, address or phone number from the day's files.
+    (export,) = (pipeline.home / "landing" / "phone" / SURGE_DAY.isoformat()).glob("*.csv")
+    with export.open(encoding="utf-8-sig", newline="") as handle:
+        callers = [(row["caller_name"], row["caller_phone"], row["account_no"]) for row in csv.DictReader(handle)]
+    identities = {value for caller in callers for value in caller if value}
+    assert len(identities) > 100 and not [value for value in identities if value in text or value in page]
+    assert pipeline.query(
+        "select status, attempts from ops.alert_log where surge_date = ? order by all", [SURGE_DAY]
+    ) == [("sent", 2)]
+    assert pipeline.mails("oncall@example.com") == []  # the retry succeeded: nothing failed for good
 
-    rows_before = after_history.query("select count(*) from raw.web_complaints")
-    after_history.run_dag(SURGE_DAY + dt.timedelta(days=1))  # a rerun of the same date
-    assert len(after_history.mails()) == 1
-    assert after_history.query("select count(*) from raw.web_complaints") == rows_before
+    rows_before = pipeline.query("select count(*) from raw.web_complaints")
+    pipeline.run_dag(SURGE_DAY + dt.timedelta(days=1))  # a rerun of the same date
+    assert len(pipeline.mails()) == 1
+    assert pipeline.query("select count(*) from raw.web_complaints") == rows_before
 
 
 BROKEN_DAY = SURGE_DAY + dt.timedelta(days=1)  # a Wednesday
@@ -356,6 +425,10 @@ def test_a_broken_phone_export_blocks_phone_only(after_normal_day: Pipeline) -> 
     output = pipeline.run_dag(BROKEN_DAY + dt.timedelta(days=1), fails=True)
 
     assert "too large a share of the day's records was quarantined" in output
+    # The failed task told the on-call address, once (the data is at fault: no retries).
+    (oncall,) = pipeline.mails("oncall@example.com")
+    assert oncall["Subject"].startswith("[complaints] Task failed: complaints_daily.extract_phone (")
+    assert "too large a share of the day's records was quarantined" in oncall.get_body(("plain",)).get_content()
     gates = dict(
         pipeline.query("select channel, gate from raw.load_reconciliation where partition_date = ?", [BROKEN_DAY])
     )

@@ -1,0 +1,31 @@
+"""The pipeline's Airflow Assets: the raw tables the loader writes and the marts it publishes.
+
+A DAG scheduled on them (`schedule=[MARTS_PUBLISHED]`) runs after every publication. Kept free of heavy
+imports: the DAG files import it when they are parsed.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+from complaints_pipeline.reference import CHANNELS
+
+MARTS = (
+    "complaints",
+    "complaint_kpis_daily",
+    "complaint_kpis_monthly",
+    "complaint_root_causes_weekly",
+    "complaint_category_pareto_weekly",
+    "complaint_surges_daily",
+    "dates",
+)
+
+RAW_TABLES = [
+    Asset(name=f"complaints.raw.{channel}_complaints", uri=f"x-complaints://warehouse/raw/{channel}_complaints")
+    for channel in CHANNELS
+] + [Asset(name="complaints.raw.quarantine", uri="x-complaints://warehouse/raw/quarantine")]
+
+PUBLISHED_MARTS = [
+    Asset(name=f"complaints.marts.{mart}", uri=f"x-complaints://published/marts/{mart}", group="complaints_marts")
+    for mart in MARTS
+]

@@ -1,0 +1,194 @@
+"""Surge alert emails against a real DuckDB file and a real SMTP server on loopback.
+
+The marts the alerts read are written by hand here: which flags, which complaints behind them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+from complaints_pipeline import alerts
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.smtp_sink import SmtpSink, free_port
+
+DAY = dt.date(2026, 9, 8)  # a Tuesday
+LATER = dt.date(2026, 9, 9)
+
+SURGES_DDL = """
+create schema if not exists marts;
+create table marts.complaint_surges_daily (
+    surge_date date, dimension_name varchar, dimension_value varchar, actual_count integer,
+    expected_count double, actual_to_expected_ratio double, surge_level varchar, is_surge boolean,
+    is_concentrated boolean
+);
+create table marts.complaints (
+    complaint_id varchar, complaint_date date, channel varchar, complaint_category varchar,
+    product varchar, region varchar
+);
+"""
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A warehouse holding DAY's flags and complaints, a loopback SMTP server, the connection to it."""
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_ALERT_RECIPIENTS", "managers@example.com, quality@example.com")
+    monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_DASHBOARD_URL", "https://bi.example.com/d/complaints?a=1&b=2")
+    settings = load_settings()
+    with duckdb.connect(str(settings.warehouse_path.parent.mkdir(parents=True) or settings.warehouse_path)) as con:
+        con.execute(SURGES_DDL)
+        add_flag(con, DAY, "category", "billing_dispute", 412, 100.0, "critical", concentrated=True)
+        add_flag(con, DAY, "product", "broadband", 150, 90.0, "warning", concentrated=False)
+        add_flag(con, DAY, "region", "east", 30, 28.0, None, concentrated=False, surge=False)
+        # Behind billing_dispute: 4 broadband, 3 mobile, 2 tv, 1 <script> (the 4th, not listed)
+        rows = [("broadband", 4), ("mobile", 3), ("tv", 2), ("<script>", 1)]
+        complaints = [(p, "billing_dispute") for p, n in rows for _ in range(n)] + [("broadband", "network")] * 5
+        con.executemany(
+            "insert into marts.complaints values (?, ?, 'phone', ?, ?, 'east')",
+            [(f"c{i}", DAY, category, product) for i, (product, category) in enumerate(complaints)],
+        )
+    with SmtpSink(tmp_path / "mail") as sink:
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection(sink.port, "pipeline@example.com"))
+        yield SimpleNamespace(settings=settings, sink=sink)
+
+
+def add_flag(con, day, name, value, actual, expected, level, concentrated, surge=True) -> None:
+    con.execute(
+        "insert into marts.complaint_surges_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [day, name, value, actual, expected, actual / expected, level, surge, concentrated],
+    )
+
+
+def mails(sink: SmtpSink) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sink.messages()]
+
+
+def alert_log(settings) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(
+            "select surge_date, dimension_name, dimension_value, status, attempts, last_error is not null "
+            "from ops.alert_log order by all"
+        ).fetchall()
+
+
+def parts(message: email.message.EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    page = message.get_body(preferencelist=("html",)).get_content()
+    return text, page
+
+
+def test_the_alert_leads_with_the_concentrated_surge_and_lists_what_is_behind_it(env) -> None:
+    (sent,) = alerts.send_alerts([DAY], env.settings, run_id="manual__1")
+    (mail,) = mails(env.sink)
+    assert mail.get_content_type() == "multipart/alternative"
+    assert mail["Subject"] == "[complaints] Critical surge on 2026-09-08: category billing_dispute 4.1x expected"
+    assert mail["To"] == "managers@example.com, quality@example.com"  # the Airflow variable, not the default
+    assert mail["From"] == "pipeline@example.com"  # the SMTP connection's from_email
+    assert mail["Message-ID"] == sent.message_id
+    text, page = parts(mail)
+    # The table: the alerted dimension with actual, expected, ratio, level and its top 3 products.
+    assert "category   billing_dispute  412     100.0     4.12   critical  broadband 4, mobile 3, tv 2" in text
+    assert "<td>412</td><td>100.0</td><td>4.12</td><td>critical</td><td>broadband 4, mobile 3, tv 2</td>" in page
+    # The spread flag is folded under it; the watch-level row is not mentioned.
+    assert "Also raised, as the surge above lifts its whole dimension: product broadband 1.67x (warning)." in text
+    assert "east" not in text
+    # Links as configured (the Data Docs link is not configured here), escaped in the HTML.
+    assert "Dashboards: https://bi.example.com/d/complaints?a=1&b=2" in text
+    assert "href='https://bi.example.com/d/complaints?a=1&amp;b=2'" in page
+    assert "Data Docs" not in text
+
+
+def test_values_from_the_data_are_escaped(env) -> None:
+    flag = alerts.Flag(DAY, "product", "<script>alert(1)</script>", 50, 10.0, 5.0, "critical", True, (("<b>x</b>", 3),))
+    message = alerts.compose(alerts.Alert(DAY, [flag]), alerts.Links(), "a@example.com", ["b@example.com"])
+    text, page = parts(message)
+    assert "<script>" not in page and "<b>x</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;x&lt;/b&gt; 3" in page
+    assert "<script>alert(1)</script>" in text  # plain text is shown as text: nothing to escape
+
+
+def test_each_date_and_dimension_is_alerted_exactly_once(env) -> None:
+    assert len(alerts.send_alerts([DAY], env.settings)) == 1
+    assert alerts.send_alerts([DAY], env.settings) == []  # a rerun of the date
+    assert alerts.send_alerts([DAY - dt.timedelta(days=3), DAY], env.settings) == []  # a backfill over it
+    assert len(mails(env.sink)) == 1
+
+    # A later run finds a new surge dimension on the same date (a file that landed late): only it is sent.
+    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+        add_flag(con, DAY, "channel", "social", 90, 30.0, "critical", concentrated=True)
+    (second,) = alerts.send_alerts([DAY], env.settings)
+    assert [f.dimension_value for f in second.flags] == ["social"]
+    assert len(mails(env.sink)) == 2
+    text, _ = parts(mails(env.sink)[1])
+    assert "channel    social" in text and "billing_dispute  412" not in text
+    assert alert_log(env.settings) == [
+        (DAY, "category", "billing_dispute", "sent", 1, False),
+        (DAY, "channel", "social", "sent", 1, False),
+    ]
+
+
+def test_a_refused_send_is_logged_failed_and_goes_out_with_the_next_try(env) -> None:
+    env.sink.reject_next(1)
+    with pytest.raises(alerts.AlertSendError, match=r"1 surge alert\(s\) not sent.*451 4.3.0 Mail server busy"):
+        alerts.send_alerts([DAY], env.settings)
+    assert mails(env.sink) == []
+    assert alert_log(env.settings) == [(DAY, "category", "billing_dispute", "failed", 1, True)]
+
+    # The next try, here a run for the following date, sends what the failed one could not.
+    (sent,) = alerts.send_alerts([LATER], env.settings)
+    assert sent.surge_date == DAY
+    assert len(mails(env.sink)) == 1
+    assert alert_log(env.settings) == [(DAY, "category", "billing_dispute", "sent", 2, False)]
+    assert alerts.send_alerts([LATER], env.settings) == []
+
+
+def test_an_unreachable_mail_server_fails_every_alert_with_the_reason(env, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection(free_port(), "pipeline@example.com"))
+    with pytest.raises(alerts.AlertSendError, match="Connection refused"):
+        alerts.send_alerts([DAY], env.settings)
+    assert alert_log(env.settings) == [(DAY, "category", "billing_dispute", "failed", 1, True)]
+
+
+def test_a_date_whose_flags_are_all_spread_alerts_on_all_of_them(env) -> None:
+    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+        add_flag(con, LATER, "channel", "phone", 60, 30.0, "warning", concentrated=False)
+        add_flag(con, LATER, "region", "north", 45, 20.0, "warning", concentrated=False)
+    sent = alerts.send_alerts([LATER], env.settings)
+    assert [(f.dimension_name, f.dimension_value) for a in sent for f in a.flags] == [
+        ("region", "north"),
+        ("channel", "phone"),
+    ]
+
+
+def test_the_first_alert_log_by_date_counts_its_dates_as_sent(env) -> None:
+    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+        con.execute("create schema ops")
+        con.execute(
+            "create table ops.alert_log (surge_date date primary key, subject varchar, recipients varchar, "
+            "flagged_series integer, sent_at timestamp)"
+        )
+        con.execute("insert into ops.alert_log values (?, 'old', 'x@example.com', 2, now())", [DAY])
+    assert alerts.send_alerts([DAY], env.settings) == []
+    assert [row[:4] for row in alert_log(env.settings)] == [
+        (DAY, "category", "billing_dispute", "sent"),
+        (DAY, "product", "broadband", "sent"),
+    ]
+
+
+def test_a_failed_task_tells_the_on_call_address(env, monkeypatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_ONCALL_TO", "oncall@example.com")
+    ti = SimpleNamespace(dag_id="complaints_daily", task_id="load_warehouse", run_id="scheduled__x", try_number=3)
+    alerts.task_failed({"ti": ti, "exception": RuntimeError("phone 2026-09-08: <counts> do not add up")})
+    (mail,) = mails(env.sink)
+    assert mail["To"] == "oncall@example.com"
+    assert mail["Subject"] == "[complaints] Task failed: complaints_daily.load_warehouse (scheduled__x, try 3)"
+    text, page = parts(mail)
+    assert "RuntimeError: phone 2026-09-08: <counts> do not add up" in text
+    assert "&lt;counts&gt;" in page
