@@ -36,7 +36,7 @@ AIRFLOW_SERVICES = [
 ]
 # Long-running Airflow services: they must wait for airflow-init (DB migrated, pool created).
 AIRFLOW_RUNTIME_SERVICES = [s for s in AIRFLOW_SERVICES if s != "airflow-init"]
-OTHER_SERVICES = ["postgres", "redis", "mailpit"]
+OTHER_SERVICES = ["postgres", "redis", "mailpit", "superset"]
 REQUIRED_SERVICES = OTHER_SERVICES + AIRFLOW_SERVICES
 
 AIRFLOW_COMMANDS = {
@@ -209,7 +209,7 @@ def test_all_required_services_are_present():
 
 
 def test_the_airflow_services_are_exactly_the_expected_ones():
-    built = sorted(n for n, s in compose()["services"].items() if "build" in s)
+    built = sorted(n for n, s in compose()["services"].items() if s.get("build") in (".", "./"))
     assert built == sorted(AIRFLOW_SERVICES), (
         f"the services built from ./Dockerfile are {built}, expected exactly {sorted(AIRFLOW_SERVICES)}"
     )
@@ -471,6 +471,35 @@ def test_smtp_connection_extras_are_known_to_the_installed_provider():
     text = Path(str(source)).read_text(encoding="utf-8")
     for key in _smtp_connection("airflow-worker").get("extra") or {}:
         assert f'extra_dejson.get("{key}"' in text, f"the SMTP hook does not read the connection extra {key!r}"
+
+
+# --------------------------------------------------------------------------------------------- BI
+
+SUPERSET_DIR = REPO_ROOT / "deploy" / "superset"
+
+
+def test_superset_reads_the_published_marts_read_only():
+    spec = service("superset")
+    mounts = dict(str(v).split(":", 1) for v in spec.get("volumes", []))
+    # The pipeline publishes to $COMPLAINTS_HOME/published; COMPLAINTS_HOME is ./var mounted in the Airflow services.
+    assert env("airflow-worker")["COMPLAINTS_HOME"] == PROJECT_MOUNTS["./var"]
+    assert mounts.get("./var/published") == "/data/published:ro", f"superset's mounts: {spec.get('volumes')}"
+    assert "./var/warehouse" not in mounts and "./var" not in mounts, "superset must not see the warehouse file"
+    command = "\n".join(spec["command"]) if isinstance(spec["command"], list) else spec["command"]
+    uri = re.search(r"--uri \"([^\"]+)\"", command)
+    assert uri and uri.group(1) == "duckdb:////data/published/complaints_marts.duckdb?access_mode=read_only"
+    assert "8088:8088" in spec.get("ports", [])
+
+
+def test_superset_image_pins_the_duckdb_that_writes_the_snapshot():
+    assert service("superset")["build"] == "./deploy/superset"
+    text = (SUPERSET_DIR / "Dockerfile").read_text(encoding="utf-8")
+    locked = re.search(r"^duckdb==(\S+)", LOCK_FILE.read_text(encoding="utf-8"), re.M).group(1)
+    assert re.search(r"^FROM apache/superset:\d+\.\d+\.\d+$", text, re.M), "the Superset base image is not pinned"
+    assert f"duckdb=={locked}" in text.split(), f"the Superset image does not pin duckdb=={locked}"
+    assert re.search(r"\bduckdb-engine==\d+\.\d+\.\d+\b", text), "the Superset image does not pin duckdb-engine"
+    config = next(v for v in service("superset")["volumes"] if "superset_config.py" in str(v))
+    assert (REPO_ROOT / str(config).split(":")[0]).is_file()
 
 
 # --------------------------------------------------------------------------------------------- image
