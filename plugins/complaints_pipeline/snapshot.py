@@ -22,6 +22,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+import duckdb
+
 from complaints_pipeline.config import Settings
 from complaints_pipeline.warehouse import connect
 
@@ -98,3 +100,25 @@ def _prune(root: Path, keep: int) -> None:
     for old in versions[:-keep]:
         if old.name != current:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def describe(settings: Settings) -> dict:
+    """What the published snapshot holds, read as a BI tool reads it: run, dates and rows of each mart."""
+    path = snapshot_path(settings)
+    if not path.exists():
+        raise FileNotFoundError(f"no marts published yet at {path}: complaints_daily publishes them")
+    with duckdb.connect(str(path), read_only=True) as con:
+        published_at, run_id, dates = con.execute(
+            "select published_at, run_id, business_dates from marts.snapshot_info"
+        ).fetchone()
+        tables = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' and table_name <> 'snapshot_info' "
+            "order by 1"
+        ).fetchall()
+        rows = {name: con.execute(f'select count(*) from marts."{name}"').fetchone()[0] for (name,) in tables}
+    return {
+        "published_at": published_at.isoformat(),
+        "run_id": run_id,
+        "business_dates": [d.isoformat() for d in dates],
+        "rows": rows,
+    }

@@ -33,3 +33,20 @@ def test_warehouse_writers_share_one_pool() -> None:
     extractors = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("extract_"))
     assert extractors == ["extract_email", "extract_phone", "extract_social", "extract_web"]
     assert all(dag.get_task(t).pool != "warehouse" for t in extractors), "extract tasks must not hold the writer slot"
+
+
+def test_a_downstream_dag_runs_on_the_published_marts() -> None:
+    from complaints_pipeline.assets import PUBLISHED_MARTS
+
+    daily = DAG_BAG.dags["complaints_daily"]
+    assert set(daily.get_task("publish_marts").outlets) == set(PUBLISHED_MARTS)
+    assert {a.name for a in daily.get_task("load_warehouse").outlets} == {
+        "complaints.raw.phone_complaints",
+        "complaints.raw.email_complaints",
+        "complaints.raw.web_complaints",
+        "complaints.raw.social_complaints",
+        "complaints.raw.quarantine",
+    }
+    downstream = DAG_BAG.dags["complaints_marts_published"]
+    condition = downstream.timetable.asset_condition  # all of them: a run once every mart was published anew
+    assert type(condition).__name__ == "AssetAll" and list(condition.objects) == list(PUBLISHED_MARTS)

@@ -350,6 +350,10 @@ def test_bi_readers_of_the_published_marts_never_block_the_run_nor_see_it_half_d
         }
     assert info[0].startswith("manual__") and info[1] == [NORMAL_DAY]
     assert {"complaints", "complaint_kpis_daily", "complaint_surges_daily", "snapshot_info"} <= marts
+    # The example DAG scheduled on the published marts reads them as a BI tool does.
+    result = after_normal_day.airflow("dags", "test", "complaints_marts_published")
+    assert "state=success" in result.stdout + result.stderr
+    assert f"'complaints': {after[0]}" in result.stdout + result.stderr
     parquet = after_normal_day.home / "published" / "parquet" / "current" / "complaint_kpis_daily.parquet"
     assert duckdb.sql(f"select count(*) from '{parquet}'").fetchall() == after_normal_day.query(
         "select count(*) from marts.complaint_kpis_daily"
