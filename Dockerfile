@@ -7,9 +7,10 @@
 # copied in: docker-compose.yml mounts dags/, plugins/, dbt_project/, expectations/ and var/.
 FROM apache/airflow:3.3.2-python3.11
 
-# Telemetry off (dbt, Great Expectations) and no example DAGs.
+# Telemetry off (dbt, Great Expectations, cosmos) and no example DAGs.
 ENV DO_NOT_TRACK=1 \
     GX_ANALYTICS_ENABLED=false \
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY=false \
     DBT_SEND_ANONYMOUS_USAGE_STATS=false \
     AIRFLOW__CORE__LOAD_EXAMPLES=false
 

@@ -9,7 +9,7 @@ weekdays stay) until it holds the 730 days before the new day. Both get a full `
 
 Then, alternately and --repeats times each, the daily run's warehouse part: load the new day (the
 single writer) and publish it (`dbt build`, the publication log, the monthly mart), as the DAG's
-load and dbt_build tasks do; each repeat reloads the day, so every build has the day to rebuild.
+load and dbt tasks do; each repeat reloads the day, so every build has the day to rebuild.
 Printed: median seconds per warehouse and their ratio; the same for dbt's own node timings (models,
 tests), which leave out dbt's start-up. Figures vary with the machine's load; compare the ratios of
 one run.
@@ -100,7 +100,7 @@ def node_seconds(settings: Settings) -> dict[str, float]:
 
 
 def daily_run(settings: Settings) -> dict[str, float]:
-    """Load the new day and publish it, as the DAG's load and dbt_build tasks do; seconds per part."""
+    """Load the new day and publish it, as the DAG's load and dbt tasks do; seconds per part."""
     started = time.perf_counter()
     warehouse.load(list(CHANNELS), [NEW_DAY], settings)
     loaded = time.perf_counter()

@@ -16,9 +16,12 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
    day is recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows.
 3. `build_data_docs`: renders the validation results every extract stored (per suite, channel and
    date) as Great Expectations Data Docs: `$COMPLAINTS_HOME/quality/docs/index.html`.
-4. `dbt_build`: seeds, models and their tests; the incremental models rebuild only the dates loaded
-   since their last build. Then the dates are logged as published (`raw.mart_publications`), which
-   analysis timeliness in `marts.complaint_kpis_monthly` is measured on.
+4. `dbt` (astronomer-cosmos task group, watcher mode): `dbt.dbt_producer_watcher` runs one `dbt build`
+   (seeds, models and their tests; the incremental models rebuild only the dates loaded since their
+   last build); the sensors `dbt.<model>.run`, `dbt.<model>.test`, `dbt.<seed>.seed` (`dbt.<seed>_seed`
+   if untested) report their node's result, and a retried sensor runs its node alone. Then
+   `record_publication` logs the dates as published (`raw.mart_publications`), which analysis
+   timeliness in `marts.complaint_kpis_monthly` is measured on.
 5. `publish_marts`: copies the marts into a read-only snapshot for BI tools, swapped in atomically
    (`$COMPLAINTS_HOME/published/complaints_marts.duckdb` and `published/parquet/current/`); updates
    the `complaints.marts.*` Assets, which downstream DAGs can be scheduled on.
@@ -28,11 +31,13 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 A task that fails for good (after its retries, with exponential backoff) emails the on-call address
 (variable `complaints_oncall_recipients`).
 
-The warehouse tasks share the one-slot `warehouse` pool: DuckDB allows one writing process.
+The warehouse tasks, the dbt task group's included, share the one-slot `warehouse` pool: DuckDB allows
+one writing process.
 
 **Params**: `start_date` / `end_date` (YYYY-MM-DD) process a range instead of the run's date;
 `channels` limits the channels; `lookback_days` (default 7): earlier dates whose landed files changed
-since they were staged (a file that landed late) are processed again in this run.
+since they were staged (a file that landed late) are processed again in this run; `full_refresh`
+rebuilds every mart over all history (after a change of standards, targets or surge rules).
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
+from cosmos import DbtTaskGroup
 
 from complaints_pipeline.assets import PUBLISHED_MARTS, RAW_TABLES
+from complaints_pipeline.cosmos_dbt import task_group_kwargs
 from complaints_pipeline.reference import CHANNELS
 
 LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
@@ -80,6 +87,7 @@ def notify_on_call(context) -> None:
         "end_date": Param(None, type=["null", "string"], format="date", description="Last landing date"),
         "channels": Param(list(CHANNELS), type="array", items={"type": "string", "enum": list(CHANNELS)}),
         "lookback_days": Param(7, type="integer", minimum=0, description="Days back to check for late files"),
+        "full_refresh": Param(False, type="boolean", description="Rebuild every mart over all history (new rules)"),
     },
 )
 def complaints_daily():
@@ -123,10 +131,10 @@ def complaints_daily():
         return build_data_docs()
 
     @task(pool=WAREHOUSE_POOL)
-    def dbt_build(dates: list[str]) -> None:
-        from complaints_pipeline.pipeline import build_marts
+    def record_publication(dates: list[str]) -> None:
+        from complaints_pipeline.pipeline import record_publication
 
-        build_marts(dates, run_id=get_current_context()["run_id"])
+        record_publication(dates, run_id=get_current_context()["run_id"])
 
     @task(pool=WAREHOUSE_POOL, outlets=PUBLISHED_MARTS, multiple_outputs=False)
     def publish_marts(dates: list[str]) -> dict[str, int]:
@@ -145,8 +153,9 @@ def complaints_daily():
     loaded = load_warehouse(dates)
     extracted >> loaded
     extracted >> build_data_docs()
-    built = dbt_build(dates)
-    loaded >> built >> [publish_marts(dates), send_surge_alerts(dates)]
+    built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(pool=WAREHOUSE_POOL))
+    recorded = record_publication(dates)
+    loaded >> built >> recorded >> [publish_marts(dates), send_surge_alerts(dates)]
 
 
 complaints_daily()

@@ -13,6 +13,7 @@ os.environ.update(
         "DO_NOT_TRACK": "1",
         "SCARF_ANALYTICS": "false",
         "GX_ANALYTICS_ENABLED": "false",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TQDM_DISABLE": "1",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

@@ -63,9 +63,14 @@ def load_warehouse(channels: list[str], dates: list[str], run_id: str | None = N
     return warehouse.load(list(channels), _days(dates), load_settings(), run_id=run_id)
 
 
-def build_marts(dates: list[str], run_id: str | None = None) -> None:
+def build_marts(dates: list[str], run_id: str | None = None, full_refresh: bool = False) -> None:
     """dbt build, then log the dates' marts as published (analysis timeliness is measured on that log)."""
-    transform.publish(load_settings(), _days(dates), run_id=run_id)
+    transform.publish(load_settings(), _days(dates), run_id=run_id, full_refresh=full_refresh)
+
+
+def record_publication(dates: list[str], run_id: str | None = None) -> None:
+    """After dbt build (cosmos's task group): log the dates' marts as published, refresh the mart that reads it."""
+    transform.record_publication(load_settings(), _days(dates), run_id=run_id)
 
 
 def publish_marts(dates: list[str], run_id: str | None = None) -> dict[str, int]:

@@ -83,8 +83,11 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
 
         surges = con.execute(
             """
-            select surge_date, count(*), arg_max(dimension_name || '=' || dimension_value, actual_to_expected_ratio),
-                   max(actual_to_expected_ratio)
+            select surge_date,
+                   string_agg(dimension_name || ' ' || dimension_value || ' ' || round(actual_to_expected_ratio, 1)
+                              || 'x ' || surge_level, ', ' order by actual_to_expected_ratio desc)
+                       filter (where coalesce(is_concentrated, true)),
+                   count(*) filter (where not coalesce(is_concentrated, true))
             from marts.complaint_surges_daily
             where is_surge and surge_date between ? and ?
             group by surge_date order by surge_date
@@ -92,10 +95,18 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             [first, last],
         ).fetchall()
         lines += ["", f"Surges flagged: {len(surges)} day(s)"]
-        for day, count, top, ratio in surges:
-            lines.append(f"  {day}  {count} series, top {top} at {ratio:.1f}x expected")
+        for day, own, spread in surges:
+            lifted = f"  (+{spread} series it lifted)" if spread else ""
+            lines.append(f"  {day}  {own or 'no value stands out'}{lifted}")
+        # The alerts task creates the log on every run.
+        alerted = con.execute(
+            "select status, count(*) from ops.alert_log where surge_date between ? and ? group by 1 order by 1",
+            [first, last],
+        ).fetchall()
     finally:
         con.close()
     mails = sorted(Path(settings.mail_dir).glob("*.eml"))
-    lines += ["", f"Alert emails: {len(mails)} in {settings.mail_dir}"]
+    log = ", ".join(f"{n} {status}" for status, n in alerted) or "none"
+    lines += ["", f"Emails caught: {len(mails)} in {settings.mail_dir} (surge dimensions in ops.alert_log: {log})"]
+    lines += [f"Marts for BI tools: {settings.published_dir / 'complaints_marts.duckdb'} (read-only snapshot)"]
     return "\n".join(lines)

@@ -65,13 +65,19 @@ def run_dbt(settings: Settings, *args: str) -> None:
         raise RuntimeError(f"dbt {' '.join(args)} failed (exit {process.returncode}):\n" + "\n".join(tail))
 
 
-def build(settings: Settings) -> None:
-    run_dbt(settings, "build")
+def build(settings: Settings, full_refresh: bool = False) -> None:
+    run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
 
 
-def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) -> None:
-    """Build the marts; once every model and test passed, log the dates as published and refresh the one
-    mart that reads that log (analysis timeliness)."""
-    build(settings)
+def publish(settings: Settings, days: list[dt.date], run_id: str | None = None, full_refresh: bool = False) -> None:
+    """Build the marts (every date of every mart when full_refresh); once every model and test passed, log
+    the dates as published and refresh the one mart that reads that log (analysis timeliness)."""
+    build(settings, full_refresh=full_refresh)
+    record_publication(settings, days, run_id=run_id)
+
+
+def record_publication(settings: Settings, days: list[dt.date], run_id: str | None = None) -> None:
+    """After a build whose every model and test passed: log the dates as published and refresh the one mart
+    that reads that log (analysis timeliness)."""
     warehouse.record_publication(days, settings, run_id=run_id)
     run_dbt(settings, "run", "--select", "complaint_kpis_monthly")

@@ -61,6 +61,7 @@ RUNTIME_HOST_DIR = "./var"
 TELEMETRY_OFF = {
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "false",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "false",
     "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
 }
 

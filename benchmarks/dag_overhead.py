@@ -1,0 +1,156 @@
+"""What Airflow adds: the DAG's whole run of a day against the same stages run bare, on the same day.
+
+    PYTHONPATH=plugins .venv/bin/python benchmarks/dag_overhead.py
+
+Two weeks and the new day (Wednesday 2026-10-14, 2,000 complaints a day) are generated. A base
+installation loads the two weeks (extract, load, dbt build, publish) and migrates its Airflow metadata
+database; none of that is timed. Then, alternately and --repeats times each, a fresh copy of the base
+runs the new day:
+
+- bare: the pipeline's stages called one after another in one Python process, as the DAG's tasks call
+  them: landing dates, the four extracts, the load, Data Docs, `dbt build` (with the publication log and
+  the monthly mart), the snapshot for BI tools, the alerts;
+- DAG: `airflow dags test complaints_daily` for that day (SQLite metadata, the DAG's own task
+  processes and dbt through astronomer-cosmos, as `make demo` runs it).
+
+Printed: median seconds of each, the DAG's overhead (DAG / bare), and the DAG's task durations from
+its metadata database. The machine is shared: compare the figures of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from scratch import scratch_settings  # noqa: E402
+
+from complaints_pipeline import pipeline, sample_data  # noqa: E402
+from complaints_pipeline.demo import smtp_connection  # noqa: E402
+from complaints_pipeline.reference import CHANNELS  # noqa: E402
+from complaints_pipeline.smtp_sink import SmtpSink  # noqa: E402
+
+NEW_DAY = dt.date(2026, 10, 14)
+HISTORY = [NEW_DAY - dt.timedelta(days=k) for k in range(14, 0, -1)]
+
+
+def stages(days: list[str], run_id: str) -> dict[str, float]:
+    """The DAG's stages without Airflow, in its order; seconds per stage."""
+    seconds: dict[str, float] = {}
+
+    def timed(name, function, *args, **kwargs):
+        started = time.perf_counter()
+        result = function(*args, **kwargs)
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+        return result
+
+    for channel in CHANNELS:
+        timed("extract", pipeline.extract_channel, channel, days)
+    timed("load", pipeline.load_warehouse, list(CHANNELS), days, run_id=run_id)
+    timed("data docs", pipeline.build_data_docs)
+    timed("dbt build", pipeline.build_marts, days, run_id=run_id)
+    timed("publish", pipeline.publish_marts, days, run_id=run_id)
+    timed("alerts", pipeline.send_surge_alerts, days, run_id=run_id)
+    return seconds
+
+
+def use(home: Path, env: dict[str, str]) -> dict[str, str]:
+    """Point this process and the Airflow commands at one installation."""
+    os.environ["COMPLAINTS_HOME"] = str(home)
+    os.environ["AIRFLOW_HOME"] = str(home / "airflow")
+    return {**env, "COMPLAINTS_HOME": str(home), "AIRFLOW_HOME": str(home / "airflow")}
+
+
+def airflow(env: dict[str, str], *args: str) -> None:
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0 or "state=failed" in result.stdout + result.stderr:
+        raise SystemExit(f"airflow {' '.join(args)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+
+
+def task_seconds(home: Path) -> dict[str, float]:
+    with sqlite3.connect(home / "airflow" / "airflow.db") as db:
+        rows = db.execute("select task_id, duration from task_instance where duration is not null").fetchall()
+    return {task: duration for task, duration in rows}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-day", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    settings = scratch_settings(args.work, "dag-overhead-")
+    root = settings.home
+    landing = root / "landing"
+    sample_data.generate(HISTORY[0], NEW_DAY, landing, per_day=args.per_day, seed=5, surges=[])
+    base = root / "base"
+    with SmtpSink(root / "mail") as sink:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "plugins"),
+            "COMPLAINTS_LANDING_DIR": str(landing),
+            "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(sink.port, "pipeline@example.com"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
+        os.environ.update({k: v for k, v in env.items() if k.startswith(("COMPLAINTS_", "AIRFLOW_CONN"))})
+        base_env = use(base, env)
+        started = time.perf_counter()
+        stages([d.isoformat() for d in HISTORY], run_id="history")
+        airflow(base_env, "db", "migrate")
+        airflow(base_env, "pools", "set", "warehouse", "1", "single DuckDB writer")
+        print(f"history {HISTORY[0]} to {HISTORY[-1]}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
+
+        bare: list[float] = []
+        dag: list[float] = []
+        parts: list[dict[str, float]] = []
+        tasks: list[dict[str, float]] = []
+        for n in range(args.repeats):
+            for kind in ("bare", "dag"):
+                home = root / f"{kind}-{n}"
+                shutil.copytree(base, home)
+                run_env = use(home, env)
+                started = time.perf_counter()
+                if kind == "bare":
+                    days = pipeline.resolve_dates(None, None, _midnight(NEW_DAY, settings.local_tz), settings.local_tz)
+                    parts.append(stages(days, run_id=f"bare-{n}"))
+                    bare.append(time.perf_counter() - started)
+                else:
+                    airflow(run_env, "dags", "test", "complaints_daily", (NEW_DAY + dt.timedelta(days=1)).isoformat())
+                    dag.append(time.perf_counter() - started)
+                    tasks.append(task_seconds(home))
+                shutil.rmtree(home)
+
+    print()
+    print(f"one day, {NEW_DAY}, median of {args.repeats}:")
+    print(f"  bare stages:  {statistics.median(bare):6.1f} s")
+    for name in parts[0]:
+        print(f"    {name:<11} {statistics.median(p[name] for p in parts):6.1f} s")
+    print(f"  DAG run:      {statistics.median(dag):6.1f} s (airflow dags test, start to end)")
+    for task in sorted(tasks[0], key=lambda t: -statistics.median(r.get(t, 0) for r in tasks))[:12]:
+        print(f"    {task:<40} {statistics.median(r.get(task, 0.0) for r in tasks):6.1f} s")
+    print(f"  DAG / bare:   {statistics.median(dag) / statistics.median(bare):.2f}")
+
+
+def _midnight(day: dt.date, tz: str) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
+
+
+if __name__ == "__main__":
+    main()
