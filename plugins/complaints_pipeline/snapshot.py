@@ -89,6 +89,9 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
 
 def _switch_link(link: Path, target: str) -> None:
     """Point link at target in one rename: a reader follows either the old folder or the new one."""
+    if link.is_dir() and not link.is_symlink():  # a copy of the folder that followed the link (cp -r)
+        log.warning("%s is a folder, not the link publishing sets: replaced by the link", link)
+        shutil.rmtree(link)
     tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex[:8]}")
     tmp.symlink_to(target)
     os.replace(tmp, link)
