@@ -53,3 +53,10 @@ def test_a_downstream_dag_runs_on_the_published_marts() -> None:
     downstream = DAG_BAG.dags["complaints_marts_published"]
     condition = downstream.timetable.asset_condition  # all of them: a run once every mart was published anew
     assert type(condition).__name__ == "AssetAll" and list(condition.objects) == list(PUBLISHED_MARTS)
+
+
+def test_missed_days_are_left_to_the_lookback_and_backfills() -> None:
+    """Unpausing a new deployment must not start a run for every day since the start date."""
+    dag = DAG_BAG.dags["complaints_daily"]
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert dag.params["lookback_days"] == 7

@@ -82,3 +82,14 @@ def test_params_range_and_a_reversed_range() -> None:
     ]
     with pytest.raises(ValueError, match="before start_date"):
         pipeline.resolve_dates("2026-10-03", "2026-10-01", anchor, "UTC")
+
+
+def test_a_day_missed_while_the_scheduler_was_down_is_picked_up_by_the_next_run(settings) -> None:
+    """complaints_daily has no catch-up runs: the run after a gap processes the week's days never loaded."""
+    _land(settings, DAY, "export.jsonl", jsonl(form()))  # landed, but no run loaded it
+    interval_start = dt.datetime(2026, 10, 12, 16, 0, tzinfo=dt.UTC)  # the run for NEXT
+    assert pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai", lookback_days=7) == [
+        DAY.isoformat(),
+        NEXT.isoformat(),
+    ]
+    assert pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai", lookback_days=0) == [NEXT.isoformat()]
