@@ -26,6 +26,14 @@ from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.smtp_sink import SmtpSink, free_port
 
 
+def airflow_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run an Airflow CLI command of this virtualenv; fail the test with its output's end if it fails."""
+    command = [str(Path(sys.executable).with_name("airflow")), *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
 class Pipeline:
     """One installation of the pipeline: its own COMPLAINTS_HOME and Airflow home (SQLite metadata), mail
     going to the loopback SMTP server, run with `airflow dags test` as a user would."""
@@ -54,10 +62,7 @@ class Pipeline:
         return self
 
     def airflow(self, *args: str) -> subprocess.CompletedProcess:
-        command = [str(Path(sys.executable).with_name("airflow")), *args]
-        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
-        assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        return result
+        return airflow_cli(self.env, *args)
 
     def run_dag(self, logical_date: dt.date, conf: dict | None = None, fails: bool = False) -> str:
         args = ["dags", "test", "complaints_daily", logical_date.isoformat()]
@@ -111,10 +116,7 @@ class AirflowServices:
         self.processes: list[subprocess.Popen] = []
 
     def airflow(self, *args: str) -> str:
-        command = [str(Path(sys.executable).with_name("airflow")), *args]
-        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
-        assert result.returncode == 0, f"airflow {args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        return result.stdout
+        return airflow_cli(self.env, *args).stdout
 
     def get(self, path: str) -> dict:
         with urllib.request.urlopen(f"{self.api}{path}", timeout=30) as response:
