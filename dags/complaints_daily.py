@@ -11,9 +11,10 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
    results. No warehouse access. A day that fails a critical
    day expectation (no complaints on a working day, too many quarantined, a column gone empty) fails
    the task, without retries, naming the expectation and the figures.
-2. `load_warehouse`: the single writer loads the staged files, replacing exactly those dates. It runs
-   once every extract is done, even if one failed: the other channels load, and a blocked channel's
-   day is recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows.
+2. `load_<channel>`: loads the channel's staged files into the warehouse, replacing exactly those dates
+   (one transaction). It runs once its extract is done, even if it failed: a blocked channel's day is
+   recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows; a channel whose extract
+   failed keeps what it had, and the other channels load.
 3. `build_data_docs`: renders the validation results every extract stored (per suite, channel and
    date) as Great Expectations Data Docs: `$COMPLAINTS_HOME/quality/docs/index.html`.
 4. `dbt` (astronomer-cosmos task group, watcher mode): `dbt.dbt_producer_watcher` runs one `dbt build`
@@ -31,8 +32,9 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 A task that fails for good (after its retries, with exponential backoff) emails the on-call address
 (variable `complaints_oncall_recipients`).
 
-The warehouse tasks, the dbt task group's included, share the one-slot `warehouse` pool: DuckDB allows
-one writing process.
+On a DuckDB warehouse (embedded mode) the tasks that write it, the dbt task group's included, share the
+one-slot `warehouse` pool, as DuckDB allows one writing process, and the `warehouse` Celery queue, which
+one worker serves. On PostgreSQL (server mode) they run concurrently on any worker.
 
 **Params**: `start_date` / `end_date` (YYYY-MM-DD) process a range instead of the run's date;
 `channels` limits the channels; `lookback_days` (default 7): earlier dates whose landed files changed
@@ -50,12 +52,13 @@ from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, dag, get_
 from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup
 
-from complaints_pipeline.assets import PUBLISHED_MARTS, RAW_TABLES
+from complaints_pipeline.assets import PUBLISHED_MARTS, loaded_by
 from complaints_pipeline.cosmos_dbt import task_group_kwargs
+from complaints_pipeline.modes import writer_args
 from complaints_pipeline.reference import CHANNELS
 
 LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
-WAREHOUSE_POOL = "warehouse"
+WRITER = writer_args()  # DuckDB: the one-slot pool and the one worker's queue; PostgreSQL: none
 # The first retry's wait; each later one doubles it. Tests shorten it.
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("COMPLAINTS_RETRY_DELAY_SECONDS") or 60))
 
@@ -119,12 +122,14 @@ def complaints_daily():
         except BatchBlockedError as blocked:  # the data is at fault: a retry would block again
             raise AirflowFailException(str(blocked)) from blocked
 
-    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE, outlets=RAW_TABLES)
-    def load_warehouse(dates: list[str]) -> list[dict]:
+    @task(**WRITER, trigger_rule=TriggerRule.ALL_DONE)
+    def load(channel: str, dates: list[str]) -> list[dict]:
         from complaints_pipeline.pipeline import load_warehouse
 
         context = get_current_context()
-        return load_warehouse(context["params"]["channels"], dates, run_id=context["run_id"])
+        if channel not in context["params"]["channels"]:
+            return []
+        return load_warehouse([channel], dates, run_id=context["run_id"])
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def build_data_docs() -> str:
@@ -132,19 +137,19 @@ def complaints_daily():
 
         return build_data_docs()
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(**WRITER)
     def record_publication(dates: list[str]) -> None:
         from complaints_pipeline.pipeline import record_publication
 
         record_publication(dates, run_id=get_current_context()["run_id"])
 
-    @task(pool=WAREHOUSE_POOL, outlets=PUBLISHED_MARTS, multiple_outputs=False)
+    @task(**WRITER, outlets=PUBLISHED_MARTS, multiple_outputs=False)
     def publish_marts(dates: list[str]) -> dict[str, int]:
         from complaints_pipeline.pipeline import publish_marts
 
         return publish_marts(dates, run_id=get_current_context()["run_id"])
 
-    @task(pool=WAREHOUSE_POOL, retries=4)  # the mail relay gets 1 + 2 + 4 + 8 minutes to come back
+    @task(**WRITER, retries=4)  # the mail relay gets 1 + 2 + 4 + 8 minutes to come back
     def send_surge_alerts(dates: list[str]) -> list[str]:
         from complaints_pipeline.pipeline import send_surge_alerts
 
@@ -152,10 +157,13 @@ def complaints_daily():
 
     dates = landing_dates()
     extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
-    loaded = load_warehouse(dates)
-    extracted >> loaded
+    loaded = []
+    for channel, extracted_channel in zip(CHANNELS, extracted, strict=True):
+        load_channel = load.override(task_id=f"load_{channel}", outlets=loaded_by(channel))(channel, dates)
+        extracted_channel >> load_channel
+        loaded.append(load_channel)
     extracted >> build_data_docs()
-    built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(pool=WAREHOUSE_POOL))
+    built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
     recorded = record_publication(dates)
     loaded >> built >> recorded >> [publish_marts(dates), send_surge_alerts(dates)]
 

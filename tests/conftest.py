@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.update(
@@ -32,3 +34,40 @@ def shown_text(page: str) -> str:
 
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.fixture(scope="session")
+def server_services() -> None:
+    """Server mode's PostgreSQL and Redis on this machine; the test skips, saying which is missing, without them."""
+    from services import server_services_missing
+
+    reason = server_services_missing()
+    if reason:
+        pytest.skip(f"server mode not tested: {reason}")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An empty warehouse of each kind, configured as a user would (COMPLAINTS_HOME, and COMPLAINTS_MODE=server
+    with COMPLAINTS_WAREHOUSE_URL for PostgreSQL); yields the settings."""
+    from complaints_pipeline.config import load_settings
+
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    if request.param == "duckdb":
+        yield load_settings()
+        return
+    request.getfixturevalue("server_services")
+    from services import PostgresDatabase
+
+    with PostgresDatabase("complaints_test") as database:
+        monkeypatch.setenv("COMPLAINTS_MODE", "server")
+        monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", database.url)
+        yield load_settings()
+
+
+def query(settings, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of one query on the settings' warehouse, read-only (DuckDB's `?` parameters on both kinds)."""
+    from complaints_pipeline.warehouse import Connection
+
+    with Connection(settings, read_only=True) as con:
+        return con.execute(sql, params).fetchall()

@@ -25,6 +25,57 @@ from conftest import REPO_ROOT
 from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.smtp_sink import SmtpSink, free_port
 
+# Server mode's services: this machine's PostgreSQL (trust auth) and Redis; another host's through these.
+PG_ADMIN_URL = os.environ.get("COMPLAINTS_TEST_PG_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = os.environ.get("COMPLAINTS_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def server_services_missing() -> str | None:
+    """Why server mode cannot be tested here (PostgreSQL or Redis not reachable), or None."""
+    import psycopg
+    import redis
+
+    try:
+        psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+    except psycopg.Error as error:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL} ({str(error).strip().splitlines()[0]})"
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        return f"Redis not reachable at {REDIS_URL} ({error})"
+    return None
+
+
+class PostgresDatabase:
+    """Context manager: a new, empty PostgreSQL database (dropped afterwards); `url` connects to it."""
+
+    def __init__(self, prefix: str) -> None:
+        import uuid
+
+        self.name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+        self.sqlalchemy_url = self.url.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as con:
+            con.execute(sql)
+
+    def __enter__(self) -> PostgresDatabase:
+        self._admin(f'create database "{self.name}"')
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._admin(f'drop database if exists "{self.name}" with (force)')
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.url) as con:
+            return con.execute(sql, params).fetchall()
+
 
 def airflow_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run an Airflow CLI command of this virtualenv; fail the test with its output's end if it fails."""

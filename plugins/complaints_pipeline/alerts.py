@@ -31,7 +31,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from complaints_pipeline.config import Settings, addresses, load_settings
-from complaints_pipeline.warehouse import connect
+from complaints_pipeline.warehouse import Connection
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ create table if not exists ops.alert_log (
     dimension_value varchar not null,
     surge_level varchar not null,
     actual_count integer not null,
-    expected_count double,
-    actual_to_expected_ratio double,
+    expected_count double precision,
+    actual_to_expected_ratio double precision,
     status varchar not null,  -- pending | sent | failed
     attempts integer not null,
     message_id varchar not null,
@@ -250,7 +250,10 @@ def compose(alert: Alert, links: Links, sender: str, recipients: list[str], run_
 def ensure_log(con) -> None:
     con.execute("create schema if not exists ops")
     columns = {
-        r[0] for r in con.execute("select column_name from duckdb_columns() where table_name = 'alert_log'").fetchall()
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'ops' and table_name = 'alert_log'"
+        ).fetchall()
     }
     if columns and "dimension_name" not in columns:
         _migrate_date_log(con)
@@ -347,7 +350,7 @@ def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = No
     """Alert every surge dimension of these dates (and of earlier dates whose alert has not gone out yet)
     that was never sent. Returns the alerts sent; raises AlertSendError when some could not be."""
     recipients = recipients_of("complaints_alert_recipients", settings.alert_recipients)
-    con = connect(settings.warehouse_path)
+    con = Connection(settings)
     sent: list[Alert] = []
     failed: list[tuple[Alert, str]] = []
     try:

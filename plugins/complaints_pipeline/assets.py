@@ -20,10 +20,20 @@ MARTS = (
     "dates",
 )
 
-RAW_TABLES = [
-    Asset(name=f"complaints.raw.{channel}_complaints", uri=f"x-complaints://warehouse/raw/{channel}_complaints")
+RAW_CHANNEL_TABLES = {
+    channel: Asset(
+        name=f"complaints.raw.{channel}_complaints", uri=f"x-complaints://warehouse/raw/{channel}_complaints"
+    )
     for channel in CHANNELS
-] + [Asset(name="complaints.raw.quarantine", uri="x-complaints://warehouse/raw/quarantine")]
+}
+RAW_QUARANTINE = Asset(name="complaints.raw.quarantine", uri="x-complaints://warehouse/raw/quarantine")
+RAW_TABLES = [*RAW_CHANNEL_TABLES.values(), RAW_QUARANTINE]
+
+
+def loaded_by(channel: str) -> list[Asset]:
+    """The raw tables a channel's load task updates: its own and the quarantine."""
+    return [RAW_CHANNEL_TABLES[channel], RAW_QUARANTINE]
+
 
 PUBLISHED_MARTS = [
     Asset(name=f"complaints.marts.{mart}", uri=f"x-complaints://published/marts/{mart}", group="complaints_marts")

@@ -1,6 +1,11 @@
 """Settings read from the environment, with embedded defaults rooted in the checkout.
 
 Every path the pipeline writes lives under ``COMPLAINTS_HOME`` (default: ``var/`` in the checkout).
+
+``COMPLAINTS_MODE`` is the one switch between the two ways to run it (see ``modes.py`` for Airflow's side):
+- ``embedded`` (default): the warehouse is the DuckDB file ``COMPLAINTS_WAREHOUSE``;
+- ``server``: the warehouse is the PostgreSQL database ``COMPLAINTS_WAREHOUSE_URL`` (default
+  ``postgresql://postgres@127.0.0.1:5432/complaints``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,17 @@ def _env(name: str, default: str) -> str:
     return value if value else default
 
 
+MODES = ("embedded", "server")
+DEFAULT_SERVER_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/complaints"
+
+
+def mode() -> str:
+    value = _env("COMPLAINTS_MODE", "embedded").strip().lower()
+    if value not in MODES:
+        raise ValueError(f"COMPLAINTS_MODE={value!r}: expected one of {', '.join(MODES)}")
+    return value
+
+
 def addresses(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
 
@@ -26,7 +42,7 @@ class Settings:
     home: Path
     landing_dir: Path
     staging_dir: Path
-    warehouse_path: Path
+    warehouse_path: Path  # the DuckDB file (embedded mode)
     dbt_project_dir: Path
     expectations_dir: Path
     mail_dir: Path
@@ -41,10 +57,43 @@ class Settings:
     dashboard_url: str = ""
     data_docs_url: str = ""
     max_quarantined_share: float = 0.05
+    warehouse_url: str = ""  # the PostgreSQL warehouse (server mode); empty: the DuckDB file
+
+    @property
+    def warehouse_kind(self) -> str:
+        """duckdb or postgres: the dbt target, and the SQL dialect of the warehouse's connection."""
+        return "postgres" if self.warehouse_url else "duckdb"
+
+    @property
+    def warehouse_name(self) -> str:
+        """Where the warehouse is, for messages (no password)."""
+        if not self.warehouse_url:
+            return str(self.warehouse_path)
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.warehouse_url)
+        return f"postgresql://{url.hostname}:{url.port or 5432}{url.path}"
 
     @property
     def ground_truth_dir(self) -> Path:
         return self.landing_dir / "_ground_truth"
+
+
+def dbt_target_env(settings: Settings) -> dict[str, str]:
+    """The variables dbt_project/profiles.yml reads: the target of the configured warehouse and where it is."""
+    if settings.warehouse_kind == "duckdb":
+        return {"COMPLAINTS_DBT_TARGET": "duckdb", "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path)}
+    from urllib.parse import unquote, urlsplit
+
+    url = urlsplit(settings.warehouse_url)
+    return {
+        "COMPLAINTS_DBT_TARGET": "postgres",
+        "COMPLAINTS_PG_HOST": url.hostname or "127.0.0.1",
+        "COMPLAINTS_PG_PORT": str(url.port or 5432),
+        "COMPLAINTS_PG_USER": unquote(url.username or "postgres"),
+        "COMPLAINTS_PG_PASSWORD": unquote(url.password or ""),
+        "COMPLAINTS_PG_DATABASE": url.path.lstrip("/") or "complaints",
+    }
 
 
 def load_settings() -> Settings:
@@ -69,4 +118,18 @@ def load_settings() -> Settings:
         alert_sender=_env("COMPLAINTS_ALERT_FROM", "complaints-pipeline@example.com"),
         smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
         max_quarantined_share=float(_env("COMPLAINTS_MAX_QUARANTINED_SHARE", "0.05")),
+        warehouse_url=_warehouse_url(),
     )
+
+
+def _warehouse_url() -> str:
+    """The PostgreSQL warehouse's URL, or "" for the DuckDB file (embedded mode, or server mode with
+    COMPLAINTS_WAREHOUSE_URL=duckdb)."""
+    if mode() == "embedded":
+        return ""
+    url = _env("COMPLAINTS_WAREHOUSE_URL", DEFAULT_SERVER_WAREHOUSE_URL)
+    if url == "duckdb":
+        return ""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"COMPLAINTS_WAREHOUSE_URL={url!r}: expected postgresql://user@host:port/database or duckdb")
+    return url

@@ -25,7 +25,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from complaints_pipeline.config import PROJECT_ROOT, load_settings
+from complaints_pipeline.config import PROJECT_ROOT, dbt_target_env, load_settings
 
 PROFILE_NAME = "complaints"
 TARGET_NAME = "duckdb"
@@ -105,7 +105,7 @@ def runtime_env(context: Any, operator: Any) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     operator.env = {
         **(operator.env or {}),
-        "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path),
+        **dbt_target_env(settings),
         "DBT_LOG_PATH": str(logs),
         "DBT_LOG_FORMAT_FILE": "text",  # the producer logs JSON to stdout (cosmos parses it); dbt.log stays text
         "DO_NOT_TRACK": "1",
@@ -125,14 +125,14 @@ def keep_artifacts(project_dir: str, **_: Any) -> None:
             shutil.copy2(source, target / name)
 
 
-def task_group_kwargs(pool: str) -> dict[str, Any]:
+def task_group_kwargs(writer: dict[str, str]) -> dict[str, Any]:
     """Arguments of cosmos's DbtTaskGroup for the dbt project (see the module's docstring)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     project = dbt_project_dir()
     operator_args: dict[str, Any] = {
-        "pool": pool,
+        **writer,  # DuckDB: the warehouse pool and queue (modes.writer_args)
         "install_deps": False,  # no packages.yml; never reach the package hub
         "interceptors": [runtime_env],
         "append_env": True,  # the task's own environment (COMPLAINTS_*, telemetry off) reaches dbt
@@ -152,7 +152,7 @@ def task_group_kwargs(pool: str) -> dict[str, Any]:
         ),
         "profile_config": ProfileConfig(
             profile_name=PROFILE_NAME,
-            target_name=TARGET_NAME,
+            target_name=load_settings().warehouse_kind,  # the profile's target of the configured warehouse
             profiles_yml_filepath=project / "profiles.yml",
         ),
         "execution_config": ExecutionConfig(

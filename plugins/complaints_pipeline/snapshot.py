@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from complaints_pipeline.config import Settings
-from complaints_pipeline.warehouse import connect
+from complaints_pipeline.warehouse import Connection, connect
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,13 @@ def snapshot_path(settings: Settings) -> Path:
 
 
 def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) -> dict[str, int]:
-    """Publish the warehouse's marts as a new snapshot; returns the rows of each mart published."""
+    """Publish the warehouse's marts as a new snapshot; returns the rows of each mart published.
+
+    A PostgreSQL warehouse (server mode) is itself what BI tools read, many at once while dbt writes: its
+    marts are published as soon as dbt commits them, and this returns their rows.
+    """
+    if settings.warehouse_kind == "postgres":
+        return _count_marts(settings)
     folder = settings.published_dir
     folder.mkdir(parents=True, exist_ok=True)
     stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
@@ -84,6 +90,21 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
     _switch_link(parquet_root / "current", stamp)
     _prune(parquet_root, keep=KEEP_PARQUET_VERSIONS)
     log.info("published %d marts (%s rows) to %s", len(rows), f"{sum(rows.values()):,}", snapshot_path(settings))
+    return rows
+
+
+def _count_marts(settings: Settings) -> dict[str, int]:
+    with Connection(settings, read_only=True) as con:
+        marts = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        if not marts:
+            raise RuntimeError(f"the warehouse {settings.warehouse_name} has no marts to publish: run dbt build first")
+        rows = {name: con.execute(f'select count(*) from marts."{name}"').fetchone()[0] for name in marts}
+    log.info("marts in %s: %s", settings.warehouse_name, rows)
     return rows
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from complaints_pipeline import warehouse
-from complaints_pipeline.config import Settings
+from complaints_pipeline.config import Settings, dbt_target_env
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def dbt_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
-        "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path),
+        **dbt_target_env(settings),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

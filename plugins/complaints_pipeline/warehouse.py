@@ -1,6 +1,9 @@
-"""The single warehouse writer: loads staged Parquet into the DuckDB raw tables, one transaction per call.
+"""The warehouse loader: staged Parquet into the raw tables, one transaction per call; and the connection
+to the configured warehouse, the DuckDB file (embedded mode) or PostgreSQL (server mode).
 
 Rerunning a date replaces exactly that date's rows; a failed load rolls back and leaves nothing half-written.
+On DuckDB one process writes the file at a time (the DAG's `warehouse` pool); on PostgreSQL the channels
+load concurrently, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from pathlib import Path
 
 import duckdb
@@ -20,13 +24,96 @@ from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA
 
 log = logging.getLogger(__name__)
 
-_DUCKDB_TYPES = {
+# Column types both warehouses know by these names.
+_SQL_TYPES = {
     pa.string(): "VARCHAR",
     pa.timestamp("us"): "TIMESTAMP",
     pa.int32(): "INTEGER",
-    pa.float64(): "DOUBLE",
+    pa.float64(): "DOUBLE PRECISION",
     pa.date32(): "DATE",
 }
+_NAMED_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+class Connection:
+    """A connection to the configured warehouse that runs the same SQL on DuckDB and PostgreSQL.
+
+    Statements are written in the dialect both share, with DuckDB's parameters (`?`, `$name`); on PostgreSQL
+    they become psycopg's (`%s`, `%(name)s`). Each statement commits on its own unless begin() opened a
+    transaction.
+    """
+
+    def __init__(self, settings: Settings, read_only: bool = False) -> None:
+        self.kind = settings.warehouse_kind
+        self.name = settings.warehouse_name
+        if self.kind == "duckdb":
+            self._con = connect(settings.warehouse_path, read_only=read_only)
+        else:
+            import psycopg
+
+            self._con = psycopg.connect(settings.warehouse_url, autocommit=True, application_name="complaints")
+            if read_only:
+                self._con.execute("set default_transaction_read_only = on")
+
+    def execute(self, sql: str, params: list | dict | None = None):
+        """Run one statement; returns a cursor (fetchone, fetchall)."""
+        if self.kind == "duckdb":
+            return self._con.execute(sql, params or [])
+        return self._con.execute(*self._postgres(sql, params))
+
+    def executemany(self, sql: str, rows: list) -> None:
+        if self.kind == "duckdb":
+            self._con.executemany(sql, rows)
+        else:
+            with self._con.cursor() as cursor:
+                cursor.executemany(self._postgres(sql, [])[0], rows)
+
+    @staticmethod
+    def _postgres(sql: str, params):
+        if params is None:
+            return (sql,)
+        sql = _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%")).replace("?", "%s")
+        return sql, params
+
+    def insert_parquet(self, table: str, columns: list[str], path: Path) -> None:
+        """Append a Parquet file's rows to a table."""
+        names = ", ".join(columns)
+        if self.kind == "duckdb":
+            self._con.execute(f"insert into {table} ({names}) select {names} from read_parquet(?)", [str(path)])
+            return
+        import pyarrow.parquet as pq
+
+        batches = pq.read_table(path, columns=columns).to_batches(max_chunksize=10_000)
+        with self._con.cursor() as cursor, cursor.copy(f"copy {table} ({names}) from stdin") as copy:
+            for batch in batches:
+                for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                    copy.write_row(row)
+
+    def begin(self, ddl: bool = False) -> None:
+        """Open a transaction. ddl: on PostgreSQL, wait for any other creating the warehouse's tables (two
+        concurrent `create table if not exists` of one table fail)."""
+        if self.kind == "duckdb":
+            self._con.begin()
+        else:
+            self._con.execute("begin")
+            if ddl:
+                self._con.execute("select pg_advisory_xact_lock(hashtext('complaints warehouse ddl'))")
+
+    def commit(self) -> None:
+        self._con.execute("commit")
+
+    def rollback(self) -> None:
+        self._con.execute("rollback")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 RECONCILIATION_DDL = """
 create table if not exists raw.load_reconciliation (
@@ -61,7 +148,7 @@ RECONCILIATION_GATE_COLUMNS = (
 
 
 def _ddl(table: str, schema: pa.Schema) -> str:
-    columns = ",\n    ".join(f"{f.name} {_DUCKDB_TYPES[f.type]}" for f in schema)
+    columns = ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in schema)
     return f"create table if not exists {table} (\n    {columns}\n)"
 
 
@@ -71,7 +158,18 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection, channels: list[str]) -> None:
+def ensure_schema(con: Connection, channels: list[str]) -> None:
+    """Create the raw tables (and add the columns added since) where they do not exist yet."""
+    con.begin(ddl=True)
+    try:
+        _create_raw_tables(con, channels)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _create_raw_tables(con: Connection, channels: list[str]) -> None:
     con.execute("create schema if not exists raw")
     for channel in channels:
         con.execute(_ddl(f"raw.{channel}_complaints", CANONICAL_SCHEMA))
@@ -85,7 +183,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, channels: list[str]) -> None:
 
 def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[dict]:
     """Replace the raw rows of these channels and dates with what the extract stage staged."""
-    con = connect(settings.warehouse_path)
+    con = Connection(settings)
     loaded = []
     try:
         ensure_schema(con, list(CHANNELS))  # every raw table exists, so dbt builds even if a channel is missing
@@ -118,7 +216,7 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
 
 def record_publication(days: list[dt.date], settings: Settings, run_id: str | None = None) -> None:
     """Log that the marts of these business dates were just published (dbt built them without error)."""
-    con = connect(settings.warehouse_path)
+    con = Connection(settings)
     try:
         ensure_schema(con, list(CHANNELS))
         con.executemany(
@@ -129,20 +227,18 @@ def record_publication(days: list[dt.date], settings: Settings, run_id: str | No
         con.close()
 
 
-def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, run_id: str | None) -> dict:
+def _replace_day(con: Connection, channel: str, day: dt.date, folder: Path, summary: dict, run_id: str | None) -> dict:
     table = f"raw.{channel}_complaints"
     columns = ", ".join(CANONICAL_SCHEMA.names)
     qcolumns = ", ".join(QUARANTINE_SCHEMA.names)
-    scolumns = ", ".join(SKIPPED_SCHEMA.names)
     con.execute(f"delete from {table} where partition_date = ?", [day])
     con.execute("delete from raw.quarantine where channel = ? and partition_date = ?", [channel, day])
     con.execute("delete from raw.skipped where channel = ? and partition_date = ?", [channel, day])
     # A day the gate blocked replaces the date with none of its rows: the marts show the channel missing.
     blocked = bool(summary.get("blocked"))
-    con.execute(
-        f"create or replace temp table staged as select {columns} from read_parquet(?) where not ?",
-        [str(folder / "complaints.parquet"), blocked],
-    )
+    con.execute(f"create temp table staged as select {columns} from {table} where false")
+    if not blocked:
+        con.insert_parquet("staged", CANONICAL_SCHEMA.names, folder / "complaints.parquet")
     # A complaint already loaded for another date (an overlapping export) is not loaded twice.
     con.execute(
         f"""
@@ -150,7 +246,7 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
         select staged.channel, staged.partition_date, staged.source_file, staged.source_position,
                staged.complaint_id, 'duplicate_id', 'complaint_id', staged.complaint_id,
                'duplicate complaint id ' || staged.complaint_id || ': already loaded for '
-                   || strftime(loaded.partition_date, '%Y-%m-%d') || ' from ' || loaded.source_file,
+                   || cast(loaded.partition_date as varchar) || ' from ' || loaded.source_file,
                to_json(staged)::varchar
         from staged
         inner join {table} as loaded on staged.complaint_id = loaded.complaint_id
@@ -163,14 +259,8 @@ def _replace_day(con, channel: str, day: dt.date, folder: Path, summary: dict, r
         where complaint_id not in (select complaint_id from {table})
         """
     )
-    con.execute(
-        f"insert into raw.quarantine ({qcolumns}) select {qcolumns} from read_parquet(?)",
-        [str(folder / "quarantine.parquet")],
-    )
-    con.execute(
-        f"insert into raw.skipped ({scolumns}) select {scolumns} from read_parquet(?)",
-        [str(folder / "skipped.parquet")],
-    )
+    con.insert_parquet("raw.quarantine", QUARANTINE_SCHEMA.names, folder / "quarantine.parquet")
+    con.insert_parquet("raw.skipped", SKIPPED_SCHEMA.names, folder / "skipped.parquet")
     con.execute("drop table staged")
     counts = con.execute(
         f"""

@@ -26,16 +26,44 @@ def test_dag_has_tags_docs_and_retries(dag_id: str) -> None:
     assert not no_retries, f"{dag_id}: tasks without retries: {no_retries}"
 
 
-def test_warehouse_writers_share_one_pool() -> None:
-    dag = DAG_BAG.dags["complaints_daily"]
-    writers = {t.task_id for t in dag.tasks if t.pool == "warehouse"}
+LOADS = {"load_phone", "load_email", "load_web", "load_social"}
+
+
+def _writers(dag) -> set[str]:
     # cosmos's dbt task group: the producer runs `dbt build`, and every sensor runs its own node on a retry.
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"}
     assert "dbt.dbt_producer_watcher" in dbt_tasks
-    assert writers == {"load_warehouse", "record_publication", "publish_marts", "send_surge_alerts"} | dbt_tasks
+    return LOADS | {"record_publication", "publish_marts", "send_surge_alerts"} | dbt_tasks
+
+
+def test_duckdb_writers_share_one_pool_and_one_queue() -> None:
+    """Embedded mode: one process writes the DuckDB file at a time (the pool), on one host (the queue)."""
+    dag = DAG_BAG.dags["complaints_daily"]
+    assert {t.task_id for t in dag.tasks if t.pool == "warehouse"} == _writers(dag)
+    assert {t.task_id for t in dag.tasks if t.queue == "warehouse"} == _writers(dag)
     extractors = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("extract_"))
     assert extractors == ["extract_email", "extract_phone", "extract_social", "extract_web"]
     assert all(dag.get_task(t).pool != "warehouse" for t in extractors), "extract tasks must not hold the writer slot"
+    for channel in ("phone", "email", "web", "social"):
+        assert dag.get_task(f"load_{channel}").upstream_task_ids == {f"extract_{channel}", "landing_dates"}
+
+
+def test_postgres_writers_run_concurrently_on_any_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server mode: the PostgreSQL warehouse takes concurrent writers; neither the pool nor the queue applies."""
+    monkeypatch.setenv("COMPLAINTS_MODE", "server")
+    monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/complaints")
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_daily.py"), known_pools=KNOWN_POOLS)
+    assert bag.import_errors == {}
+    dag = bag.dags["complaints_daily"]
+    for task_id in _writers(dag):
+        task = dag.get_task(task_id)
+        assert (task.pool, task.queue) == ("default_pool", "default"), task_id
+    # With the DuckDB file kept in server mode, the writers go back to the pool and the queue.
+    monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", "duckdb")
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_daily.py"), known_pools=KNOWN_POOLS).dags[
+        "complaints_daily"
+    ]
+    assert {t.task_id for t in dag.tasks if t.queue == "warehouse"} == _writers(dag)
 
 
 def test_a_downstream_dag_runs_on_the_published_marts() -> None:
@@ -43,11 +71,8 @@ def test_a_downstream_dag_runs_on_the_published_marts() -> None:
 
     daily = DAG_BAG.dags["complaints_daily"]
     assert set(daily.get_task("publish_marts").outlets) == set(PUBLISHED_MARTS)
-    assert {a.name for a in daily.get_task("load_warehouse").outlets} == {
-        "complaints.raw.phone_complaints",
-        "complaints.raw.email_complaints",
+    assert {a.name for a in daily.get_task("load_web").outlets} == {
         "complaints.raw.web_complaints",
-        "complaints.raw.social_complaints",
         "complaints.raw.quarantine",
     }
     downstream = DAG_BAG.dags["complaints_marts_published"]

@@ -7,10 +7,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, query
 
 from complaints_pipeline import ingest, warehouse
 from complaints_pipeline.config import load_settings
@@ -101,9 +100,8 @@ def _stage(staging: Path, channel: str, day: dt.date, ids: list[str], rejects: i
     staged.commit(summary, {"complaints": CANONICAL_SCHEMA, "quarantine": QUARANTINE_SCHEMA, "skipped": SKIPPED_SCHEMA})
 
 
-def test_reloading_a_date_replaces_it_and_reconciles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
-    settings = load_settings()
+def test_reloading_a_date_replaces_it_and_reconciles(warehouse_settings) -> None:
+    settings = warehouse_settings
     other_day = DAY + dt.timedelta(days=1)
     _stage(settings.staging_dir, "web", DAY, ["a", "b", "c"], rejects=1)
     _stage(settings.staging_dir, "web", other_day, ["d"], rejects=0)
@@ -113,20 +111,19 @@ def test_reloading_a_date_replaces_it_and_reconciles(tmp_path: Path, monkeypatch
     warehouse.load(["web"], [DAY], settings)
     warehouse.load(["web"], [DAY], settings)  # and a rerun
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    counts = con.execute("select partition_date, count(*) from raw.web_complaints group by 1 order by 1").fetchall()
+    counts = query(settings, "select partition_date, count(*) from raw.web_complaints group by 1 order by 1")
     assert counts == [(DAY, 2), (other_day, 1)]
-    assert con.execute("select count(*) from raw.quarantine").fetchone()[0] == 2
-    recon = con.execute(
-        "select records_in, loaded, quarantined from raw.load_reconciliation where partition_date = ?", [DAY]
-    ).fetchone()
-    assert recon == (4, 2, 2)
-    assert len(CANONICAL_COLUMNS) == len(con.execute("describe raw.web_complaints").fetchall())
+    assert query(settings, "select count(*) from raw.quarantine") == [(2,)]
+    recon = query(
+        settings, "select records_in, loaded, quarantined from raw.load_reconciliation where partition_date = ?", [DAY]
+    )
+    assert recon == [(4, 2, 2)]
+    columns = "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?"
+    assert len(CANONICAL_COLUMNS) == len(query(settings, columns, ["web_complaints"]))
 
 
-def test_a_load_that_does_not_add_up_fails_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
-    settings = load_settings()
+def test_a_load_that_does_not_add_up_fails_and_writes_nothing(warehouse_settings) -> None:
+    settings = warehouse_settings
     _stage(settings.staging_dir, "web", DAY, ["a"], rejects=0)
     summary_file = ingest.staging_folder(settings.staging_dir, "web", DAY) / "summary.json"
     summary = json.loads(summary_file.read_text())
@@ -135,9 +132,8 @@ def test_a_load_that_does_not_add_up_fails_and_writes_nothing(tmp_path: Path, mo
     with pytest.raises(RuntimeError, match="5 records came in but 1 loaded"):
         warehouse.load(["web"], [DAY], settings)
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    assert con.execute("select count(*) from raw.web_complaints").fetchone()[0] == 0
-    assert con.execute("select count(*) from raw.load_reconciliation").fetchone()[0] == 0
+    assert query(settings, "select count(*) from raw.web_complaints") == [(0,)]
+    assert query(settings, "select count(*) from raw.load_reconciliation") == [(0,)]
 
 
 def test_settings_are_read_at_call_time(monkeypatch) -> None:
@@ -145,27 +141,24 @@ def test_settings_are_read_at_call_time(monkeypatch) -> None:
     assert dataclasses.asdict(load_settings())["warehouse_path"] == Path("/somewhere/warehouse/complaints.duckdb")
 
 
-def test_a_complaint_already_loaded_for_another_date_is_quarantined_not_loaded_twice(
-    tmp_path: Path, monkeypatch
-) -> None:
-    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
-    settings = load_settings()
+def test_a_complaint_already_loaded_for_another_date_is_quarantined_not_loaded_twice(warehouse_settings) -> None:
+    settings = warehouse_settings
     later = DAY + dt.timedelta(days=1)
     _stage(settings.staging_dir, "web", DAY, ["a", "b"], rejects=0)
     _stage(settings.staging_dir, "web", later, ["b", "c"], rejects=0)  # an overlapping export
     warehouse.load(["web"], [DAY, later], settings)
 
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    assert con.execute("select complaint_id, partition_date from raw.web_complaints order by 1").fetchall() == [
+    assert query(settings, "select complaint_id, partition_date from raw.web_complaints order by 1") == [
         ("WB-a", DAY),
         ("WB-b", DAY),
         ("WB-c", later),
     ]
-    reason, check = con.execute("select reason, check_name from raw.quarantine").fetchone()
+    [(reason, check, record)] = query(settings, "select reason, check_name, raw_record from raw.quarantine")
     assert check == "duplicate_id" and reason.startswith(f"duplicate complaint id WB-b: already loaded for {DAY}")
-    assert con.execute(
-        "select loaded, quarantined from raw.load_reconciliation where partition_date = ?", [later]
-    ).fetchone() == (1, 1)
+    assert json.loads(record)["complaint_id"] == "WB-b"
+    assert query(
+        settings, "select loaded, quarantined from raw.load_reconciliation where partition_date = ?", [later]
+    ) == [(1, 1)]
 
 
 # Each expectation of the canonical suite, and a row that breaks it (fields, or the built row's columns).

@@ -76,18 +76,21 @@ clocked as (
         {{ hours_between('localised.received_at', 'localised.snapshot_at') }} as snapshot_hours,
 
         ---------- working hours (seed working_schedule, public holidays off)
-        (
+        cast(
             {{ working_clock('localised.first_responded_local_at', 'responded_day') }}
             - {{ working_clock('localised.received_local_at', 'received_day') }}
-        ) / 3600.0 as first_response_working_hours,
-        (
+            as double precision
+        ) / 3600 as first_response_working_hours,
+        cast(
             {{ working_clock('localised.resolved_local_at', 'resolved_day') }}
             - {{ working_clock('localised.received_local_at', 'received_day') }}
-        ) / 3600.0 as resolution_working_hours,
-        (
+            as double precision
+        ) / 3600 as resolution_working_hours,
+        cast(
             {{ working_clock('localised.snapshot_local_at', 'snapshot_day') }}
             - {{ working_clock('localised.received_local_at', 'received_day') }}
-        ) / 3600.0 as snapshot_working_hours,
+            as double precision
+        ) / 3600 as snapshot_working_hours,
 
         ---------- working days
         resolved_day.working_day_number - received_day.working_day_number as resolution_working_days,

@@ -88,8 +88,12 @@ rebuilt_days as (
 open_at_day_end as (
 
     select
-        rebuilt_days.date_day as complaint_date,
-        backlog_candidates.*
+        rebuilt_days.date_day as backlog_date,
+        -- the dimensions' columns (complaint_dimensions()), not the complaint's own complaint_date
+        backlog_candidates.channel,
+        backlog_candidates.complaint_category,
+        backlog_candidates.product,
+        backlog_candidates.region
     from backlog_candidates
     inner join rebuilt_days
         on
@@ -109,7 +113,7 @@ backlog_dimensioned as (
 backlog as (
 
     select
-        complaint_date,
+        backlog_date as complaint_date,
         dimension_name,
         dimension_value,
         count(*) as end_of_day_backlog_count
@@ -168,7 +172,7 @@ counts as (
         ---------- outcomes
         sum(case when dimensioned.is_surveyed then 1 else 0 end) as surveyed_count,
         sum(case when dimensioned.is_satisfied then 1 else 0 end) as satisfied_count,
-        avg(dimensioned.satisfaction_score) as avg_satisfaction_score,
+        avg(cast(dimensioned.satisfaction_score as double precision)) as avg_satisfaction_score,
         sum(case when dimensioned.is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
         sum(case when dimensioned.is_escalated then 1 else 0 end) as escalated_count,
         sum(case when dimensioned.is_repeat then 1 else 0 end) as repeat_count,

@@ -44,7 +44,9 @@ monthly as (
         dimension_value,
         count(*) as loaded_day_count,
         {%- for column in summed %}
-            sum({{ column }}) as {{ column }},
+            {#- a count stays a whole number on every warehouse (PostgreSQL sums a bigint into a numeric) #}
+            cast(sum({{ column }}) as {{ 'double precision' if column.endswith('_amount') else 'bigint' }})
+                as {{ column }},
         {%- endfor %}
         {%- for column, weight in weighted.items() %}
             {%- set weights = 'sum(case when ' ~ column ~ ' is not null then ' ~ weight ~ ' end)' %}

@@ -1,0 +1,89 @@
+"""Embedded or server mode: the one setting ``COMPLAINTS_MODE`` and what it means for Airflow and the warehouse.
+
+================  ===================================  ============================================
+                  embedded (default)                   server
+================  ===================================  ============================================
+warehouse         DuckDB file ``COMPLAINTS_WAREHOUSE``  PostgreSQL ``COMPLAINTS_WAREHOUSE_URL``
+Airflow metadata  SQLite in ``AIRFLOW_HOME``           PostgreSQL (database ``airflow``)
+executor          LocalExecutor                        CeleryExecutor, Redis broker
+================  ===================================  ============================================
+
+Each value is a default: a variable already set (``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``, ...) wins, so a
+deployment points the server mode at its own hosts. ``COMPLAINTS_WAREHOUSE_URL=duckdb`` keeps the DuckDB
+file in server mode (the writing tasks then go to one Celery queue: ``writer_args``).
+
+``bin/airflow`` runs Airflow's CLI with these settings:
+``COMPLAINTS_MODE=server bin/airflow scheduler``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from complaints_pipeline.config import PROJECT_ROOT, load_settings, mode
+
+SERVER_DEFAULTS = {
+    "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://postgres@127.0.0.1:5432/airflow",
+    "AIRFLOW__CELERY__BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+EMBEDDED_DEFAULTS = {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+# What every Airflow process of this project needs whatever the mode (the Makefile sets the same).
+PROJECT_DEFAULTS = {
+    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "DO_NOT_TRACK": "1",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "SCARF_ANALYTICS": "false",
+    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
+# The Celery queue of the tasks that write a DuckDB warehouse: one worker serves it (README, server mode).
+WAREHOUSE_QUEUE_DEFAULT = "warehouse"
+WAREHOUSE_POOL = "warehouse"
+
+
+def airflow_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for Airflow's processes in the configured mode: environ plus the mode's defaults."""
+    environ = dict(os.environ if environ is None else environ)
+    server = (environ.get("COMPLAINTS_MODE") or "embedded").strip().lower() == "server"
+    defaults = {**PROJECT_DEFAULTS, **(SERVER_DEFAULTS if server else EMBEDDED_DEFAULTS)}
+    env = {**defaults, **{k: v for k, v in environ.items() if v}}
+    env.setdefault("COMPLAINTS_HOME", str(PROJECT_ROOT / "var"))
+    env.setdefault("AIRFLOW_HOME", str(Path(env["COMPLAINTS_HOME"]) / "airflow"))
+    if server and not environ.get("AIRFLOW__CELERY__RESULT_BACKEND"):
+        # Celery keeps task results in the metadata database.
+        conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+postgresql" + conn[conn.index("://") :]
+    plugins = str(PROJECT_ROOT / "plugins")
+    if plugins not in env.get("PYTHONPATH", "").split(os.pathsep):
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (plugins, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def writer_args() -> dict[str, str]:
+    """Operator arguments of every task that can write the warehouse.
+
+    DuckDB: one writing process at a time, so the one-slot `warehouse` pool; and the `warehouse` Celery
+    queue, which one worker (on the host holding the file) serves, so only that host ever writes it.
+    PostgreSQL takes concurrent writers: no pool, any worker.
+    """
+    if load_settings().warehouse_kind != "duckdb":
+        return {}
+    return {"pool": WAREHOUSE_POOL, "queue": os.environ.get("COMPLAINTS_WAREHOUSE_QUEUE") or WAREHOUSE_QUEUE_DEFAULT}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`bin/airflow ARGS`: Airflow's CLI with the configured mode's settings."""
+    args = sys.argv[1:] if argv is None else argv
+    mode()  # an unknown COMPLAINTS_MODE fails here, saying which are known
+    airflow = Path(sys.executable).with_name("airflow")
+    os.execve(airflow, [str(airflow), *args], airflow_env())
+
+
+if __name__ == "__main__":
+    main()
