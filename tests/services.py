@@ -138,11 +138,13 @@ class Pipeline:
 
 
 class AirflowServices:
-    """Context manager: api-server, dag-processor and scheduler (LocalExecutor) on the env's Airflow home."""
-
-    COMPONENTS = ("api-server", "dag-processor", "scheduler")
+    """Context manager: api-server, dag-processor and scheduler on the env's Airflow home, and with the
+    CeleryExecutor a Celery worker."""
 
     def __init__(self, env: dict[str, str], logs: Path, executor: str = "LocalExecutor") -> None:
+        self.components = [("api-server",), ("dag-processor",), ("scheduler",)]
+        if executor == "CeleryExecutor":
+            self.components.append(("celery", "worker", "--concurrency", "2"))  # two cores
         port = free_port()
         self.api = f"http://127.0.0.1:{port}/api/v2"
         self.env = {
@@ -185,11 +187,11 @@ class AirflowServices:
 
     def __enter__(self) -> AirflowServices:
         self.logs.mkdir(parents=True, exist_ok=True)
-        for component in self.COMPONENTS:
-            log = (self.logs / f"{component}.log").open("ab")
+        for component in self.components:
+            log = (self.logs / f"{'-'.join(component[:2])}.log").open("ab")
             self.processes.append(
                 subprocess.Popen(
-                    [str(Path(sys.executable).with_name("airflow")), component],
+                    [str(Path(sys.executable).with_name("airflow")), *component],
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -211,9 +213,10 @@ class AirflowServices:
                     return
             except OSError:  # not listening yet
                 pass
-            for process, component in zip(self.processes, self.COMPONENTS, strict=True):
+            for process, component in zip(self.processes, self.components, strict=True):
                 if process.poll() is not None:
-                    raise RuntimeError(f"airflow {component} exited; see {self.logs / (component + '.log')}")
+                    name = "-".join(component[:2])
+                    raise RuntimeError(f"airflow {' '.join(component)} exited; see {self.logs / (name + '.log')}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"waited {timeout:.0f} s for {what}; logs in {self.logs}")
             time.sleep(1)
