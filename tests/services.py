@@ -142,15 +142,18 @@ class AirflowServices:
     CeleryExecutor a Celery worker."""
 
     def __init__(self, env: dict[str, str], logs: Path, executor: str = "LocalExecutor") -> None:
+        # Two cores; but a Celery task spends most of its time waiting on the scheduler and the broker, so
+        # four at a time keep them busy (memory allows: about 300 MB each).
+        parallelism = 4 if executor == "CeleryExecutor" else 2
         self.components = [("api-server",), ("dag-processor",), ("scheduler",)]
         if executor == "CeleryExecutor":
-            self.components.append(("celery", "worker", "--concurrency", "2"))  # two cores
+            self.components.append(("celery", "worker", "--concurrency", str(parallelism)))
         port = free_port()
         self.api = f"http://127.0.0.1:{port}/api/v2"
         self.env = {
             **env,
             "AIRFLOW__CORE__EXECUTOR": executor,
-            "AIRFLOW__CORE__PARALLELISM": "2",  # two cores
+            "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__WORKERS": "1",

@@ -43,7 +43,7 @@ AIRFLOW_COMMANDS = {
     "airflow-apiserver": "api-server",
     "airflow-scheduler": "scheduler",
     "airflow-dag-processor": "dag-processor",
-    "airflow-worker": "celery worker",
+    "airflow-worker": "celery worker --queues default,warehouse",  # the one worker of the DuckDB queue
     "airflow-triggerer": "triggerer",
 }
 
@@ -345,6 +345,21 @@ def test_header_explains_the_single_duckdb_writer():
     assert "duckdb" in header and "warehouse` pool" in header, (
         "the header comment does not explain that DuckDB writes go through the `warehouse` pool"
     )
+
+
+def test_one_worker_serves_the_duckdb_warehouse_queue():
+    """Server mode with the DuckDB file: the writing tasks' queue (modes.writer_args) has exactly one worker."""
+    assert env("airflow-worker").get("COMPLAINTS_MODE") == "server"
+    assert env("airflow-worker").get("COMPLAINTS_WAREHOUSE_URL") == "duckdb"
+    serving = []
+    for name, spec in compose()["services"].items():
+        command = spec.get("command")
+        text = " ".join(command) if isinstance(command, list) else str(command or "")
+        match = re.search(r"celery worker.*--queues[ =](\S+)", text)
+        if match and "warehouse" in match.group(1).split(","):
+            serving.append(name)
+    assert serving == ["airflow-worker"], f"services serving the warehouse queue: {serving}"
+    assert "celery worker" in str(service("airflow-worker")["command"])
 
 
 def test_every_dollar_is_a_variable_or_escaped():

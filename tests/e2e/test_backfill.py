@@ -1,12 +1,13 @@
-"""A backfill gives the same marts as running the days one at a time.
+"""A backfill, one run per day as the schedule runs them, gives the same marts as loading the range at once.
 
-Three installations read the same landed files, each with its own warehouse and Airflow home:
-- daily: `airflow dags test` once per day, as the schedule runs it;
+Two installations read the same landed files, each with its own warehouse and Airflow home:
 - history: one run over the whole range (the `start_date`/`end_date` params), as `make demo` loads history,
   with `full_refresh`;
 - backfill: `airflow backfill create` over the range, run by a real scheduler, dag-processor and
-  api-server (LocalExecutor, SQLite metadata).
-Every mart must hold the same rows in all three.
+  api-server (LocalExecutor, SQLite metadata): one run per day, each for its own data interval, as the
+  daily schedule starts them.
+Every mart must hold the same rows in both. (`tests/e2e/test_complaints_daily.py` runs single days with
+`airflow dags test`.)
 """
 
 from __future__ import annotations
@@ -32,10 +33,6 @@ def installs(tmp_path_factory: pytest.TempPathFactory):
     landing = root / "landing"
     generate(DAYS[0], DAYS[-1], landing, per_day=PER_DAY, seed=11)
     with SmtpSink(root / "mail") as sink:
-        daily = Pipeline(root / "daily", sink, landing).install()
-        for day in DAYS:  # a scheduled run at local midnight after the day
-            daily.run_dag(day + dt.timedelta(days=1))
-
         history = Pipeline(root / "history", sink, landing).install()
         # (with full_refresh, which an operator sets after changing a rule: every mart rebuilt whole)
         history.run_dag(
@@ -70,11 +67,11 @@ def installs(tmp_path_factory: pytest.TempPathFactory):
                 "the backfill's runs to finish",
             )
             backfill.runs = airflow.runs("complaints_daily", "backfill")
-        yield daily, history, backfill
+        yield history, backfill
 
 
 def test_the_backfill_runs_one_run_per_day_each_loading_its_own_date(installs) -> None:
-    _, _, backfill = installs
+    _, backfill = installs
     assert [r["state"] for r in backfill.runs] == ["success"] * len(DAYS)
     starts = [dt.datetime.fromisoformat(r["data_interval_start"]) for r in backfill.runs]
     assert [s.astimezone(dt.timezone(dt.timedelta(hours=8))) for s in starts] == [
@@ -85,18 +82,17 @@ def test_the_backfill_runs_one_run_per_day_each_loading_its_own_date(installs) -
     assert loaded_by == {day: run["dag_run_id"] for day, run in zip(DAYS, backfill.runs, strict=True)}
 
 
-def test_backfill_history_load_and_daily_runs_give_identical_marts(installs) -> None:
-    daily, history, backfill = installs
-    expected = mart_rows(daily)
+def test_the_backfill_s_daily_runs_and_the_history_load_give_identical_marts(installs) -> None:
+    history, backfill = installs
+    expected = mart_rows(backfill)
     assert set(expected) >= {"complaints", "complaint_kpis_daily", "complaint_surges_daily", "complaint_kpis_monthly"}
     assert len(expected["complaints"]) == sum(
-        c["generated"] - c["bad"] - c["skipped"] for day in DAYS for c in daily.ground_truth(day)["counts"].values()
+        c["generated"] - c["bad"] - c["skipped"] for day in DAYS for c in backfill.ground_truth(day)["counts"].values()
     )
-    for other in (history, backfill):
-        rows = mart_rows(other)
-        assert set(rows) == set(expected)
-        for mart in expected:
-            assert rows[mart] == expected[mart], f"{other.home.name}: marts.{mart} differs from the daily runs'"
+    rows = mart_rows(history)
+    assert set(rows) == set(expected)
+    for mart in expected:
+        assert rows[mart] == expected[mart], f"marts.{mart} of the history load differs from the backfill's daily runs'"
 
 
 # When each row's complaint was loaded: lineage, the one column that must differ between installations.
