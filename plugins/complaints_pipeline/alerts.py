@@ -283,12 +283,12 @@ def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: s
             """
             insert into ops.alert_log values (
                 $day, $name, $value, $level, $actual, $expected, $ratio, $status, 1, $message_id, $subject,
-                $recipients, now(), now(), case when $status = 'sent' then now() end, $error, $run_id)
+                $recipients, now(), now(), case when $sent then now() end, $error, $run_id)
             on conflict (surge_date, dimension_name, dimension_value) do update set
                 surge_level = excluded.surge_level, actual_count = excluded.actual_count,
                 expected_count = excluded.expected_count,
                 actual_to_expected_ratio = excluded.actual_to_expected_ratio, status = excluded.status,
-                attempts = attempts + (excluded.status = 'pending')::integer,
+                attempts = alert_log.attempts + (excluded.status = 'pending')::integer,
                 message_id = excluded.message_id, subject = excluded.subject, recipients = excluded.recipients,
                 last_tried_at = excluded.last_tried_at, sent_at = excluded.sent_at,
                 last_error = excluded.last_error, run_id = excluded.run_id
@@ -302,6 +302,7 @@ def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: s
                 "expected": flag.expected_count,
                 "ratio": flag.ratio,
                 "status": status,
+                "sent": status == "sent",
                 "message_id": message["Message-ID"],
                 "subject": message["Subject"],
                 "recipients": message["To"],

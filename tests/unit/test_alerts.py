@@ -1,4 +1,4 @@
-"""Surge alert emails against a real DuckDB file and a real SMTP server on loopback.
+"""Surge alert emails against a real warehouse (a DuckDB file, and PostgreSQL) and a real SMTP server on loopback.
 
 The marts the alerts read are written by hand here: which flags, which complaints behind them.
 """
@@ -10,40 +10,40 @@ import email
 import email.policy
 from types import SimpleNamespace
 
-import duckdb
 import pytest
+from conftest import query
 
 from complaints_pipeline import alerts
-from complaints_pipeline.config import load_settings
 from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.smtp_sink import SmtpSink, free_port
+from complaints_pipeline.warehouse import Connection
 
 DAY = dt.date(2026, 9, 8)  # a Tuesday
 LATER = dt.date(2026, 9, 9)
 
-SURGES_DDL = """
-create schema if not exists marts;
-create table marts.complaint_surges_daily (
-    surge_date date, dimension_name varchar, dimension_value varchar, actual_count integer,
-    expected_count double, actual_to_expected_ratio double, surge_level varchar, is_surge boolean,
-    is_concentrated boolean
-);
-create table marts.complaints (
-    complaint_id varchar, complaint_date date, channel varchar, complaint_category varchar,
-    product varchar, region varchar
-);
-"""
+SURGES_DDL = [
+    "create schema if not exists marts",
+    """create table marts.complaint_surges_daily (
+        surge_date date, dimension_name varchar, dimension_value varchar, actual_count integer,
+        expected_count double precision, actual_to_expected_ratio double precision, surge_level varchar,
+        is_surge boolean, is_concentrated boolean
+    )""",
+    """create table marts.complaints (
+        complaint_id varchar, complaint_date date, channel varchar, complaint_category varchar,
+        product varchar, region varchar
+    )""",
+]
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    """A warehouse holding DAY's flags and complaints, a loopback SMTP server, the connection to it."""
-    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+def env(warehouse_settings, tmp_path, monkeypatch):
+    """A warehouse (each kind) holding DAY's flags and complaints, a loopback SMTP server, the connection to it."""
     monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_ALERT_RECIPIENTS", "managers@example.com, quality@example.com")
     monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_DASHBOARD_URL", "https://bi.example.com/d/complaints?a=1&b=2")
-    settings = load_settings()
-    with duckdb.connect(str(settings.warehouse_path.parent.mkdir(parents=True) or settings.warehouse_path)) as con:
-        con.execute(SURGES_DDL)
+    settings = warehouse_settings
+    with Connection(settings) as con:
+        for statement in SURGES_DDL:
+            con.execute(statement)
         add_flag(con, DAY, "category", "billing_dispute", 412, 100.0, "critical", concentrated=True)
         add_flag(con, DAY, "product", "broadband", 150, 90.0, "warning", concentrated=False)
         add_flag(con, DAY, "region", "east", 30, 28.0, None, concentrated=False, surge=False)
@@ -71,11 +71,11 @@ def mails(sink: SmtpSink) -> list[email.message.EmailMessage]:
 
 
 def alert_log(settings) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        return con.execute(
-            "select surge_date, dimension_name, dimension_value, status, attempts, last_error is not null "
-            "from ops.alert_log order by all"
-        ).fetchall()
+    return query(
+        settings,
+        "select surge_date, dimension_name, dimension_value, status, attempts, last_error is not null "
+        "from ops.alert_log order by 1, 2, 3",
+    )
 
 
 def parts(message: email.message.EmailMessage) -> tuple[str, str]:
@@ -121,7 +121,7 @@ def test_each_date_and_dimension_is_alerted_exactly_once(env) -> None:
     assert len(mails(env.sink)) == 1
 
     # A later run finds a new surge dimension on the same date (a file that landed late): only it is sent.
-    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+    with Connection(env.settings) as con:
         add_flag(con, DAY, "channel", "social", 90, 30.0, "critical", concentrated=True)
     (second,) = alerts.send_alerts([DAY], env.settings)
     assert [f.dimension_value for f in second.flags] == ["social"]
@@ -157,7 +157,7 @@ def test_an_unreachable_mail_server_fails_every_alert_with_the_reason(env, monke
 
 
 def test_a_date_whose_flags_are_all_spread_alerts_on_all_of_them(env) -> None:
-    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+    with Connection(env.settings) as con:
         add_flag(con, LATER, "channel", "phone", 60, 30.0, "warning", concentrated=False)
         add_flag(con, LATER, "region", "north", 45, 20.0, "warning", concentrated=False)
     sent = alerts.send_alerts([LATER], env.settings)
@@ -168,7 +168,7 @@ def test_a_date_whose_flags_are_all_spread_alerts_on_all_of_them(env) -> None:
 
 
 def test_the_first_alert_log_by_date_counts_its_dates_as_sent(env) -> None:
-    with duckdb.connect(str(env.settings.warehouse_path)) as con:
+    with Connection(env.settings) as con:
         con.execute("create schema ops")
         con.execute(
             "create table ops.alert_log (surge_date date primary key, subject varchar, recipients varchar, "
