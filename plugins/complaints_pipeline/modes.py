@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from complaints_pipeline.config import PROJECT_ROOT, load_settings, mode
+from complaints_pipeline.config import PROJECT_ROOT, load_settings
 
 SERVER_DEFAULTS = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
@@ -80,7 +80,10 @@ def writer_args() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> None:
     """`bin/airflow ARGS`: Airflow's CLI with the configured mode's settings."""
     args = sys.argv[1:] if argv is None else argv
-    mode()  # an unknown COMPLAINTS_MODE fails here, saying which are known
+    try:
+        load_settings()  # an unknown COMPLAINTS_MODE or warehouse URL fails here, saying what is expected
+    except ValueError as wrong:
+        raise SystemExit(f"bin/airflow: {wrong}") from None
     airflow = Path(sys.executable).with_name("airflow")
     os.execve(airflow, [str(airflow), *args], airflow_env())
 

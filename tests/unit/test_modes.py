@@ -1,0 +1,87 @@
+"""COMPLAINTS_MODE: the one setting between embedded and server mode, for the pipeline and for Airflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from conftest import REPO_ROOT
+
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.modes import airflow_env
+
+
+def test_embedded_mode_is_the_default_a_duckdb_file_and_the_local_executor(monkeypatch) -> None:
+    monkeypatch.delenv("COMPLAINTS_MODE", raising=False)
+    monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", "postgresql://ignored@db/complaints")  # not in embedded mode
+    settings = load_settings()
+    assert settings.warehouse_kind == "duckdb" and settings.warehouse_url == ""
+    env = airflow_env({"AIRFLOW_HOME": "/a"})
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in env  # Airflow's own default: SQLite in AIRFLOW_HOME
+
+
+def test_server_mode_defaults_to_this_machine_s_postgresql_and_redis(monkeypatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_MODE", "server")
+    monkeypatch.delenv("COMPLAINTS_WAREHOUSE_URL", raising=False)
+    settings = load_settings()
+    assert (settings.warehouse_kind, settings.warehouse_url) == (
+        "postgres",
+        "postgresql://postgres@127.0.0.1:5432/complaints",
+    )
+    env = airflow_env({"COMPLAINTS_MODE": "server"})
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://postgres@127.0.0.1:5432/airflow"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/0"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql://postgres@127.0.0.1:5432/airflow"
+
+
+def test_a_deployment_s_own_settings_win_over_the_mode_s_defaults(monkeypatch) -> None:
+    env = airflow_env(
+        {
+            "COMPLAINTS_MODE": "server",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql+psycopg2://af:secret@meta.internal/airflow",
+            "AIRFLOW__CELERY__BROKER_URL": "redis://queue.internal:6379/2",
+        }
+    )
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://queue.internal:6379/2"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql://af:secret@meta.internal/airflow"
+    monkeypatch.setenv("COMPLAINTS_MODE", "server")
+    monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", "postgresql://bi:pw@warehouse.internal:6543/marts")
+    settings = load_settings()
+    assert settings.warehouse_name == "postgresql://warehouse.internal:6543/marts"  # no password in messages
+    monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", "duckdb")  # server mode, the DuckDB file kept
+    assert load_settings().warehouse_kind == "duckdb"
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("COMPLAINTS_MODE", "cluster", "COMPLAINTS_MODE='cluster': expected one of embedded, server"),
+        ("COMPLAINTS_WAREHOUSE_URL", "mysql://db/x", "expected postgresql://user@host:port/database or duckdb"),
+    ],
+)
+def test_a_wrong_setting_fails_saying_what_is_expected(monkeypatch, variable, value, message) -> None:
+    monkeypatch.setenv("COMPLAINTS_MODE", "server")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings()
+
+
+def _bin_airflow(mode: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+    env.update({"COMPLAINTS_MODE": mode, "AIRFLOW_HOME": os.environ["AIRFLOW_HOME"]})
+    return subprocess.run([REPO_ROOT / "bin" / "airflow", *args], env=env, capture_output=True, text=True)
+
+
+def test_bin_airflow_runs_airflow_with_the_mode_s_settings() -> None:
+    server = _bin_airflow("server", "config", "get-value", "core", "executor")
+    assert server.returncode == 0, server.stderr[-2000:]
+    assert server.stdout.strip() == "CeleryExecutor"
+    embedded = _bin_airflow("embedded", "config", "get-value", "database", "sql_alchemy_conn")
+    assert embedded.returncode == 0, embedded.stderr[-2000:]
+    assert embedded.stdout.strip().startswith("sqlite:///")
+    wrong = _bin_airflow("cluster", "version")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == "bin/airflow: COMPLAINTS_MODE='cluster': expected one of embedded, server"
