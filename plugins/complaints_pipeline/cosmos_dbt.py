@@ -4,8 +4,9 @@ One producer task runs the single `dbt build` (seeds, models, tests) and publish
 XCom; one sensor per model/seed (and per model's tests) reports that result, so the Airflow graph shows which
 model or test failed. Only the producer runs dbt, except when a sensor is retried (or finds the producer
 failed or skipped before reaching its node): it then runs `dbt run`/`dbt seed`/`dbt test --select <its node>`
-itself. Every one of these tasks can therefore write the DuckDB warehouse, so all of them go into the
-one-slot warehouse pool.
+itself. Every one of these tasks can therefore write the warehouse: on DuckDB all of them go into the one-slot
+warehouse pool and the warehouse Celery queue (modes.writer_args); on PostgreSQL they run anywhere. The dbt
+target is the configured warehouse's (profiles.yml: duckdb or postgres).
 
 Parse time vs run time: the task graph is read from a manifest written by `dbt parse` (no dbt at DAG parse
 once it is up to date); everything that depends on COMPLAINTS_HOME (warehouse path, dbt log folder, artifacts)
