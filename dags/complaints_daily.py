@@ -105,9 +105,10 @@ def complaints_daily():
         return resolve_dates(
             params["start_date"],
             params["end_date"],
-            context["data_interval_start"],
+            context.get("data_interval_start"),  # none when triggered without a logical date
             LOCAL_TZ,
             lookback_days=params["lookback_days"],
+            run_after=context["dag_run"].run_after,
         )
 
     @task(multiple_outputs=True)

@@ -18,17 +18,24 @@ log = logging.getLogger(__name__)
 def resolve_dates(
     start: str | None,
     end: str | None,
-    interval_start: dt.datetime,
+    interval_start: dt.datetime | None,
     local_tz: str,
     lookback_days: int = 7,
+    run_after: dt.datetime | None = None,
 ) -> list[str]:
     """The landing dates a run processes.
 
     The params' range when given, else the day its data interval starts (read in the local time
-    zone, where the business day is counted). Plus any of the lookback_days before it whose landed
+    zone, where the business day is counted). A run triggered without a logical date (Airflow 3's
+    default for `airflow dags trigger` and the UI) has no data interval: it processes the business day
+    before the one it runs in, as the schedule would. Plus any of the lookback_days before it whose landed
     files changed since they were staged: a file that lands late for an earlier date is picked up by
     the next run, and that date is replaced whole.
     """
+    if interval_start is None:
+        if run_after is None:
+            raise ValueError("a run with neither a data interval nor run_after: give start_date and end_date")
+        interval_start = run_after - dt.timedelta(days=1)
     if start or end:
         first = dt.date.fromisoformat(start or end)
         last = dt.date.fromisoformat(end or start)

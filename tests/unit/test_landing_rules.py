@@ -84,6 +84,17 @@ def test_params_range_and_a_reversed_range() -> None:
         pipeline.resolve_dates("2026-10-03", "2026-10-01", anchor, "UTC")
 
 
+def test_a_run_triggered_without_a_logical_date_processes_the_day_before(settings) -> None:
+    """Airflow 3 triggers without a logical date by default (`airflow dags trigger`, the UI): no data interval."""
+    run_after = dt.datetime(2026, 10, 14, 2, 45, tzinfo=dt.UTC)  # 10:45 in Shanghai, the day after NEXT
+    assert pipeline.resolve_dates(None, None, None, "Asia/Shanghai", lookback_days=0, run_after=run_after) == [
+        NEXT.isoformat()
+    ]
+    assert pipeline.resolve_dates("2026-10-01", None, None, "UTC", lookback_days=0, run_after=run_after) == [
+        "2026-10-01"
+    ]
+
+
 def test_a_day_missed_while_the_scheduler_was_down_is_picked_up_by_the_next_run(settings) -> None:
     """complaints_daily has no catch-up runs: the run after a gap processes the week's days never loaded."""
     _land(settings, DAY, "export.jsonl", jsonl(form()))  # landed, but no run loaded it
