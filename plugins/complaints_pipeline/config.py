@@ -26,8 +26,9 @@ MODES = ("embedded", "server")
 DEFAULT_SERVER_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/complaints"
 
 
-def mode() -> str:
-    value = _env("COMPLAINTS_MODE", "embedded").strip().lower()
+def mode(environ: dict[str, str] | None = None) -> str:
+    """COMPLAINTS_MODE of this process's environment, or of the given one."""
+    value = ((os.environ if environ is None else environ).get("COMPLAINTS_MODE") or "embedded").strip().lower()
     if value not in MODES:
         raise ValueError(f"COMPLAINTS_MODE={value!r}: expected one of {', '.join(MODES)}")
     return value

@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from complaints_pipeline.config import PROJECT_ROOT, load_settings
+from complaints_pipeline.config import PROJECT_ROOT, load_settings, mode
 
 SERVER_DEFAULTS = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
@@ -50,7 +50,7 @@ WAREHOUSE_POOL = "warehouse"
 def airflow_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for Airflow's processes in the configured mode: environ plus the mode's defaults."""
     environ = dict(os.environ if environ is None else environ)
-    server = (environ.get("COMPLAINTS_MODE") or "embedded").strip().lower() == "server"
+    server = mode(environ) == "server"
     defaults = {**PROJECT_DEFAULTS, **(SERVER_DEFAULTS if server else EMBEDDED_DEFAULTS)}
     env = {**defaults, **{k: v for k, v in environ.items() if v}}
     env.setdefault("COMPLAINTS_HOME", str(PROJECT_ROOT / "var"))
