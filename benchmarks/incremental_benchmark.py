@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "plugins"))
 
 from scratch import scratch_settings  # noqa: E402
 
-from complaints_pipeline import ingest, sample_data, transform, warehouse  # noqa: E402
+from complaints_pipeline import ingest, loader, sample_data, transform, warehouse  # noqa: E402
 from complaints_pipeline.config import Settings  # noqa: E402
 from complaints_pipeline.reference import CHANNELS  # noqa: E402
 
@@ -102,7 +102,7 @@ def node_seconds(settings: Settings) -> dict[str, float]:
 def daily_run(settings: Settings) -> dict[str, float]:
     """Load the new day and publish it, as the DAG's load and dbt tasks do; seconds per part."""
     started = time.perf_counter()
-    warehouse.load(list(CHANNELS), [NEW_DAY], settings)
+    loader.load(list(CHANNELS), [NEW_DAY], settings)
     loaded = time.perf_counter()
     transform.build(settings)
     nodes = node_seconds(settings)
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     for history in (7, args.history_days):
         home = shared.home / f"history-{history}"
         settings = dataclasses.replace(shared, home=home, warehouse_path=home / "complaints.duckdb")
-        warehouse.load(list(CHANNELS), WEEK, settings)
+        loader.load(list(CHANNELS), WEEK, settings)
         rows = copy_back(settings, history) if history > 7 else None
         started = time.perf_counter()
         transform.build(settings)

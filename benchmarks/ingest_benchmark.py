@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
 from complaints_pipeline import sample_data  # noqa: E402
-from complaints_pipeline.ingest import landed_files  # noqa: E402
 from complaints_pipeline.reference import CHANNELS  # noqa: E402
+from complaints_pipeline.staging import landed_files  # noqa: E402
 
 DAY = dt.date(2026, 10, 14)  # a Wednesday, no holiday: the per-day volume as given
 
@@ -66,11 +66,11 @@ def duckdb_read_seconds(channel: str, files: list[Path]) -> float:
 
 _LOAD_CHILD = """
 import datetime as dt, json, sys, time
-from complaints_pipeline import warehouse
+from complaints_pipeline import loader
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 started = time.perf_counter()
-warehouse.load(list(CHANNELS), [dt.date.fromisoformat(sys.argv[1])], load_settings())
+loader.load(list(CHANNELS), [dt.date.fromisoformat(sys.argv[1])], load_settings())
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 

@@ -1,6 +1,7 @@
 {#-
-    Incremental models rebuild whole business dates: the dates loaded (raw.load_reconciliation.loaded_at)
-    since the model's newest row was built. Every incremental model carries `loaded_at`, the latest load of
+    Incremental models rebuild whole business dates: the dates whose complaints changed (a landing date
+    loaded, or a complaint date a load changed: stg_pipeline__complaint_date_loads) since the model's newest
+    row was built. Every incremental model carries `loaded_at`, the latest load of
     its date, and replaces its rows by delete+insert on its date key (dbt_project.yml).
 -#}
 
@@ -8,10 +9,10 @@
     {#- A one-column subquery (rebuild_date): the dates loaded after this model was last built, and the
         loaded dates up to following_days after each, whose rows look back at them. -#}
     select distinct loaded_day.complaint_date as rebuild_date
-    from {{ ref('stg_pipeline__channel_days') }} as loaded_day
+    from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
     inner join (
         select distinct complaint_date
-        from {{ ref('stg_pipeline__channel_days') }}
+        from {{ ref('stg_pipeline__complaint_date_loads') }}
         where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
     ) as changed
         on loaded_day.complaint_date between changed.complaint_date
@@ -33,7 +34,7 @@
     delete from {{ this }} as built
     where exists (
         select 1
-        from {{ ref('stg_pipeline__channel_days') }} as loaded_day
+        from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
         where
             loaded_day.complaint_date >= built.{{ date_column }}
             and loaded_day.complaint_date < {{ dbt.dateadd('day', days, 'built.' ~ date_column) }}
@@ -45,7 +46,6 @@
     {#- The latest load of each business date, over its channels: the loaded_at its rows carry. -#}
     select
         complaint_date,
-        max(loaded_at) as loaded_at
-    from {{ ref('stg_pipeline__channel_days') }}
-    group by 1
+        loaded_at
+    from {{ ref('stg_pipeline__complaint_date_loads') }}
 {% endmacro %}

@@ -1,6 +1,7 @@
 {#-
     The staging body every channel shares: rename and cast the raw contract columns, nothing else.
-    The channels differ in parsing (plugins/complaints_pipeline/sources), not here.
+    The channels differ in parsing (plugins/complaints_pipeline/sources), not here. One row per version
+    of a complaint; its business date is the local date it was received.
 -#}
 {% macro stage_complaints(source_relation) %}
 with
@@ -42,7 +43,13 @@ renamed as (
         cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
         cast(first_response_at as {{ dbt.type_timestamp() }}) as first_responded_at,
         cast(resolved_at as {{ dbt.type_timestamp() }}) as resolved_at,
-        cast(partition_date as date) as complaint_date,
+        cast({{ to_local('received_at') }} as date) as complaint_date,
+
+        ---------- the version: the time it describes, and when and where it landed
+        cast(version_at as {{ dbt.type_timestamp() }}) as version_at,
+        cast(loaded_at as {{ dbt.type_timestamp() }}) as version_loaded_at,
+        cast(partition_date as date) as landed_date,
+        record_source,
 
         ---------- lineage
         source_file,

@@ -50,7 +50,7 @@ week_loads as (
     select
         cast({{ dbt.date_trunc('week', 'complaint_date') }} as date) as week_start_date,
         max(loaded_at) as loaded_at
-    from {{ ref('stg_pipeline__channel_days') }}
+    from {{ ref('stg_pipeline__complaint_date_loads') }}
     group by 1
 
 ),

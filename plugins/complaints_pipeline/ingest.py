@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
-import shutil
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from complaints_pipeline import data_docs, quality
 from complaints_pipeline.business_calendar import is_working_day
 from complaints_pipeline.config import Settings
-from complaints_pipeline.sources import FILE_PATTERNS, PARSERS
+from complaints_pipeline.reference import CHANNEL_SOURCES
+from complaints_pipeline.sources import PARSERS
 from complaints_pipeline.sources.base import (
-    CANONICAL_SCHEMA,
     LANDED_KEY,
     QUARANTINE_SCHEMA,
     RAW_KEY,
@@ -35,6 +31,16 @@ from complaints_pipeline.sources.base import (
     ParseContext,
     Reject,
     Skip,
+    export_time,
+)
+from complaints_pipeline.staging import (
+    StagedDay,
+    file_digest,
+    landed_files,
+    loaded_file_digests,
+    rows_to_table,
+    staged_summary,
+    staging_folder,
 )
 
 log = logging.getLogger(__name__)
@@ -42,56 +48,6 @@ log = logging.getLogger(__name__)
 SUITE_FILE = "complaints.json"
 CHUNK_ROWS = 100_000
 _SPACE = re.compile(r"\s+")
-
-
-def landed_files(landing_dir: Path, channel: str, day: dt.date) -> list[Path]:
-    folder = landing_dir / channel / day.isoformat()
-    return sorted(p for pattern in FILE_PATTERNS[channel] for p in folder.glob(pattern) if p.is_file())
-
-
-def staging_folder(staging_dir: Path, channel: str, day: dt.date) -> Path:
-    return staging_dir / channel / day.isoformat()
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def staged_summary(staging_dir: Path, channel: str, day: dt.date) -> dict | None:
-    path = staging_folder(staging_dir, channel, day) / "summary.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def _loaded_file_digests(staging_dir: Path, channel: str, exclude: set[dt.date]) -> dict[str, str]:
-    """sha256 -> 'date/file' of every file staged for other dates: a file landed twice loads once."""
-    known: dict[str, str] = {}
-    for summary_path in sorted((staging_dir / channel).glob("*/summary.json")):
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        if dt.date.fromisoformat(summary["partition_date"]) in exclude:
-            continue
-        for entry in summary.get("files", []):
-            if entry.get("duplicate_of") is None:
-                known.setdefault(entry["sha256"], entry["file"])
-    return known
-
-
-def dates_with_new_files(landing_dir: Path, staging_dir: Path, channel: str, days: list[dt.date]) -> list[dt.date]:
-    """Dates whose landed files differ from what was staged for them: a file that landed late."""
-    stale = []
-    for day in days:
-        files = landed_files(landing_dir, channel, day)
-        if not files:
-            continue
-        summary = staged_summary(staging_dir, channel, day)
-        staged = {(f["file"], f["bytes"]) for f in (summary or {}).get("files", [])}
-        current = {(p.relative_to(landing_dir).as_posix(), p.stat().st_size) for p in files}
-        if current != staged:
-            stale.append(day)
-    return stale
 
 
 @dataclass
@@ -114,54 +70,6 @@ class DayResult:
     gate_parameters: dict = field(default_factory=dict)
 
 
-class _StagedDay:
-    """Parquet part files of one channel and date, written in a temporary folder and swapped in whole."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.tmp.mkdir(parents=True)
-        self._writers: dict[str, pq.ParquetWriter] = {}
-        self._done: set[str] = set()
-
-    def read(self, name: str, columns: list[str]) -> pd.DataFrame:
-        """Finish one table and read some of its columns back (no more rows may be written to it)."""
-        writer = self._writers.pop(name, None)
-        if writer is not None:
-            writer.close()
-            self._done.add(name)
-            return pq.read_table(self.tmp / f"{name}.parquet", columns=columns).to_pandas()
-        return CANONICAL_SCHEMA.empty_table().select(columns).to_pandas()
-
-    def write(self, name: str, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(self.tmp / f"{name}.parquet", table.schema)
-        self._writers[name].write_table(table)
-
-    def commit(self, summary: dict, schemas: dict[str, pa.Schema]) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        for name, schema in schemas.items():  # every table exists, so the loader reads three files
-            if name not in self._writers and name not in self._done:
-                pq.write_table(schema.empty_table(), self.tmp / f"{name}.parquet")
-        (self.tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.tmp.rename(self.folder)
-
-    def abort(self) -> None:
-        for writer in self._writers.values():
-            writer.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def rows_to_table(rows: list[dict]) -> pa.Table:
-    """Canonical rows (dicts from a row parser) as one Arrow table, the landed record in RAW_KEY."""
-    return pa.Table.from_pylist(rows, schema=STAGING_SCHEMA)
-
-
 def _text_key(text: str | None) -> str | None:
     """Exact copies of one post: the same text once case and spacing are ignored."""
     if not text:
@@ -178,8 +86,7 @@ class _DayExtractor:
         self.suite, self.day_suite, self.contract = suites
         self.known_files = known_files
         self.result = DayResult(channel, day.isoformat())
-        self.staged = _StagedDay(staging_folder(settings.staging_dir, channel, day))
-        self.seen_ids: dict[str, str] = {}
+        self.staged = StagedDay(staging_folder(settings.staging_dir, channel, day))
         self.seen_texts: dict[str, str] = {}
         self.rows: list[dict] = []  # from row parsers, turned into a table per chunk
         self.tables: list[pa.Table] = []  # from columnar parsers, and the rows' tables
@@ -207,24 +114,6 @@ class _DayExtractor:
         self.skips.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **asdict(item)})
 
     def _row(self, row: dict) -> None:
-        complaint_id = row["complaint_id"]
-        where = f"{row['source_file']} at {row['source_position']}"
-        first = self.seen_ids.get(complaint_id)
-        if first is not None:
-            self._reject(
-                Reject(
-                    row["source_file"],
-                    row["source_position"],
-                    row.get(RAW_KEY, ""),
-                    f"duplicate complaint id {complaint_id}: first seen in {first}",
-                    failing_column="complaint_id",
-                    failing_value=complaint_id,
-                    complaint_id=complaint_id,
-                    check_name="duplicate_id",
-                )
-            )
-            return
-        self.seen_ids[complaint_id] = where
         if self.ctx.channel == "social":
             key = _text_key(row["complaint_text"])
             original = self.seen_texts.get(key) if key else None
@@ -233,39 +122,15 @@ class _DayExtractor:
                 self._skip(Skip(row["source_file"], row["source_position"], "copy", reason, original))
                 return
             if key:
-                self.seen_texts[key] = complaint_id
+                self.seen_texts[key] = row["complaint_id"]
         self.rows.append(row)
         self.buffered += 1
         if self.buffered >= CHUNK_ROWS:
             self._flush()
 
     def _table(self, table: pa.Table) -> None:
-        """A columnar parser's batch: the same duplicate-id rule as _row, row by row in file order."""
-        files = table.column("source_file").to_pylist()
-        positions = table.column("source_position").to_pylist()
-        keep = []
-        for index, complaint_id in enumerate(table.column("complaint_id").to_pylist()):
-            first = self.seen_ids.get(complaint_id)
-            if first is None:
-                self.seen_ids[complaint_id] = f"{files[index]} at {positions[index]}"
-                keep.append(True)
-                continue
-            keep.append(False)
-            self._reject(
-                Reject(
-                    files[index],
-                    positions[index],
-                    table.column(RAW_KEY)[index].as_py() or "",
-                    f"duplicate complaint id {complaint_id}: first seen in {first}",
-                    failing_column="complaint_id",
-                    failing_value=complaint_id,
-                    complaint_id=complaint_id,
-                    check_name="duplicate_id",
-                )
-            )
-        if not all(keep):
-            table = table.filter(pa.array(keep))
-        if self.rows:  # keep file order: rows parsed before this batch go first
+        """A columnar parser's batch, kept in file order after the rows parsed before it."""
+        if self.rows:
             self.tables.append(rows_to_table(self.rows))
             self.rows = []
         self.tables.append(table)
@@ -372,21 +237,25 @@ class _DayExtractor:
     # ------------------------------------------------------------ the day
 
     def _gate(self) -> None:
-        """The day suite on the day's loaded rows, with parameters learned from earlier staged days."""
+        """The day suite on the day's loaded rows, source by source, with parameters learned from earlier
+        staged days."""
         started = time.perf_counter()
-        frame = self.staged.read("complaints", ["category", *quality.PROFILED_COLUMNS])
+        columns = ["category", "record_source", "received_at", *quality.PROFILED_COLUMNS]
+        frame = self.staged.read("complaints", columns)
         channel, day = self.ctx.channel, self.ctx.partition_date
-        parameters = quality.day_parameters(
+        gate = quality.judge_day(
+            frame,
             self.day_suite,
             learned_history(self.settings.staging_dir, channel, day),
-            is_working_day(day, self.settings.holiday_country),
+            working_day=is_working_day(day, self.settings.holiday_country),
             loaded=self.result.loaded,
             quarantined=self.result.quarantined,
             max_quarantined_share=self.settings.max_quarantined_share,
+            default_source=CHANNEL_SOURCES[channel],
+            day_start=export_time(day - dt.timedelta(days=1), self.settings.local_tz),
         )
-        gate = quality.gate_day(frame, self.day_suite, parameters)
         self.result.blocked, self.result.warnings = gate.blocked, gate.warnings
-        self.result.profile, self.result.gate_parameters = quality.profile_day(frame), parameters
+        self.result.profile, self.result.gate_parameters = gate.profile, gate.parameters
         self.validation_results[gate.result["suite_name"]] = [gate.result]
         self.result.validation_seconds += time.perf_counter() - started
 
@@ -409,9 +278,7 @@ class _DayExtractor:
             raise
         self.result.expectations_failed = sorted(self.failed)
         summary = asdict(self.result)
-        self.staged.commit(
-            summary, {"complaints": CANONICAL_SCHEMA, "quarantine": QUARANTINE_SCHEMA, "skipped": SKIPPED_SCHEMA}
-        )
+        self.staged.commit(summary)
         return self.result
 
 
@@ -438,7 +305,7 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     day_suite = quality.load_suite_document(settings.expectations_dir / quality.DAY_SUITE_FILE)
     contract = quality.load_suite(settings.expectations_dir / f"{channel}.json")
     totals = Counter({"validation_seconds": time.perf_counter() - started})
-    known_files = _loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
+    known_files = loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
     run_time = dt.datetime.now(dt.UTC)
     blocked: list[str] = []
     for day in days:

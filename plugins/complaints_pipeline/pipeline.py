@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from complaints_pipeline import alerts, data_docs, ingest, snapshot, transform, warehouse
+from complaints_pipeline import alerts, data_docs, ingest, loader, snapshot, staging, transform
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 
@@ -49,7 +49,7 @@ def resolve_dates(
     settings = load_settings()
     window = [first - dt.timedelta(days=n) for n in range(lookback_days, 0, -1)]
     for channel in CHANNELS:
-        late = ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, channel, window)
+        late = staging.dates_with_new_files(settings.landing_dir, settings.staging_dir, channel, window)
         if late:
             log.info("%s: files landed late for %s; those dates are processed again", channel, late)
         days.update(late)
@@ -67,7 +67,7 @@ def extract_channel(channel: str, dates: list[str]) -> dict:
 
 
 def load_warehouse(channels: list[str], dates: list[str], run_id: str | None = None) -> list[dict]:
-    return warehouse.load(list(channels), _days(dates), load_settings(), run_id=run_id)
+    return loader.load(list(channels), _days(dates), load_settings(), run_id=run_id)
 
 
 def build_marts(dates: list[str], run_id: str | None = None, full_refresh: bool = False) -> None:

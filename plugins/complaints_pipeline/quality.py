@@ -336,11 +336,13 @@ class DayGate:
     result: dict = field(default_factory=dict)
 
 
-def profile_day(frame: pd.DataFrame) -> dict:
-    """What the gate learns from a loaded day: its rows, filled values per column, categories."""
+def profile_day(frame: pd.DataFrame, new_rows: int | None = None) -> dict:
+    """What the gate learns from a loaded day: its new complaints (the volume), its rows (new complaints and
+    updates of older ones), filled values per column over the rows, categories."""
     categories = frame["category"].dropna().value_counts()
     return {
-        "rows": len(frame),
+        "rows": len(frame) if new_rows is None else new_rows,
+        "versions": len(frame),
         "filled": {column: int(frame[column].notna().sum()) for column in PROFILED_COLUMNS},
         "categories": {str(k): int(v) for k, v in categories.items()},
     }
@@ -367,7 +369,7 @@ def day_parameters(
         "usual_rows_low": math.floor(min(rows) / tolerance) if enough else 0,
         "usual_rows_high": math.ceil(max(rows) * tolerance) if enough and max(rows) else None,
     }
-    total = sum(rows)
+    total = sum(profile.get("versions", profile["rows"]) for profile in history)
     for column in PROFILED_COLUMNS:
         slack = float(_meta(suite, f"min_filled_{column}").get("tolerance", 0.3))
         filled = sum(profile["filled"].get(column, 0) for profile in history) / total if total else 0.0
@@ -443,4 +445,92 @@ def gate_day(frame: pd.DataFrame, suite_document: dict, parameters: dict) -> Day
         read = reads.get((config.type, json.dumps(config.meta, sort_keys=True)), set())
         message = f"{name}: {meta.get('reason', name)} ({_figures(expectation_result, parameters, read)})"
         (gate.blocked if config.severity == "critical" else gate.warnings).append(message)
+    return gate
+
+
+# ---------------------------------------------------------------- the day's gate, source by source
+
+
+def _source_profiles(profile: dict, default_source: str) -> dict[str, dict]:
+    """A staged day's profile per record source (a profile staged before sources were told apart is the
+    channel's own source's)."""
+    return profile.get("sources", {default_source: profile})
+
+
+def _applies(expectation: dict, source: str) -> bool:
+    sources = (expectation.get("meta") or {}).get("sources")
+    return sources is None or source in sources
+
+
+def _is_row_count(expectation: dict) -> bool:
+    return expectation["type"] == "expect_table_row_count_to_be_between"
+
+
+def judge_day(
+    frame: pd.DataFrame,
+    suite: dict,
+    history: list[dict],
+    *,
+    working_day: bool,
+    loaded: int,
+    quarantined: int,
+    max_quarantined_share: float,
+    default_source: str,
+    day_start: dt.datetime,
+) -> DayGate:
+    """The day suite on a channel's loaded rows of one date, source by source: each record source (a web day
+    may hold form submissions and a CFPB export) is judged on its own history, by the expectations that
+    apply to it (meta.sources), and its volume is its new complaints (received on the day), not the
+    updates of older ones. Expectations of meta.scope "day" judge the whole day once."""
+    frame = frame.assign(is_new=frame["received_at"] >= pd.Timestamp(day_start))
+    histories = [_source_profiles(profile, default_source) for profile in history]
+    sources = sorted(set(frame["record_source"].dropna()) | {s for h in histories for s in h})
+    day_level = [e for e in suite["expectations"] if (e.get("meta") or {}).get("scope") == "day"]
+    per_source = [e for e in suite["expectations"] if e not in day_level]
+    # The whole day's parameters (the quarantined share) need no history.
+    parameters = day_parameters(suite, [], working_day, loaded, quarantined, max_quarantined_share)
+    runs = [("day", gate_day(frame, {**suite, "expectations": day_level}, parameters))]
+    profiles, learned = {}, {"day": parameters}
+    for source in sources:
+        part = frame[frame["record_source"] == source]
+        new = part[part["is_new"]]
+        empty = {"rows": 0, "versions": 0, "filled": {}, "categories": {}}
+        source_history = [h.get(source, empty) for h in histories]
+        learned[source] = day_parameters(suite, source_history, working_day, loaded, quarantined, 1.0)
+        applying = [e for e in per_source if _applies(e, source)]
+        for name, rows, chosen in (
+            ("volume", new, [e for e in applying if _is_row_count(e)]),
+            ("content", part, [e for e in applying if not _is_row_count(e)]),
+        ):
+            if chosen and (name == "volume" or len(part)):
+                runs.append((source, gate_day(rows, {**suite, "expectations": chosen}, learned[source])))
+        if len(part):
+            profiles[source] = profile_day(part, new_rows=len(new))
+    return _combined(runs, profiles, learned, several=len(sources) > 1)
+
+
+def _combined(runs: list[tuple[str, DayGate]], profiles: dict, parameters: dict, several: bool) -> DayGate:
+    """One gate from the runs over the day and each source: messages name the source when there are several."""
+    gate = DayGate(profile={"sources": profiles}, parameters=parameters)
+    results = []
+    for source, run in runs:
+        prefix = f"{source}: " if several and source != "day" else ""
+        gate.blocked += [prefix + m for m in run.blocked]
+        gate.warnings += [prefix + m for m in run.warnings]
+        for item in run.result.get("results", []):
+            item = copy.deepcopy(item)
+            config = item.get("expectation_config") or {}
+            config["meta"] = {**(config.get("meta") or {}), "record_source": source}
+            results.append(item)
+    first = copy.deepcopy(runs[0][1].result)
+    successful = sum(1 for item in results if item.get("success"))
+    first["results"] = results
+    first["success"] = successful == len(results)
+    first["statistics"] = {
+        "evaluated_expectations": len(results),
+        "successful_expectations": successful,
+        "unsuccessful_expectations": len(results) - successful,
+        "success_percent": 100 * successful / len(results) if results else None,
+    }
+    gate.result = first
     return gate

@@ -13,6 +13,11 @@ CHANNEL_SHARE: dict[str, float] = {"phone": 0.40, "web": 0.30, "email": 0.20, "s
 
 CHANNEL_PREFIX: dict[str, str] = {"phone": "PH", "email": "EM", "web": "WB", "social": "SO"}
 
+# Where a channel's records come from, when the channel has several kinds of file: the day gate judges each
+# source on its own history, and a rule that makes no sense for a source is not applied to it.
+CHANNEL_SOURCES: dict[str, str] = {"phone": "call_export", "email": "mailbox", "web": "form", "social": "posts"}
+RECORD_SOURCES: tuple[str, ...] = (*CHANNEL_SOURCES.values(), "cfpb")
+
 # The domain guide's typical split (product 40 %, service 30 %, logistics 20 %, billing 10 %),
 # with a small share carved out for policy misunderstandings.
 CATEGORY_SHARE: dict[str, float] = {

@@ -1,7 +1,6 @@
-"""The warehouse loader: staged Parquet into the raw tables, one transaction per call; and the connection
-to the configured warehouse, the DuckDB file (embedded mode) or PostgreSQL (server mode).
+"""The connection to the configured warehouse, the DuckDB file (embedded mode) or PostgreSQL (server mode),
+and the raw tables' schema. The load itself is loader.py.
 
-Rerunning a date replaces exactly that date's rows; a failed load rolls back and leaves nothing half-written.
 On DuckDB one process writes the file at a time (the DAG's `warehouse` pool); on PostgreSQL the channels
 load concurrently, each in its own transaction.
 """
@@ -9,7 +8,6 @@ load concurrently, each in its own transaction.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from pathlib import Path
@@ -18,9 +16,9 @@ import duckdb
 import pyarrow as pa
 
 from complaints_pipeline.config import Settings
-from complaints_pipeline.ingest import dates_with_new_files, staging_folder
-from complaints_pipeline.reference import CHANNELS
+from complaints_pipeline.reference import CHANNEL_SOURCES, CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
+from complaints_pipeline.versions import content_hash
 
 log = logging.getLogger(__name__)
 
@@ -144,12 +142,63 @@ RECONCILIATION_GATE_COLUMNS = (
     "expectations_failed varchar",  # row-level expectations some row failed, '; '-separated
     # When this load committed (UTC): dbt's incremental models rebuild the dates loaded since their last build.
     "loaded_at timestamp",
+    # Loaded versions of complaints that have versions from other dates too: updates, not new complaints.
+    "updates integer default 0",
 )
+
+
+def _add_version_columns(con: Connection, table: str) -> None:
+    """A raw table made when it held one row per complaint gains the version columns: each row is the one
+    version its date's export gave, as of the end of that date."""
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [table.split(".")[1]],
+        ).fetchall()
+    }
+    if "version_at" in existing:
+        return
+    for column in ("record_source varchar", "version_at timestamp", "content_hash varchar", "loaded_at timestamp"):
+        con.execute(f"alter table {table} add column if not exists {column}")
+    source = CHANNEL_SOURCES[table.split(".")[1].removesuffix("_complaints")]
+    con.execute(f"update {table} set record_source = '{source}', version_at = cast(partition_date + 1 as timestamp)")
+    con.execute(f"update {table} set content_hash = {content_hash(table)}")
+
+
+# One row per version of a complaint (versions.py): the canonical columns, what identifies the content, and
+# when the load committed (UTC).
+VERSIONS_SCHEMA = CANONICAL_SCHEMA.append(pa.field("content_hash", pa.string())).append(
+    pa.field("loaded_at", pa.timestamp("us"))
+)
+# The complaint dates each channel's landing date changed when it last loaded: dbt's incremental models
+# rebuild the dates changed since their last build (a version landing today may be of a complaint received
+# weeks ago).
+COMPLAINT_DATES_DDL = """
+create table if not exists raw.load_complaint_dates (
+    channel varchar not null,
+    partition_date date not null,
+    complaint_date date not null,
+    loaded_at timestamp not null
+)
+"""
+
+
+def local_date(utc_column: str, tz: str) -> str:
+    """An expression: the business date (in time zone tz) of a naive UTC timestamp, as dbt's to_local reads it."""
+    zone = tz.replace("'", "")
+    return f"cast(({utc_column} at time zone 'UTC') at time zone '{zone}' as date)"
 
 
 def _ddl(table: str, schema: pa.Schema) -> str:
     columns = ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in schema)
     return f"create table if not exists {table} (\n    {columns}\n)"
+
+
+def temp_table_ddl(table: str, schema: pa.Schema) -> str:
+    """A temporary table with the schema's columns, declared (not `create ... as select ... where false`: in a
+    transaction, DuckDB 2.0.0 scanned such a table as empty once it held about 122,000 rows)."""
+    return _ddl(table, schema).replace("create table if not exists", "create temp table")
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -172,46 +221,16 @@ def ensure_schema(con: Connection, channels: list[str]) -> None:
 def _create_raw_tables(con: Connection, channels: list[str]) -> None:
     con.execute("create schema if not exists raw")
     for channel in channels:
-        con.execute(_ddl(f"raw.{channel}_complaints", CANONICAL_SCHEMA))
+        table = f"raw.{channel}_complaints"
+        con.execute(_ddl(table, VERSIONS_SCHEMA))
+        _add_version_columns(con, table)
     con.execute(_ddl("raw.quarantine", QUARANTINE_SCHEMA))
     con.execute(_ddl("raw.skipped", SKIPPED_SCHEMA))
     con.execute(RECONCILIATION_DDL)
     con.execute(PUBLICATIONS_DDL)
+    con.execute(COMPLAINT_DATES_DDL)
     for column in RECONCILIATION_GATE_COLUMNS:
         con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
-
-
-def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[dict]:
-    """Replace the raw rows of these channels and dates with what the extract stage staged."""
-    con = Connection(settings)
-    loaded = []
-    try:
-        ensure_schema(con, list(CHANNELS))  # every raw table exists, so dbt builds even if a channel is missing
-    except BaseException:
-        con.close()
-        raise
-    try:
-        con.begin()
-        for channel in channels:
-            for day in days:
-                folder = staging_folder(settings.staging_dir, channel, day)
-                summary_file = folder / "summary.json"
-                # The channel's extract failed before it staged this date (its task says why): the
-                # date keeps what it had, and the other channels still load.
-                if not summary_file.exists() or dates_with_new_files(
-                    settings.landing_dir, settings.staging_dir, channel, [day]
-                ):
-                    log.warning("%s %s: not staged from the files landed now; left as it was", channel, day)
-                    continue
-                summary = json.loads(summary_file.read_text(encoding="utf-8"))
-                loaded.append(_replace_day(con, channel, day, folder, summary, run_id))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    finally:
-        con.close()
-    return loaded
 
 
 def record_publication(days: list[dt.date], settings: Settings, run_id: str | None = None) -> None:
@@ -225,88 +244,3 @@ def record_publication(days: list[dt.date], settings: Settings, run_id: str | No
         )
     finally:
         con.close()
-
-
-def _replace_day(con: Connection, channel: str, day: dt.date, folder: Path, summary: dict, run_id: str | None) -> dict:
-    table = f"raw.{channel}_complaints"
-    columns = ", ".join(CANONICAL_SCHEMA.names)
-    qcolumns = ", ".join(QUARANTINE_SCHEMA.names)
-    con.execute(f"delete from {table} where partition_date = ?", [day])
-    con.execute("delete from raw.quarantine where channel = ? and partition_date = ?", [channel, day])
-    con.execute("delete from raw.skipped where channel = ? and partition_date = ?", [channel, day])
-    # A day the gate blocked replaces the date with none of its rows: the marts show the channel missing.
-    blocked = bool(summary.get("blocked"))
-    con.execute(f"create temp table staged as select {columns} from {table} where false")
-    if not blocked:
-        con.insert_parquet("staged", CANONICAL_SCHEMA.names, folder / "complaints.parquet")
-    # A complaint already loaded for another date (an overlapping export) is not loaded twice.
-    con.execute(
-        f"""
-        insert into raw.quarantine ({qcolumns})
-        select staged.channel, staged.partition_date, staged.source_file, staged.source_position,
-               staged.complaint_id, 'duplicate_id', 'complaint_id', staged.complaint_id,
-               'duplicate complaint id ' || staged.complaint_id || ': already loaded for '
-                   || cast(loaded.partition_date as varchar) || ' from ' || loaded.source_file,
-               to_json(staged)::varchar
-        from staged
-        inner join {table} as loaded on staged.complaint_id = loaded.complaint_id
-        """
-    )
-    con.execute(
-        f"""
-        insert into {table} ({columns})
-        select {columns} from staged
-        where complaint_id not in (select complaint_id from {table})
-        """
-    )
-    con.insert_parquet("raw.quarantine", QUARANTINE_SCHEMA.names, folder / "quarantine.parquet")
-    con.insert_parquet("raw.skipped", SKIPPED_SCHEMA.names, folder / "skipped.parquet")
-    con.execute("drop table staged")
-    counts = con.execute(
-        f"""
-        select
-            (select count(*) from {table} where partition_date = $day),
-            (select count(*) from raw.quarantine where channel = $channel and partition_date = $day),
-            (select count(*) from raw.skipped where channel = $channel and partition_date = $day)
-        """,
-        {"day": day, "channel": channel},
-    ).fetchone()
-    loaded, quarantined, skipped = counts
-    withheld = summary.get("loaded", 0) if blocked else 0
-    if summary["records_in"] != loaded + quarantined + skipped + withheld:
-        raise RuntimeError(
-            f"{channel} {day}: {summary['records_in']} records came in but {loaded} loaded + {quarantined} "
-            f"quarantined + {skipped} skipped + {withheld} withheld do not add up; nothing was loaded"
-        )
-    messages = summary.get("blocked") or summary.get("warnings") or None
-    con.execute("delete from raw.load_reconciliation where channel = ? and partition_date = ?", [channel, day])
-    con.execute(
-        """
-        insert into raw.load_reconciliation
-            (channel, partition_date, files, records_in, loaded, quarantined, skipped, run_id,
-             withheld, gate, gate_messages, expectations_failed, loaded_at)
-        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(timezone('UTC', now()) as timestamp))
-        """,
-        [
-            channel,
-            day,
-            len(summary["files"]),
-            summary["records_in"],
-            loaded,
-            quarantined,
-            skipped,
-            run_id,
-            withheld,
-            "blocked" if blocked else "passed",
-            None if messages is None else "\n".join(messages),
-            "; ".join(summary.get("expectations_failed", [])) or None,
-        ],
-    )
-    log.info("%s %s: %d loaded, %d quarantined, %d skipped", channel, day, loaded, quarantined, skipped)
-    return {
-        "channel": channel,
-        "partition_date": day.isoformat(),
-        "loaded": loaded,
-        "quarantined": quarantined,
-        "skipped": skipped,
-    }

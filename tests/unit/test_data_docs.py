@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO_ROOT, shown_text
 from test_quality_and_load import SUITE, _row
 
-from complaints_pipeline import data_docs, ingest, quality
+from complaints_pipeline import data_docs, quality, staging
 from complaints_pipeline.config import load_settings
 
 DAY = dt.date(2026, 10, 12)
@@ -28,7 +28,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _chunk(*rows: dict):
-    table = ingest.rows_to_table(list(rows))
+    table = staging.rows_to_table(list(rows))
     return quality.validate(table.drop_columns(["_raw"]), SUITE, raw_records=table.column("_raw")).result
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO_ROOT
 from test_bad_input import form, jsonl
 
-from complaints_pipeline import ingest, quality
+from complaints_pipeline import ingest, quality, staging
 from complaints_pipeline.config import load_settings
 
 SUITE = json.loads((REPO_ROOT / "expectations" / "complaints_day.json").read_text())
@@ -95,6 +95,67 @@ def test_a_drifted_or_new_category_warns() -> None:
     assert any("a category the last 28 days never had" in m for m in new.warnings)
 
 
+DAY_START = dt.datetime(2026, 10, 11, 16)  # 2026-10-12 00:00 in Shanghai
+
+
+def _sourced(frame: pd.DataFrame, source: str, received: dt.datetime = DAY_START) -> pd.DataFrame:
+    return frame.assign(record_source=source, received_at=received)
+
+
+def _judge(frame: pd.DataFrame, history: list[dict]) -> quality.DayGate:
+    return quality.judge_day(
+        frame,
+        SUITE,
+        history,
+        working_day=True,
+        loaded=len(frame),
+        quarantined=0,
+        max_quarantined_share=0.05,
+        default_source="form",
+        day_start=DAY_START,
+    )
+
+
+def test_a_cfpb_export_is_not_judged_by_what_form_submissions_taught() -> None:
+    # Two weeks of form history (every form names a customer), staged before sources were told apart.
+    forms = _sourced(_day(100), "form")
+    cfpb = _sourced(_day(300, customer_key=[None] * 300), "cfpb", received=dt.datetime(2014, 11, 12))
+    gate = _judge(pd.concat([forms, cfpb], ignore_index=True), _history(days=14))
+    assert gate.blocked == [] and gate.warnings == []
+    # Its rows are learned as its own source: forms' volume stays 100 (the CFPB rows are older complaints).
+    assert gate.profile["sources"]["form"]["rows"] == 100
+    assert gate.profile["sources"]["cfpb"] == {
+        "rows": 0,
+        "versions": 300,
+        "filled": {"customer_key": 0, "product": 300, "region": 300, "status": 300},
+        "categories": {"billing_dispute": 180, "product_quality": 120},
+    }
+    # Without the rule's per-source statement, the same day would have been blocked for the CFPB rows.
+    unsourced = quality.gate_day(
+        pd.concat([forms, cfpb]), SUITE, quality.day_parameters(SUITE, _history(days=14), True, 400, 0, 0.05)
+    )
+    assert any("name a customer" in m for m in unsourced.blocked)
+
+
+def test_forms_missing_on_a_day_with_only_a_cfpb_file_still_block_and_say_which_source() -> None:
+    cfpb = _sourced(_day(50), "cfpb", received=dt.datetime(2020, 3, 1))
+    gate = _judge(cfpb, _history(days=14))
+    assert [m.split(":")[0] for m in gate.blocked] == ["form"]
+    assert "no complaints on a working day" in gate.blocked[0]
+
+
+def test_a_day_of_updates_is_no_surge_and_its_new_complaints_are_its_volume() -> None:
+    # 100 new complaints and 900 updates of complaints received on earlier days.
+    new = _sourced(_day(100), "form")
+    updates = _sourced(_day(900), "form", received=DAY_START - dt.timedelta(days=3))
+    gate = _judge(pd.concat([new, updates], ignore_index=True), _history(days=14))
+    assert gate.warnings == [] and gate.blocked == []
+    assert (gate.profile["sources"]["form"]["rows"], gate.profile["sources"]["form"]["versions"]) == (100, 1000)
+    # The same 1000 rows all new would be four times the largest day: a warning, not a block.
+    surge = _judge(_sourced(_day(1000), "form"), _history(days=14))
+    assert surge.blocked == [] and any("far outside" in m for m in surge.warnings)
+
+
 def test_every_expectation_of_the_day_suite_is_covered_by_a_test_here() -> None:
     tested = {
         ("expect_table_row_count_to_be_between", "min_rows_on_working_day"),
@@ -122,6 +183,32 @@ def test_a_blocked_day_is_staged_and_learned_from_no_more(tmp_path: Path, monkey
     with pytest.raises(ingest.BatchBlockedError, match=f"web {day}: .*quarantined .*observed 7; min_rows_kept 10"):
         ingest.extract("web", [day], settings)
 
-    summary = ingest.staged_summary(settings.staging_dir, "web", day)
+    summary = staging.staged_summary(settings.staging_dir, "web", day)
     assert summary["loaded"] == 7 and summary["quarantined"] == 3 and summary["blocked"]
     assert ingest.learned_history(settings.staging_dir, "web", day + dt.timedelta(days=1)) == []
+
+
+def test_a_real_cfpb_export_landing_after_weeks_of_forms_is_not_blocked(tmp_path, monkeypatch) -> None:
+    """Two weeks of form submissions (each names a customer), then a day holding forms and a real CFPB
+    export (tests/fixtures/real/cfpb), which names none: the day loads whole."""
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    settings = load_settings()
+    first = dt.date(2026, 10, 12)
+    days = [first + dt.timedelta(days=k) for k in range(15)]
+    for day in days:
+        folder = settings.landing_dir / "web" / day.isoformat()
+        folder.mkdir(parents=True)
+        received = f"{day.isoformat()}T10:00:00+08:00"
+        forms = [
+            form(submission_id=f"S{day:%m%d}{n}", submitted_at=received, ticket={"status": "open"}) for n in range(20)
+        ]
+        (folder / "s.jsonl").write_bytes(jsonl(*forms))
+    real = REPO_ROOT / "tests" / "fixtures" / "real" / "cfpb" / "cfpb_2023_era.csv"
+    (settings.landing_dir / "web" / days[-1].isoformat() / "cfpb.csv").write_bytes(real.read_bytes())
+
+    ingest.extract("web", days, settings)  # raises BatchBlockedError if any day is blocked
+
+    summary = staging.staged_summary(settings.staging_dir, "web", days[-1])
+    assert summary["blocked"] == [] and summary["loaded"] == 20 + 226
+    assert set(summary["profile"]["sources"]) == {"form", "cfpb"}
+    assert summary["profile"]["sources"]["cfpb"]["filled"]["customer_key"] == 0

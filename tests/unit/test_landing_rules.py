@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_bad_input import form, jsonl
 
-from complaints_pipeline import ingest, pipeline
+from complaints_pipeline import ingest, pipeline, staging
 from complaints_pipeline.config import load_settings
 
 DAY = dt.date(2026, 10, 12)
@@ -30,7 +30,7 @@ def _land(settings, day: dt.date, name: str, data: bytes) -> None:
 
 
 def _staged(settings, day: dt.date, table: str) -> list[dict]:
-    return pq.read_table(ingest.staging_folder(settings.staging_dir, "web", day) / f"{table}.parquet").to_pylist()
+    return pq.read_table(staging.staging_folder(settings.staging_dir, "web", day) / f"{table}.parquet").to_pylist()
 
 
 def test_the_same_file_landed_again_under_a_later_date_loads_once(settings) -> None:
@@ -54,10 +54,10 @@ def test_the_same_file_landed_again_under_a_later_date_loads_once(settings) -> N
 def test_a_late_file_for_an_earlier_date_is_picked_up_by_the_next_run(settings) -> None:
     _land(settings, DAY, "morning.jsonl", jsonl(form()))
     ingest.extract("web", [DAY], settings)
-    assert ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == []
+    assert staging.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == []
 
     _land(settings, DAY, "evening.jsonl", jsonl(form(submission_id="S9")))  # lands after DAY was loaded
-    assert ingest.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == [DAY]
+    assert staging.dates_with_new_files(settings.landing_dir, settings.staging_dir, "web", [DAY]) == [DAY]
 
     # The next day's scheduled run: its data interval starts at NEXT 00:00 Shanghai time.
     interval_start = dt.datetime(2026, 10, 12, 16, 0, tzinfo=dt.UTC)
@@ -68,7 +68,7 @@ def test_a_late_file_for_an_earlier_date_is_picked_up_by_the_next_run(settings) 
     with pytest.raises(ingest.BatchBlockedError, match=f"web {NEXT}: .*no complaints on a working day"):
         ingest.extract("web", [dt.date.fromisoformat(d) for d in dates], settings)
     assert sorted(r["complaint_id"] for r in _staged(settings, DAY, "complaints")) == ["WB-S1", "WB-S9"]
-    summary = json.loads((ingest.staging_folder(settings.staging_dir, "web", DAY) / "summary.json").read_text())
+    summary = json.loads((staging.staging_folder(settings.staging_dir, "web", DAY) / "summary.json").read_text())
     assert [f["file"] for f in summary["files"]] == [f"web/{DAY}/evening.jsonl", f"web/{DAY}/morning.jsonl"]
     assert pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai") == [NEXT.isoformat()]
 

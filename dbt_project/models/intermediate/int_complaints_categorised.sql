@@ -4,7 +4,7 @@ with
 -- Only the dates this run rebuilds, before the keyword search below reads the texts.
 complaints as (
 
-    select * from {{ ref('int_complaints_unioned') }}
+    select * from {{ ref('int_complaints_versioned') }}
     where {{ is_rebuilt('complaint_date') }}
 
 ),
@@ -12,13 +12,6 @@ complaints as (
 keywords as (
 
     select * from {{ ref('category_keywords') }}
-
-),
-
--- The latest load of each date: every row of a rebuilt date carries it (macros/incremental.sql).
-date_loads as (
-
-    {{ date_loads() }}
 
 ),
 
@@ -51,11 +44,8 @@ final as (
     select
         complaints.*,
         coalesce(complaints.category, best_match.category, 'uncategorised') as complaint_category,
-        complaints.category is null as is_category_inferred,
-        coalesce(date_loads.loaded_at, cast('1970-01-01' as {{ dbt.type_timestamp() }})) as loaded_at
+        complaints.category is null as is_category_inferred
     from complaints
-    left join date_loads
-        on complaints.complaint_date = date_loads.complaint_date
     left join best_match
         on
             complaints.complaint_id = best_match.complaint_id

@@ -21,8 +21,9 @@ dates as (
 
 ),
 
--- What a channel's export for a date knew: its latest event. An export is a snapshot of each complaint's
--- case; an unanswered or unresolved complaint is late only if its deadline had passed by then.
+-- What the channel's versions of a date's complaints knew: the latest time they describe (a version's own
+-- time, or an event it reports). An unanswered or unresolved complaint is late only if its deadline had
+-- passed by then.
 snapshots as (
 
     select
@@ -31,6 +32,7 @@ snapshots as (
         max(
             greatest(
                 received_at,
+                coalesce(version_at, received_at),
                 coalesce(first_responded_at, received_at),
                 coalesce(resolved_at, received_at)
             )

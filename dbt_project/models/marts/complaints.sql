@@ -84,6 +84,12 @@ final as (
         clocked.resolution_due_at,
         clocked.snapshot_at,
 
+        ---------- versions
+        clocked.reopened_at,
+        clocked.surveyed_at,
+        clocked.version_count,
+        clocked.version_at as current_version_at,
+
         ---------- outcome flags
         clocked.is_handling_tracked,
         clocked.first_responded_at is not null as has_first_response,
@@ -93,7 +99,11 @@ final as (
         clocked.satisfaction_score is not null as is_surveyed,
         clocked.satisfaction_score >= 4 as is_satisfied,
         clocked.escalation_level > 0 as is_escalated,
-        case when clocked.is_handling_tracked then clocked.status = 'reopened' end as is_reopened,
+        -- Reopened at some point: a version said so, or the current one does.
+        case
+            when clocked.is_handling_tracked
+                then clocked.reopened_at is not null or coalesce(clocked.status, '') = 'reopened'
+        end as is_reopened,
         -- Resolved in the first contact: the first response was the resolution.
         case
             when clocked.is_handling_tracked

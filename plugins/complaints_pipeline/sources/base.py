@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from complaints_pipeline import pii
-from complaints_pipeline.reference import CHANNEL_PREFIX, PRODUCTS
+from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES, PRODUCTS
 
 # Column order and Arrow types of the raw tables, the staged Parquet files and GX batches.
 CANONICAL_SCHEMA = pa.schema(
@@ -47,7 +47,13 @@ CANONICAL_SCHEMA = pa.schema(
         ("language", pa.string()),
         ("source_file", pa.string()),
         ("source_position", pa.string()),
+        # What kind of file the record came in (reference.RECORD_SOURCES): a web day may hold form
+        # submissions and CFPB exports.
+        ("record_source", pa.string()),
         ("partition_date", pa.date32()),
+        # The time this version of the complaint describes: the record's own update time where its format
+        # has one, else the export's time (ParseContext.export_at). A complaint arrives once per version.
+        ("version_at", pa.timestamp("us")),
         ("extra", pa.string()),
     ]
 )
@@ -87,6 +93,19 @@ class ParseContext:
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.landing_root).as_posix()
+
+    @property
+    def export_at(self) -> dt.datetime:
+        """When the landing date's export was written, as far as a file without a time of its own tells:
+        the end of that date in the business's time zone (naive UTC). A version without an update time of
+        its own describes the complaint as of then."""
+        return export_time(self.partition_date, self.local_tz)
+
+
+def export_time(day: dt.date, tz: str) -> dt.datetime:
+    """The end of a landing date (local midnight after it) as naive UTC."""
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=_zone(tz))
+    return midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -290,7 +309,9 @@ def canonical_row(
         language=fields.get("language") or language_of(masked),
         source_file=source_file,
         source_position=source_position,
+        record_source=fields.get("record_source") or CHANNEL_SOURCES.get(ctx.channel),
         partition_date=ctx.partition_date,
+        version_at=fields.get("version_at") or ctx.export_at,
         extra=json.dumps(extra, ensure_ascii=False, sort_keys=True),
     )
     return row

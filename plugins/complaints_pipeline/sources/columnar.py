@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from complaints_pipeline import pii
-from complaints_pipeline.reference import CHANNEL_PREFIX
+from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES
 from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext
 
 # A value the row parser would strip (any Unicode space or control character at either end), or one
@@ -292,6 +292,8 @@ def canonical_table(ctx: ParseContext, source_file: str, columns: dict[str, pa.A
         "channel": pa.array([ctx.channel] * length, pa.string()),
         "source_file": pa.array([source_file] * length, pa.string()),
         "partition_date": pa.array([ctx.partition_date] * length, pa.date32()),
+        "version_at": pa.array([ctx.export_at] * length, pa.timestamp("us")),
+        "record_source": pa.array([CHANNEL_SOURCES.get(ctx.channel)] * length, pa.string()),
         **columns,
     }
     arrays = []

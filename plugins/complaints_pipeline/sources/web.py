@@ -27,6 +27,7 @@ from complaints_pipeline.sources.base import (
     clean,
     csv_line,
     csv_rows,
+    export_time,
     json_text,
     json_type,
     load_json_document,
@@ -319,17 +320,20 @@ CFPB_CHANNELS = {
 _CFPB_STATUS = {"in progress": "in_progress", "untimely response": "open"}
 
 
-def _cfpb_date(value: object, column: str) -> dt.datetime | None:
-    """CFPB dates: 2023-04-12, 04/12/2023 (older CSV exports) or ISO with time (JSON export)."""
+def _cfpb_date(value: object, column: str, tz: str) -> dt.datetime | None:
+    """CFPB dates: 2023-04-12, 04/12/2023 (older CSV exports) or ISO with a time (the JSON export and the
+    search API: 2019-09-24T12:00:00-05:00). The complaint is dated on the day CFPB gives, read as the start
+    of that day in the business's time zone, so its business date is that day."""
     text = clean(value)
     if text is None:
         return None
-    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+    for pattern, part in (("%Y-%m-%d", text[:10]), ("%m/%d/%Y", text)):
         try:
-            return dt.datetime.strptime(text, pattern)
+            day = dt.datetime.strptime(part, pattern).date()
         except ValueError:
-            pass
-    return parse_iso_time(text, column)
+            continue
+        return export_time(day - dt.timedelta(days=1), tz)  # local midnight starting the day, in UTC
+    raise FieldError(column, value, f"{value!r} is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
 # The fields of a CFPB complaint expectations/web.json judges, as text (a JSON number as its digits).
@@ -358,6 +362,7 @@ def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     return canonical_row(
         ctx,
         channel=channel,
+        record_source="cfpb",
         source_record_id=f"CFPB{complaint_id}",
         source_file=source_file,
         source_position=position,
@@ -379,14 +384,31 @@ def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
             "submitted_via": via,
             "tags": clean(record.get("Tags")),
         },
-        received_at=_cfpb_date(record.get("Date received"), "Date received"),
+        received_at=_cfpb_date(record.get("Date received"), "Date received", ctx.local_tz),
         product=CFPB_PRODUCTS.get((product_name or "").lower(), product_name),
         region=(clean(record.get("State")) or "").lower() or None,
         status=status,
     )
 
 
-def _parse_cfpb_csv(path: Path, ctx: ParseContext, reader: Iterator[list[str]]) -> Iterator[dict | Reject]:
+# Older exports name some columns differently (the 2014 layout: 14 columns, "Company response").
+CFPB_COLUMN_ALIASES = {"Company response": "Company response to consumer"}
+# Without these a row is no CFPB complaint; the other columns may be absent (older layouts have no narrative).
+CFPB_REQUIRED = ("Complaint ID", "Date received", "Submitted via", "Product")
+
+
+def _cfpb_header(cells: list[str]) -> list[str] | None:
+    """The header's column names in the current layout's terms; None when it is no CFPB export."""
+    names = [CFPB_COLUMN_ALIASES.get(c.strip(), c.strip()) for c in cells]
+    known = set(CFPB_COLUMNS)
+    if not set(CFPB_REQUIRED) <= set(names) or any(n not in known for n in names) or len(set(names)) != len(names):
+        return None
+    return names
+
+
+def _parse_cfpb_csv(
+    path: Path, ctx: ParseContext, reader: Iterator[list[str]], header: list[str]
+) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
     for item in csv_rows(reader, source_file):
         if isinstance(item, Reject):
@@ -394,11 +416,11 @@ def _parse_cfpb_csv(path: Path, ctx: ParseContext, reader: Iterator[list[str]]) 
             return
         number, cells = item
         raw = csv_line(cells)
-        if len(cells) != len(CFPB_COLUMNS):
-            reason = f"row {number} has {len(cells)} of the {len(CFPB_COLUMNS)} CFPB columns"
+        if len(cells) != len(header):
+            reason = f"row {number} has {len(cells)} of the header's {len(header)} CFPB columns"
             yield Reject(source_file, number, raw, reason)
             continue
-        record = dict(zip(CFPB_COLUMNS, cells, strict=True))
+        record = dict(zip(header, cells, strict=True))
         yield row_or_reject(_cfpb_row, record, ctx, source_file, number, raw, _cfpb_landed(record))
 
 
@@ -408,11 +430,16 @@ def _parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
         header = next(reader, None)
         if header is None:
             return
-        if [h.strip() for h in header] != list(CFPB_COLUMNS):
-            reason = "the CSV header is not the CFPB export's 18 columns"
+        names = _cfpb_header(header)
+        if names is None:
+            reason = (
+                "the CSV header is not a CFPB export's: it needs "
+                + ", ".join(CFPB_REQUIRED)
+                + " and no column the CFPB export does not have"
+            )
             yield Reject(ctx.relative(path), "header", csv_line(header), reason)
             return
-        yield from _parse_cfpb_csv(path, ctx, reader)
+        yield from _parse_cfpb_csv(path, ctx, reader, names)
 
 
 def _cfpb_records(document: object) -> list | None:
