@@ -50,6 +50,7 @@ renamed as (
         cast(loaded_at as {{ dbt.type_timestamp() }}) as version_loaded_at,
         cast(partition_date as date) as landed_date,
         record_source,
+        version_kind,
 
         ---------- lineage
         source_file,

@@ -59,6 +59,8 @@ class Settings:
     data_docs_url: str = ""
     max_quarantined_share: float = 0.05
     warehouse_url: str = ""  # the PostgreSQL warehouse (server mode); empty: the DuckDB file
+    # The service's own mailboxes: their replies in a complaint's thread are its responses.
+    service_mailboxes: tuple[str, ...] = ("complaints@acme.example.com",)
 
     @property
     def warehouse_kind(self) -> str:
@@ -120,6 +122,9 @@ def load_settings() -> Settings:
         smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
         max_quarantined_share=float(_env("COMPLAINTS_MAX_QUARANTINED_SHARE", "0.05")),
         warehouse_url=_warehouse_url(),
+        service_mailboxes=tuple(
+            a.lower() for a in addresses(_env("COMPLAINTS_SERVICE_MAILBOXES", "complaints@acme.example.com"))
+        ),
     )
 
 

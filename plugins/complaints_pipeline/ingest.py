@@ -81,7 +81,9 @@ class _DayExtractor:
     def __init__(
         self, channel: str, day: dt.date, settings: Settings, suites: tuple, known_files: dict[str, str]
     ) -> None:
-        self.ctx = ParseContext(channel, settings.landing_dir, day, settings.local_tz, settings.pii_key)
+        self.ctx = ParseContext(
+            channel, settings.landing_dir, day, settings.local_tz, settings.pii_key, settings.service_mailboxes
+        )
         self.settings = settings
         self.suite, self.day_suite, self.contract = suites
         self.known_files = known_files
@@ -218,7 +220,8 @@ class _DayExtractor:
             self.result.validation_seconds += time.perf_counter() - started
             self.failed.update(outcome.expectations_failed)
             self.validation_results.setdefault(outcome.result["suite_name"], []).append(outcome.result)
-            self.rejects.extend(outcome.rejects)
+            # Counted against the channel the file landed under, whatever channel a row names (CFPB).
+            self.rejects.extend(reject | {"channel": self.ctx.channel} for reject in outcome.rejects)
             self.result.loaded += outcome.good.num_rows
             self.staged.write("complaints", outcome.good)
         self.result.quarantined += len(self.rejects)

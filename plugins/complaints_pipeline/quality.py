@@ -63,7 +63,8 @@ def _describe(value: object) -> str | None:
 
 
 # Columns a reject names besides the failing one.
-_CONTEXT_COLUMNS = ("channel", "partition_date", "source_file", "source_position", "complaint_id")
+# version_kind: the canonical suite holds some expectations to whole records only (a row_condition on it).
+_CONTEXT_COLUMNS = ("channel", "partition_date", "source_file", "source_position", "complaint_id", "version_kind")
 
 
 def gx_frame(table: pa.Table, columns: list[str]) -> pd.DataFrame:
@@ -364,7 +365,8 @@ def day_parameters(
     enough = len(history) >= MIN_HISTORY_DAYS
     tolerance = float(_meta(suite, "usual_rows_low").get("tolerance", 4))
     parameters = {
-        "min_rows_on_working_day": 1 if working_day and any(rows) else 0,
+        # an export arrived: any record, new complaint or update
+        "min_rows_on_working_day": 1 if working_day and any(p.get("versions", p["rows"]) for p in history) else 0,
         "min_rows_kept": math.ceil((1 - max_quarantined_share) * (loaded + quarantined) - 1e-9),
         "usual_rows_low": math.floor(min(rows) / tolerance) if enough else 0,
         "usual_rows_high": math.ceil(max(rows) * tolerance) if enough and max(rows) else None,
@@ -466,6 +468,10 @@ def _is_row_count(expectation: dict) -> bool:
     return expectation["type"] == "expect_table_row_count_to_be_between"
 
 
+def _counts(expectation: dict) -> str:
+    return (expectation.get("meta") or {}).get("counts", "new_complaints")
+
+
 def judge_day(
     frame: pd.DataFrame,
     suite: dict,
@@ -498,11 +504,14 @@ def judge_day(
         source_history = [h.get(source, empty) for h in histories]
         learned[source] = day_parameters(suite, source_history, working_day, loaded, quarantined, 1.0)
         applying = [e for e in per_source if _applies(e, source)]
+        # A row count reads the source's new complaints, or all its records where its meta.counts says
+        # "records" (an export of updates only is still an export); the other expectations read all records.
         for name, rows, chosen in (
-            ("volume", new, [e for e in applying if _is_row_count(e)]),
+            ("volume", new, [e for e in applying if _is_row_count(e) and _counts(e) == "new_complaints"]),
+            ("records", part, [e for e in applying if _is_row_count(e) and _counts(e) == "records"]),
             ("content", part, [e for e in applying if not _is_row_count(e)]),
         ):
-            if chosen and (name == "volume" or len(part)):
+            if chosen and (name != "content" or len(part)):
                 runs.append((source, gate_day(rows, {**suite, "expectations": chosen}, learned[source])))
         if len(part):
             profiles[source] = profile_day(part, new_rows=len(new))

@@ -88,11 +88,12 @@ BAD_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 # Records that are no new complaint, which the pipeline counts as skipped: a mailbox receives
-# auto-replies, bounces and customers' follow-ups in a thread; a social feed holds reposts.
+# auto-replies and bounces; a social feed holds reposts. (A customer writing again in a thread is a
+# version of that complaint, not a skip.)
 SKIP_RATE = 0.01
 SKIP_KINDS: dict[str, tuple[str, ...]] = {
     "phone": (),
-    "email": ("auto_reply", "bounce", "reply"),
+    "email": ("auto_reply", "bounce"),
     "web": (),
     "social": ("repost",),
 }
@@ -892,7 +893,6 @@ class _EmailWriter(_Writer):
         super().__init__(ctx, total)
         self.mbox_path: Path | None = None
         self.handle = None
-        self.last_message_id = f"<thread-start.{ctx.ymd}@example.com>"
         if total > MBOX_THRESHOLD:
             self.mbox_path = self.dir / f"mailbox_{ctx.day.isoformat()}.mbox"
             self.handle = self.mbox_path.open("wb")
@@ -901,9 +901,7 @@ class _EmailWriter(_Writer):
         self.position += 1
         msg = _email_message(rows, i, self.position, self.ctx, None if kind in SKIP_KINDS["email"] else kind)
         if kind in SKIP_KINDS["email"]:
-            _not_a_complaint(msg, kind, self.last_message_id)
-        else:
-            self.last_message_id = str(msg["Message-ID"])
+            _not_a_complaint(msg, kind)
         if self.handle is None:
             path = self.dir / f"{self.position}.eml"
             path.write_bytes(msg.as_bytes())
@@ -918,21 +916,17 @@ class _EmailWriter(_Writer):
             self.handle.close()
 
 
-def _not_a_complaint(msg: EmailMessage, kind: str, thread_id: str) -> None:
-    """Turn a drawn message into an auto-reply, a bounce, or a customer's follow-up in a thread."""
+def _not_a_complaint(msg: EmailMessage, kind: str) -> None:
+    """Turn a drawn message into an auto-reply or a bounce."""
     subject = dict(msg.raw_items())["Subject"]  # as encoded (RFC 2047), not the decoded text
     del msg["Subject"]
     if kind == "auto_reply":
         msg.set_raw("Subject", "Automatic reply: " + subject)
         msg.set_raw("Auto-Submitted", "auto-replied")
-    elif kind == "bounce":
+    else:
         del msg["From"]
         msg.set_raw("From", "MAILER-DAEMON@mail.example.net")
         msg.set_raw("Subject", "Undelivered Mail Returned to Sender")
-    else:
-        msg.set_raw("Subject", "Re: " + subject)
-        msg.set_raw("In-Reply-To", thread_id)
-        msg.set_raw("References", thread_id)
 
 
 def _asctime(epoch: int) -> str:

@@ -159,10 +159,14 @@ def _add_version_columns(con: Connection, table: str) -> None:
     }
     if "version_at" in existing:
         return
-    for column in ("record_source varchar", "version_at timestamp", "content_hash varchar", "loaded_at timestamp"):
-        con.execute(f"alter table {table} add column if not exists {column}")
+    columns = ("record_source", "version_at timestamp", "version_kind", "content_hash", "loaded_at timestamp")
+    for column in columns:
+        con.execute(f"alter table {table} add column if not exists {column if ' ' in column else column + ' varchar'}")
     source = CHANNEL_SOURCES[table.split(".")[1].removesuffix("_complaints")]
-    con.execute(f"update {table} set record_source = '{source}', version_at = cast(partition_date + 1 as timestamp)")
+    con.execute(
+        f"update {table} set record_source = '{source}', version_kind = 'snapshot', "
+        "version_at = cast(partition_date + 1 as timestamp)"
+    )
     con.execute(f"update {table} set content_hash = {content_hash(table)}")
 
 

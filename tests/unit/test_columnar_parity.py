@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from test_bad_input import CASES, DAY, phone_csv, phone_row
+from records import phone_csv, phone_row
+from test_bad_input import CASES, DAY
 
 from complaints_pipeline import pii, sample_data
 from complaints_pipeline.sources import columnar, phone, web

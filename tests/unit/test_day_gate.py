@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import REPO_ROOT
-from test_bad_input import form, jsonl
+from records import form, jsonl
 
 from complaints_pipeline import ingest, quality, staging
 from complaints_pipeline.config import load_settings

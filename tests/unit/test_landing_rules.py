@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_bad_input import form, jsonl
+from records import form, jsonl
 
 from complaints_pipeline import ingest, pipeline, staging
 from complaints_pipeline.config import load_settings

@@ -244,7 +244,21 @@ BREAKS_CANONICAL = {
     "expect_column_pair_values_a_to_be_greater_than_b(resolved_at)": {"resolved_at": dt.datetime(2026, 10, 12, 1)},
     "expect_column_values_to_not_be_null(complaint_text)": {"complaint_text": None},
     "expect_column_value_lengths_to_be_between(complaint_text)": {"complaint_text": "x" * 50_001},
+    "expect_column_values_to_be_in_set(version_kind)": {"version_kind": "rumour"},
+    "expect_column_values_to_not_be_null(version_at)": {"version_at": None},
+    "expect_column_pair_values_a_to_be_greater_than_b(version_at)": {"version_at": dt.datetime(2026, 10, 12, 1)},
 }
+
+
+def test_an_event_needs_no_text_nor_received_time_a_whole_record_does() -> None:
+    from complaints_pipeline.quality import validate
+
+    event = {**_row("answered", version_kind="event"), "complaint_text": None, "received_at": None}
+    snapshot = {**_row("registered"), "complaint_text": None, "received_at": None}
+    outcome = validate(staging.rows_to_table([event, snapshot]).drop_columns(["_raw", "_landed"]), SUITE)
+    assert outcome.good.column("source_record_id").to_pylist() == ["answered"]
+    [reject] = outcome.rejects
+    assert "no received time" in reject["reason"] and "no text" in reject["reason"]
 
 
 def test_every_expectation_of_the_canonical_suite_quarantines_the_row_that_breaks_it() -> None:

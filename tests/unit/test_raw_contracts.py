@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
-from test_bad_input import Case, cfpb, cfpb_csv, form, jsonl, mail, phone_csv, phone_row, post, run_case, x_page
+from records import PHONE_COLUMNS, cfpb, cfpb_csv, form, jsonl, mail, phone_csv, phone_row, post, x_page
+from test_bad_input import Case, run_case
 
 from complaints_pipeline import quality
 
@@ -42,7 +43,14 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
                 phone_row(ticket_no="T8", escalation_level="two"),
                 phone_row(ticket_no="T9", compensation="¥10"),
                 phone_row(ticket_no="T10", handle_minutes="nan"),
-            )
+                header=PHONE_COLUMNS,
+            ),
+            # An export of the tickets changed on the day says when each last changed.
+            "changed.csv": phone_csv(
+                {**phone_row(ticket_no="T11"), "updated_at": "2026-10-12 18:00:00"},
+                {**phone_row(ticket_no="T12"), "updated_at": "yesterday"},
+                header=(*PHONE_COLUMNS, "updated_at"),
+            ),
         },
         {
             "2": f"{REGEX}(ticket_no)",
@@ -54,6 +62,7 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
             "8": f"{REGEX}(escalation_level)",
             "9": f"{REGEX}(compensation)",
             "10": f"{REGEX}(handle_minutes)",
+            "changed.csv 2": f"{REGEX}(updated_at)",
         },
     ),
     "web": (
@@ -73,6 +82,7 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
                 form(submission_id="S12", ticket={"handle_minutes": [12]}),
                 form(submission_id="S13", ticket=["closed"]),
                 form(submission_id="S14", description={"text": "late"}),
+                form(submission_id="S15", event_at="the next day", description=None, ticket={"status": "resolved"}),
             ),
             "cfpb.csv": cfpb_csv(
                 cfpb(**{"Complaint ID": "7001"}),
@@ -98,6 +108,7 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
             "12": f"{REGEX}(ticket.handle_minutes)",
             "13": f"{IN_SET}(ticket type)",
             "14": f"{IN_SET}(description type)",
+            "15": f"{REGEX}(event_at)",
             "cfpb.csv 2": f"{REGEX}(Complaint ID)",
             "cfpb.csv 3": f"{REGEX}(Submitted via)",
             "cfpb.csv 4": f"{REGEX}(Date received)",
@@ -131,12 +142,17 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
             "3.eml": mail(message_id=" "),
             "4.eml": mail(drop=("Date",), message_id="<m4@example.cn>"),
             "5.eml": mail(headers={"Date": "2026-10-12 10:00"}, message_id="<m5@example.cn>"),
+            "6.eml": mail(
+                headers={"From": "complaints@acme.example.com", "In-Reply-To": "<m1@x>", "X-Ticket-Status": "??"},
+                message_id="<m6@example.cn>",
+            ),
         },
         {
             "2.eml": f"{NOT_NULL}(Message-ID)",
             "3.eml": f"{REGEX}(Message-ID)",
             "4.eml": f"{NOT_NULL}(Date)",
             "5.eml": f"{REGEX}(Date)",
+            "6.eml": f"{REGEX}(X-Ticket-Status)",
         },
     ),
 }
@@ -145,7 +161,7 @@ BREAKS: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {
 def _position(row: dict) -> str:
     """The key BREAKS uses: the position, prefixed with the file for web's CFPB exports."""
     name = Path(row["source_file"]).name
-    return f"{name} {row['source_position']}" if name.startswith("cfpb") else row["source_position"]
+    return f"{name} {row['source_position']}" if name.startswith(("cfpb", "changed")) else row["source_position"]
 
 
 @pytest.mark.parametrize("channel", sorted(BREAKS))
@@ -153,7 +169,8 @@ def test_every_expectation_of_the_raw_contract_quarantines_the_record_that_break
     channel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files, expected = BREAKS[channel]
-    good = 3 if channel == "web" else 1  # web: a good form and a good CFPB row in each export format
+    # web: a good form and a good CFPB row in each export format; phone: one in each export
+    good = {"web": 3, "phone": 2}.get(channel, 1)
     staged = run_case(tmp_path, monkeypatch, Case(channel, files))
 
     got = {_position(row): row for row in staged.quarantined}

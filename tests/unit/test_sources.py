@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from records import form
 
 from complaints_pipeline.sources import PARSERS
 from complaints_pipeline.sources.base import ParseContext, Reject
@@ -63,17 +64,11 @@ def test_phone_csv_with_bom_multiline_notes_and_local_times(tmp_path: Path) -> N
 def test_web_jsonl_malformed_line_is_rejected_with_its_line_number(tmp_path: Path) -> None:
     path = tmp_path / "web" / DAY.isoformat() / "submissions.jsonl"
     path.parent.mkdir(parents=True)
-    good_line = {
-        "submission_id": "S1",
-        "submitted_at": "2026-10-12T10:00:00+08:00",
-        "email": "li@example.com",
-        "product": "laptop",
-        "category": "delivery_logistics",
-        "severity": 2,
-        "region": "Chengdu",
-        "description": "package late, write me at li@example.com",
-        "ticket": {"status": "resolved", "csat": 4, "resolved_at": "2026-10-13T02:00:00Z"},
-    }
+    good_line = form(
+        region="Chengdu",
+        description="package late, write me at li@example.com",
+        ticket={"status": "resolved", "csat": 4, "resolved_at": "2026-10-13T02:00:00Z"},
+    )
     path.write_text(json.dumps(good_line) + "\n" + '{"submission_id": "S2", "submitted_at": "2026-\n', encoding="utf-8")
 
     good, rejects = _parse(tmp_path, "web", path)

@@ -54,10 +54,20 @@ CANONICAL_SCHEMA = pa.schema(
         # The time this version of the complaint describes: the record's own update time where its format
         # has one, else the export's time (ParseContext.export_at). A complaint arrives once per version.
         ("version_at", pa.timestamp("us")),
+        # What the version is (VERSION_KINDS): the complaint as a record of it stands, or an event in its
+        # life that names only what changed.
+        ("version_kind", pa.string()),
         ("extra", pa.string()),
     ]
 )
 CANONICAL_COLUMNS: tuple[str, ...] = tuple(CANONICAL_SCHEMA.names)
+# snapshot: a whole record of the complaint (a ticket row, a form, a CFPB row, the first mail or post): its
+#   text and received time, and its state as of version_at.
+# event: a change in its life from a source that sends changes (a web status event, the service's reply
+#   in a mail thread): the state after the change; text and received time may be absent.
+# customer_reply: the customer writing again (a later mail in the thread, a later post in the
+#   conversation): after a resolution it reopens the complaint.
+VERSION_KINDS: tuple[str, ...] = ("snapshot", "event", "customer_reply")
 RAW_KEY = "_raw"
 # The fields the channel's raw contract (expectations/<channel>.json) judges, as they landed: a JSON
 # object of texts (see landed_json()), null for a field that is absent.
@@ -90,6 +100,8 @@ class ParseContext:
     partition_date: dt.date
     local_tz: str
     pii_key: str
+    # The service's own mail addresses (lower case): a reply from one of them is a response, not a complaint.
+    service_mailboxes: tuple[str, ...] = ()
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.landing_root).as_posix()
@@ -100,6 +112,14 @@ class ParseContext:
         the end of that date in the business's time zone (naive UTC). A version without an update time of
         its own describes the complaint as of then."""
         return export_time(self.partition_date, self.local_tz)
+
+
+def version_time(ctx: ParseContext, received_at: object) -> dt.datetime:
+    """The time a record without an update time of its own describes: its export's, or its receipt if that
+    is later (a mail dated just after the landing date's end, in another time zone)."""
+    if isinstance(received_at, dt.datetime) and received_at > ctx.export_at:
+        return received_at
+    return ctx.export_at
 
 
 def export_time(day: dt.date, tz: str) -> dt.datetime:
@@ -311,7 +331,8 @@ def canonical_row(
         source_position=source_position,
         record_source=fields.get("record_source") or CHANNEL_SOURCES.get(ctx.channel),
         partition_date=ctx.partition_date,
-        version_at=fields.get("version_at") or ctx.export_at,
+        version_at=fields.get("version_at") or version_time(ctx, fields.get("received_at")),
+        version_kind=fields.get("version_kind") or "snapshot",
         extra=json.dumps(extra, ensure_ascii=False, sort_keys=True),
     )
     return row

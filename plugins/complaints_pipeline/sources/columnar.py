@@ -294,8 +294,15 @@ def canonical_table(ctx: ParseContext, source_file: str, columns: dict[str, pa.A
         "partition_date": pa.array([ctx.partition_date] * length, pa.date32()),
         "version_at": pa.array([ctx.export_at] * length, pa.timestamp("us")),
         "record_source": pa.array([CHANNEL_SOURCES.get(ctx.channel)] * length, pa.string()),
+        "version_kind": pa.array(["snapshot"] * length, pa.string()),
         **columns,
     }
+    if "received_at" in columns:  # no update time of its own: as base.version_time, column by column
+        export_at = pa.scalar(ctx.export_at, pa.timestamp("us"))
+        received = pc.cast(columns["received_at"], pa.timestamp("us"))
+        default = pc.if_else(pc.fill_null(pc.greater(received, export_at), False), received, export_at)
+        own = columns.get("version_at")
+        filled["version_at"] = default if own is None else pc.coalesce(pc.cast(own, pa.timestamp("us")), default)
     arrays = []
     for field in STAGING_SCHEMA:
         value = filled.get(field.name)

@@ -1,7 +1,10 @@
 """Email channel: RFC 5322 messages (.eml files and mbox files) into canonical rows.
 
 text/plain is preferred over HTML. Charset labels are read as the superset real mail uses (GB2312 as
-GB18030). Replies belong to their thread's complaint; auto-replies and bounces are counted, not loaded.
+GB18030). A reply belongs to its thread's complaint, as a version of it: from the service's mailbox
+(COMPLAINTS_SERVICE_MAILBOXES) it is a response (its `X-Ticket-Status` header, when the help desk sets one,
+says whether it resolved the case); from anyone else it is the customer writing again, which after a
+resolution reopens the complaint. Auto-replies and bounces are counted, not loaded.
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ def body_text(message: Message) -> str:
 
 
 # The headers expectations/email.json (the raw contract) judges, as they landed.
-CONTRACT_FIELDS = ("Message-ID", "Date")
+CONTRACT_FIELDS = ("Message-ID", "Date", "X-Ticket-Status")
 
 
 def _received_at(message: Message) -> dt.datetime | None:
@@ -176,6 +179,55 @@ def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> 
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
+    )
+
+
+# What a help desk's X-Ticket-Status header may say, as this pipeline's statuses.
+_TICKET_STATUS = {
+    "open": "open",
+    "pending": "in_progress",
+    "in progress": "in_progress",
+    "in_progress": "in_progress",
+    "solved": "resolved",
+    "resolved": "resolved",
+    "closed": "closed",
+}
+
+
+def _reply_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> dict:
+    """A reply in a complaint's thread as a version of that complaint (the thread's first Message-ID)."""
+    message = mail.message
+    root = _thread_root(message)
+    sent = _received_at(message)
+    if sent is None:
+        raise FieldError("Date", None, "the reply has no Date header: when it was sent is unknown")
+    from_service = mail.sender.lower() in ctx.service_mailboxes
+    status = None
+    if from_service:
+        label = clean(message.get("X-Ticket-Status"))
+        status = _TICKET_STATUS.get((label or "in progress").lower())
+        if status is None:
+            raise FieldError("X-Ticket-Status", label, f"X-Ticket-Status {label!r} is not a status this pipeline knows")
+    resolved = status in ("resolved", "closed")
+    body = _FOOTER.sub("", body_text(message)).strip() or None
+    return canonical_row(
+        ctx,
+        source_record_id=complaint_id_for(root)[3:],
+        source_file=source_file,
+        source_position=position,
+        identity=None,  # the thread names the complaint; a reply is not keyed to anyone again
+        # The service's words are not the customer's complaint; the customer's follow-up is.
+        text=None if from_service else body,
+        extra={
+            "message_id": clean(message.get("Message-ID")),
+            "in_reply_to": root,
+            "subject": pii.mask_text(mail.subject),
+        },
+        version_at=sent,
+        version_kind="event" if from_service else "customer_reply",
+        status=status,
+        first_response_at=sent if from_service else None,
+        resolved_at=sent if resolved else None,
     )
 
 
@@ -283,12 +335,9 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
         skip = _not_a_complaint(message, subject, sender)
         if skip is not None:
             return Skip(source_file, position, *skip)
-        root = _thread_root(message)
-        if root is not None:
-            related = complaint_id_for(root)
-            return Skip(source_file, position, "reply", f"a reply in the thread of {related}", related)
         landed = {name: None if message.get(name) is None else str(message.get(name)) for name in CONTRACT_FIELDS}
-        return row_or_reject(_to_row, _Mail(message, subject, sender), ctx, source_file, position, raw, landed)
+        to_row = _to_row if _thread_root(message) is None else _reply_row
+        return row_or_reject(to_row, _Mail(message, subject, sender), ctx, source_file, position, raw, landed)
     except LookupError as error:  # a charset label Python does not know
         return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
     except UnicodeError as error:

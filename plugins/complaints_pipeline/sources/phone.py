@@ -61,11 +61,14 @@ COLUMNS = (
     "agent_id",
     "notes",
 )
+# A ticket system that exports the tickets changed on a day says when each last changed: that version's time.
+OPTIONAL = ("updated_at",)
 REQUIRED = ("ticket_no", "call_start")
 # The fields expectations/phone.json (the raw contract) judges, as they landed.
 CONTRACT_FIELDS = (
     "ticket_no",
     "call_start",
+    "updated_at",
     "first_response_time",
     "resolved_time",
     "severity",
@@ -100,6 +103,7 @@ CHINESE_HEADERS = {
     "处理时长": "handle_minutes",
     "坐席工号": "agent_id",
     "备注": "notes",
+    "更新时间": "updated_at",
 }
 
 
@@ -120,6 +124,7 @@ def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, positio
         text=record.get("notes"),
         extra={"agent_id": clean(record.get("agent_id"))},
         received_at=received_at,
+        version_at=parse_local_time(record.get("updated_at"), "updated_at", tz),
         product=clean(record.get("product")),
         category=clean(record.get("category")),
         severity=parse_int(record.get("severity"), "severity"),
@@ -197,7 +202,8 @@ def _plain_header(path: Path) -> list[str] | None:
         header = _header(line.decode("utf-8-sig").rstrip("\r\n").split(","))
     except UnicodeDecodeError:
         return None
-    return header if sorted(header) == sorted(COLUMNS) else None
+    known = sorted(COLUMNS) == sorted(c for c in header if c not in OPTIONAL) and len(set(header)) == len(header)
+    return header if known and set(header) <= {*COLUMNS, *OPTIONAL} else None
 
 
 def _batch_items(
@@ -210,6 +216,8 @@ def _batch_items(
     received_at, received_doubt = columnar.local_times(column["call_start"], tz)
     first_response_at, first_response_doubt = columnar.local_times(column["first_response_time"], tz)
     resolved_at, resolved_doubt = columnar.local_times(column["resolved_time"], tz)
+    updated = column.get("updated_at", pa.array([""] * batch.num_rows, pa.string()))
+    version_at, version_doubt = columnar.local_times(updated, tz)
     account, account_doubt = columnar.cleaned(column["account_no"])
     caller, caller_doubt = columnar.cleaned(column["caller_phone"])
     agent, agent_doubt = columnar.cleaned(column["agent_id"])
@@ -220,15 +228,18 @@ def _batch_items(
         "received_at": received_at,
         "first_response_at": first_response_at,
         "resolved_at": resolved_at,
+        "version_at": version_at,
         "complaint_text": text,
         "language": language,
         "extra": extra,
         "source_position": pc.cast(pa.array(range(first, first + batch.num_rows)), pa.string()),
         RAW_KEY: columnar.csv_lines([column[name] for name in header]),
-        LANDED_KEY: columnar.landed_objects({name: column[name] for name in CONTRACT_FIELDS}),
+        LANDED_KEY: columnar.landed_objects(
+            {name: column.get(name, pa.nulls(batch.num_rows, pa.string())) for name in CONTRACT_FIELDS}
+        ),
     }
     doubts = [ticket_doubt, pc.is_null(ticket), received_doubt, pc.is_null(received_at), first_response_doubt]
-    doubts += [resolved_doubt, account_doubt, caller_doubt, agent_doubt, extra_doubt, text_doubt]
+    doubts += [resolved_doubt, version_doubt, account_doubt, caller_doubt, agent_doubt, extra_doubt, text_doubt]
     doubts.append(pc.match_substring(column["notes"], "\0"))
     for name in ("product", "category", "complexity", "region", "status"):
         converted[name], doubt = columnar.cleaned(column[name])

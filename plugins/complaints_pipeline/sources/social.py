@@ -68,15 +68,26 @@ def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, us
         raise FieldError("id", None, "the post has no id")
     author = users.get(str(post.get("author_id")), {})
     text = post.get("text")
+    created_at = parse_iso_time(post.get("created_at"), "created_at")
+    # The author posting again in the conversation their complaint started: a version of that complaint.
+    conversation = clean(post.get("conversation_id"))
+    follows = (
+        conversation is not None
+        and conversation != post_id
+        and post.get("in_reply_to_user_id") is not None
+        and str(post.get("in_reply_to_user_id")) == str(post.get("author_id"))
+    )
     return canonical_row(
         ctx,
-        source_record_id=post_id,
+        source_record_id=conversation if follows else post_id,
         source_file=source_file,
         source_position=position,
         identity=clean(post.get("author_id")),
         text=text,
-        extra={"platform": "x", "public_metrics": post.get("public_metrics")},
-        received_at=parse_iso_time(post.get("created_at"), "created_at"),
+        extra={"platform": "x", "public_metrics": post.get("public_metrics"), "post_id": post_id},
+        received_at=None if follows else created_at,
+        version_at=created_at if follows else None,
+        version_kind="customer_reply" if follows else None,
         product=find_product(text),
         region=region_of(author.get("location")),
         language=clean(post.get("lang")),

@@ -1,4 +1,8 @@
-"""Web channel: JSON-lines form submissions, and CFPB Consumer Complaint Database exports (CSV, JSON).
+"""Web channel: JSON-lines form submissions and their status events, and CFPB Consumer Complaint Database
+exports (CSV, JSON).
+
+A status event (a JSON line with `event_at`) is a version of the submission it names: the ticket's state
+after the change, at event_at.
 
 A CFPB row's channel comes from its "Submitted via"; its product name is normalised across the
 pre-2017 and current product lists.
@@ -51,6 +55,7 @@ FORM_CONTRACT_TEXTS = {
     for name in (
         "submission_id",
         "submitted_at",
+        "event_at",
         "severity",
         "ticket.first_response_at",
         "ticket.resolved_at",
@@ -82,6 +87,7 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     submission_id = clean(record.get("submission_id"))
     if submission_id is None:
         raise FieldError("submission_id", None, "submission_id is missing")
+    event_at = parse_iso_time(record.get("event_at"), "event_at")
     return canonical_row(
         ctx,
         source_record_id=submission_id,
@@ -91,6 +97,8 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
         text=record.get("description"),
         extra={"form": record.get("form")},
         received_at=parse_iso_time(record.get("submitted_at"), "submitted_at"),
+        version_at=event_at,
+        version_kind="snapshot" if event_at is None else "event",
         product=clean(record.get("product")),
         category=clean(record.get("category")),
         severity=parse_int(record.get("severity"), "severity"),
@@ -129,6 +137,7 @@ def _jsonl_line(line: str, number: int, ctx: ParseContext, source_file: str) -> 
 _FORM_FIELDS = (
     ("source_record_id", "$.submission_id", columnar.json_strings),
     ("received_at", "$.submitted_at", columnar.iso_times),
+    ("version_at", "$.event_at", columnar.iso_times),
     ("product", "$.product", columnar.json_strings),
     ("category", "$.category", columnar.json_strings),
     ("severity", "$.severity", columnar.json_ints),
@@ -185,7 +194,9 @@ def _form_batch(
     forms = fields["json $.form"]
     doubts.append(pc.fill_null(pc.match_substring_regex(forms, _FORM_DOUBT), False))
     cache: dict[str | None, str] = {}
+    is_event = pc.is_valid(converted["version_at"])
     converted |= {
+        "version_kind": pc.if_else(is_event, pa.scalar("event"), pa.scalar("snapshot")),
         "customer_key": columnar.customer_keys(pc.coalesce(account, email), ctx.pii_key),
         "complaint_text": text,
         "language": language,
