@@ -100,15 +100,17 @@ SKIP_KINDS: dict[str, tuple[str, ...]] = {
 
 # --- handling ---------------------------------------------------------------------------------------
 
-# Each day's export is a snapshot taken this many days after the day ends: long enough for most
-# complaints to be resolved, short enough that complex ones are still in progress.
-SNAPSHOT_LAG_DAYS = 3
+# Each day's files hold only what had happened by the end of that day (the export's time): the day's new
+# complaints as they stood then, and the changes that day to complaints received up to LIFE_DAYS before
+# (answered, resolved, reopened, resolved again, surveyed a day after the last resolution).
+LIFE_DAYS = 21
+_NEVER = np.iinfo(np.int64).max // 4  # the epoch second of an event that never happens
 SEVERITY_P = (0.12, 0.38, 0.33, 0.14, 0.03)
 COMPLEX_SHARE = 0.15
-BACKLOG_SHARE = 0.03  # not yet picked up by anyone at snapshot time: status open
+BACKLOG_SHARE = 0.03  # never picked up by anyone: open until it is overdue, and after
 # Of the simple, unescalated complaints, this share is resolved in the first contact (the answer is the fix).
 FIRST_CONTACT_SHARE = 0.30
-# Of the resolved complaints, this share the customer reopens before the snapshot: status reopened.
+# Of the resolved complaints, this share the customer reopens (2 to 48 hours after), and it is resolved again.
 REOPEN_SHARE = 0.04
 # 0 means "not surveyed"; 1-3 about 8 %, 4-5 the rest.
 SATISFACTION_P = (0.30, 0.02, 0.025, 0.035, 0.25, 0.37)
@@ -121,7 +123,7 @@ _COMPENSATION_P = (0.30, 0.30, 0.20, 0.15, 0.05)
 PHONE_HEADER: tuple[str, ...] = (
     "ticket_no", "call_start", "caller_name", "caller_phone", "account_no", "product", "category",
     "severity", "complexity", "region", "status", "first_response_time", "resolved_time", "satisfaction",
-    "escalation_level", "compensation", "handle_minutes", "agent_id", "notes",
+    "escalation_level", "compensation", "handle_minutes", "agent_id", "notes", "updated_at",
 )
 # fmt: on
 
@@ -656,9 +658,19 @@ class _Day:
     def channel_dir(self, channel: str) -> Path:
         return self.out_dir / channel / self.day.isoformat()
 
+    @property
+    def export_epoch(self) -> int:
+        """When the day's files are written: local midnight after the day (epoch seconds)."""
+        after = self.day + dt.timedelta(days=1)
+        return int(dt.datetime(after.year, after.month, after.day, tzinfo=self.clock.tz).timestamp())
 
-def _rows(batch: Batch, ctx: _Day, handling: bool) -> Rows:
-    """Turn drawn numbers into the strings the writers put in files (handling fields if asked)."""
+    def earlier(self, days: int) -> _Day:
+        return _Day(self.day - dt.timedelta(days=days), self.seed, self.per_day, self.country, self.clock, self.out_dir)
+
+
+def _rows(batch: Batch, ctx: _Day, handling: bool, as_of: np.ndarray | int | None = None) -> Rows:
+    """Turn drawn numbers into the strings the writers put in files (handling fields if asked, as they stood
+    at as_of: by default the end of the day, when the day's export is written)."""
     n = len(batch["secs"])
     utc = ctx.local_midnight + batch["secs"] - ctx.clock.local_offsets(ctx.day)[batch["secs"] // 3600]
     offset = ctx.clock.offsets(utc)
@@ -688,28 +700,55 @@ def _rows(batch: Batch, ctx: _Day, handling: bool) -> Rows:
     ]
     rows["opening"] = [_OPENINGS[lang][p[4] % 4] for lang, p in zip(rows["lang"], rows["picks"], strict=True)]
     if handling:
-        rows.update(_handling_rows(batch, utc, ctx))
+        moment = ctx.export_epoch if as_of is None else as_of
+        rows.update(_handling_rows(batch, utc, ctx, np.broadcast_to(np.asarray(moment, dtype=np.int64), utc.shape)))
+    rows["_utc"] = utc
     return rows
 
 
-def _handling_rows(batch: Batch, utc: np.ndarray, ctx: _Day) -> Rows:
-    """Status and handling fields as the snapshot SNAPSHOT_LAG_DAYS after the day sees them."""
-    snapshot_day = ctx.day + dt.timedelta(days=1 + SNAPSHOT_LAG_DAYS)
-    snapshot = int(
-        dt.datetime(snapshot_day.year, snapshot_day.month, snapshot_day.day, tzinfo=ctx.clock.tz).timestamp()
-    )
-    first_at = utc + np.nan_to_num(batch["first_s"], nan=1e12).astype(np.int64)
-    resolved_at = utc + np.nan_to_num(batch["resolve_s"], nan=1e12).astype(np.int64)
-    responded = first_at <= snapshot
-    resolved = responded & (resolved_at <= snapshot)
-    closed = resolved & (resolved_at + 86400 <= snapshot)
-    # A reopened complaint keeps the time it was first resolved; it is open again and not surveyed.
-    reopened = resolved & batch["reopened"]
-    closed &= ~reopened
-    status = np.where(closed, "closed", np.where(resolved, "resolved", np.where(responded, "in_progress", "open")))
-    status = np.where(reopened, "reopened", status)
-    surveyed = closed & (batch["satisfaction"] > 0)
-    first_at, resolved_at = np.where(responded, first_at, utc), np.where(resolved, resolved_at, utc)
+def _life(batch: Batch, utc: np.ndarray) -> dict[str, np.ndarray]:
+    """Each record's life, in epoch seconds (_NEVER where an event never happens): first response,
+    resolution, reopening, resolution again, and closing (the survey a day after the last resolution)."""
+
+    def after(start: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(seconds) | (start >= _NEVER), _NEVER, start + np.nan_to_num(seconds).astype(np.int64))
+
+    first = after(utc, batch["first_s"])
+    resolve = after(utc, batch["resolve_s"])
+    reopened = batch["reopened"] & (resolve < _NEVER)
+    # From picks already drawn, so every other field stays the draw it was.
+    gap = 7200 + batch["picks"][:, 0] % 165_600  # 2 to 48 hours after the resolution
+    reopen = np.where(reopened, resolve + gap, _NEVER)
+    again = np.where(reopened, reopen + 3600 + np.maximum(resolve - first, 0) // 2, _NEVER)
+    last = np.where(reopened, again, resolve)
+    close = np.where(last < _NEVER, last + 86400, _NEVER)
+    return {"first": first, "resolve": resolve, "reopen": reopen, "again": again, "close": close}
+
+
+_EVENTS = ("first", "resolve", "reopen", "again", "close")
+_STATUS_AFTER = {
+    "first": "in_progress",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "again": "resolved",
+    "close": "closed",
+}
+
+
+def _handling_rows(batch: Batch, utc: np.ndarray, ctx: _Day, as_of: np.ndarray) -> Rows:
+    """Status and handling fields as they stood at as_of (epoch seconds, one per record): nothing later."""
+    life = _life(batch, utc)
+    status = np.full(len(utc), "open", dtype=object)
+    for event in _EVENTS:
+        status = np.where(as_of >= life[event], _STATUS_AFTER[event], status)
+    responded = as_of >= life["first"]
+    resolved = as_of >= life["resolve"]
+    resolved_at = np.where(as_of >= life["again"], life["again"], np.where(resolved, life["resolve"], utc))
+    surveyed = (as_of >= life["close"]) & (batch["satisfaction"] > 0)
+    updated = utc.copy()
+    for event in _EVENTS:
+        updated = np.where(as_of >= life[event], np.maximum(updated, life[event]), updated)
+    first_at = np.where(responded, life["first"], utc)
     return {
         "severity": batch["severity"].tolist(),
         "complexity": np.where(batch["complex"], "complex", "general").tolist(),
@@ -718,12 +757,14 @@ def _handling_rows(batch: Batch, utc: np.ndarray, ctx: _Day) -> Rows:
         "first_iso": _local_texts(first_at, responded, ctx.clock, "T"),
         "resolved_local": _local_texts(resolved_at, resolved, ctx.clock, " "),
         "resolved_iso": _local_texts(resolved_at, resolved, ctx.clock, "T"),
+        "updated_local": _local_texts(updated, np.ones(len(utc), dtype=bool), ctx.clock, " "),
         "satisfaction": [
             s if ok else None for s, ok in zip(batch["satisfaction"].tolist(), surveyed.tolist(), strict=True)
         ],
-        "escalation": batch["escalation"].tolist(),
-        "compensation": batch["compensation"].tolist(),
-        "handle": batch["handle"].tolist(),
+        # Escalation and cost are known once someone has picked the complaint up.
+        "escalation": np.where(responded, batch["escalation"], 0).tolist(),
+        "compensation": np.where(resolved, batch["compensation"], 0.0).tolist(),
+        "handle": [h if ok else None for h, ok in zip(batch["handle"].tolist(), responded.tolist(), strict=True)],
         "agent": [f"A{a:04d}" for a in batch["agent"].tolist()],
     }
 
@@ -752,6 +793,7 @@ class _Writer:
         self.dir = ctx.channel_dir(self.channel)
         self.total = total  # records this writer will receive, bad ones included
         self.position = 0
+        self.last_id = ""  # the complaint id the pipeline gives the record last written
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.ctx.out_dir).as_posix()
@@ -776,7 +818,8 @@ class _PhoneWriter(_Writer):
 
     def write(self, rows: Rows, i: int, kind: str | None) -> tuple[str, str]:
         self.position += 1
-        row = _phone_row(rows, i, f"CC{self.ctx.ymd}{self.position:07d}")
+        self.last_id = f"PH-CC{self.ctx.ymd}{self.position:07d}"
+        row = _phone_row(rows, i, self.last_id[3:])
         if kind == "bad_timestamp":
             row[1] = "not a date"
         elif kind == "satisfaction_out_of_range":
@@ -786,6 +829,12 @@ class _PhoneWriter(_Writer):
             row[10], row[12] = "resolved", str(received - dt.timedelta(hours=3))
         self.csv.writerow(row)
         return self.rel(self.path), str(self.position)
+
+    def write_update(self, rows: Rows, i: int, received: _Day, position: int, events: list[tuple[str, int]]) -> int:
+        """A ticket received earlier, as it stands at the export: one row, whatever changed."""
+        self.position += 1
+        self.csv.writerow(_phone_row(rows, i, f"CC{received.ymd}{position:07d}"))
+        return 1
 
     def close(self) -> None:
         self.handle.close()
@@ -818,9 +867,10 @@ def _phone_row(rows: Rows, i: int, ticket: str) -> list[str]:
         "" if sat is None else str(sat),
         str(rows["escalation"][i]),
         f"{rows['compensation'][i]:.2f}",
-        f"{rows['handle'][i]:.1f}",
+        "" if rows["handle"][i] is None else f"{rows['handle'][i]:.1f}",
         rows["agent"][i],
         notes,
+        rows["updated_local"][i] or "",
     ]
 
 
@@ -831,10 +881,12 @@ class _WebWriter(_Writer):
         super().__init__(ctx, total)
         self.path = self.dir / f"submissions_{ctx.day.isoformat()}.jsonl"
         self.handle: TextIO = self.path.open("w", encoding="utf-8", newline="\n")
+        self.events: TextIO | None = None
 
     def write(self, rows: Rows, i: int, kind: str | None) -> tuple[str, str]:
         self.position += 1
-        record = _web_record(rows, i, f"S{self.ctx.ymd}{self.position:07d}")
+        self.last_id = f"WB-S{self.ctx.ymd}{self.position:07d}"
+        record = _web_record(rows, i, self.last_id[3:])
         if kind == "missing_submitted_at":
             del record["submitted_at"]
         elif kind == "satisfaction_out_of_range":
@@ -845,8 +897,26 @@ class _WebWriter(_Writer):
         self.handle.write(line + "\n")
         return self.rel(self.path), str(self.position)
 
+    def write_update(self, rows: Rows, i: int, received: _Day, position: int, events: list[tuple[str, int]]) -> int:
+        """A status event per change: the ticket right after it (rows hold the state at each event in turn)."""
+        if self.events is None:
+            self.events = (self.dir / f"status_events_{self.ctx.day.isoformat()}.jsonl").open(
+                "w", encoding="utf-8", newline="\n"
+            )
+        for state, (_, at) in zip(rows, events, strict=True):
+            record = {
+                "submission_id": f"S{received.ymd}{position:07d}",
+                "submitted_at": state["iso"][i],
+                "event_at": _local_texts(np.array([at]), np.array([True]), self.ctx.clock, "T")[0],
+                "ticket": _web_record(state, i, "")["ticket"],
+            }
+            self.events.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return len(events)
+
     def close(self) -> None:
         self.handle.close()
+        if self.events is not None:
+            self.events.close()
 
 
 _DEVICES = ("desktop", "mobile", "tablet")
@@ -902,14 +972,42 @@ class _EmailWriter(_Writer):
         msg = _email_message(rows, i, self.position, self.ctx, None if kind in SKIP_KINDS["email"] else kind)
         if kind in SKIP_KINDS["email"]:
             _not_a_complaint(msg, kind)
+        self.last_id = f"EM-{hashlib.sha1(str(msg['Message-ID']).strip().encode()).hexdigest()[:16]}"
+        return self._put(msg, rows["email"][i], rows["utc"][i])
+
+    def _put(self, msg: EmailMessage, sender: str, epoch: int) -> tuple[str, str]:
         if self.handle is None:
             path = self.dir / f"{self.position}.eml"
             path.write_bytes(msg.as_bytes())
             return self.rel(path), path.name
-        msg.set_unixfrom(f"From {rows['email'][i]} {_asctime(rows['utc'][i])}")
+        msg.set_unixfrom(f"From {sender} {_asctime(epoch)}")
         BytesGenerator(self.handle, mangle_from_=True).flatten(msg, unixfrom=True)
         self.handle.write(b"\n")
         return self.rel(self.mbox_path), str(self.position)
+
+    def write_update(self, rows: Rows, i: int, received: _Day, position: int, events: list[tuple[str, int]]) -> int:
+        """The service's replies in the complaint's thread (answered, resolved), and the customer writing
+        again when it is reopened."""
+        original = _message_id(received, position, rows["email"][i])
+        for event, at in events:
+            self.position += 1
+            msg = EmailMessage()
+            customer = event == "reopen"
+            sender = rows["email"][i] if customer else COMPANY_MAILBOX
+            msg["From"] = sender
+            msg["To"] = COMPANY_MAILBOX if customer else rows["email"][i]
+            msg["Subject"] = "Re: your complaint" if not customer else "Re: still not fixed"
+            msg["Date"] = format_datetime(dt.datetime.fromtimestamp(at, tz=self.ctx.clock.tz))
+            token = hashlib.sha1(f"{original}/{event}".encode()).hexdigest()[:12]
+            msg["Message-ID"] = f"<{token}.{event}@{'example.com' if customer else COMPANY_MAILBOX.split('@')[1]}>"
+            msg["In-Reply-To"] = original
+            msg["References"] = original
+            if not customer:
+                msg["X-Ticket-Status"] = "pending" if event == "first" else "solved"
+            body = "It is broken again." if customer else "Thank you for your message; we are on it."
+            msg.set_content(body, charset="utf-8")
+            self._put(msg, sender, at)
+        return len(events)
 
     def close(self) -> None:
         if self.handle is not None:
@@ -946,6 +1044,12 @@ def _encoded(value: str, charset: str, name: str) -> str:
     return value if value.isascii() else Header(value, charset, header_name=name).encode()
 
 
+def _message_id(ctx: _Day, seq: int, address: str) -> str:
+    """The Message-ID of the day's seq-th message, sent from address."""
+    token = hashlib.sha1(f"{ctx.seed}/{ctx.day}/{seq}".encode()).hexdigest()[:12]
+    return f"<{ctx.ymd}{seq:07d}.{token}@{address.split('@')[1]}>"
+
+
 def _email_message(rows: Rows, i: int, seq: int, ctx: _Day, kind: str | None) -> EmailMessage:
     lang, product = rows["lang"][i], rows["product"][i]
     u0, u1, u2 = rows["u"][i]
@@ -963,7 +1067,7 @@ def _email_message(rows: Rows, i: int, seq: int, ctx: _Day, kind: str | None) ->
         sent = dt.datetime.fromtimestamp(rows["utc"][i], tz=dt.timezone(dt.timedelta(seconds=offset)))
         msg.set_raw("Date", format_datetime(sent))
     token = hashlib.sha1(f"{ctx.seed}/{ctx.day}/{seq}".encode()).hexdigest()[:12]
-    msg.set_raw("Message-ID", f"<{ctx.ymd}{seq:07d}.{token}@{rows['email'][i].split('@')[1]}>")
+    msg.set_raw("Message-ID", _message_id(ctx, seq, rows["email"][i]))
     if kind == "empty_body":
         msg.set_content("", charset=charset)
         return msg
@@ -1014,6 +1118,7 @@ class _SocialWriter(_Writer):
         self.position += 1
         page, index = divmod(self.position - 1, SOCIAL_PAGE_SIZE)
         post = _social_post(rows, i, self.position)
+        self.last_id = f"SO-{post['id']}"
         if kind == "repost":
             post["referenced_tweets"] = [{"type": "retweeted", "id": self.last_post_id or post["id"]}]
             post["text"] = "RT " + post["text"]
@@ -1036,6 +1141,25 @@ class _SocialWriter(_Writer):
         if len(self.posts) == SOCIAL_PAGE_SIZE:
             self._flush(page + 1)
         return self.rel(self.page_path(page + 1)), f"{page + 1}:{index + 1}"
+
+    def write_update(self, rows: Rows, i: int, received: _Day, position: int, events: list[tuple[str, int]]) -> int:
+        """The author posting again in their complaint's conversation when it is reopened."""
+        root = _social_post(rows, i, position)
+        for _, at in events:
+            self.position += 1
+            page = (self.position - 1) // SOCIAL_PAGE_SIZE
+            millis = at * 1000 + (self.position * 7) % 1000
+            post_id = ((millis - _SNOWFLAKE_EPOCH_MS) << 22) | (self.position & 0x3FFFFF)
+            text = f"{COMPANY_HANDLE} still not fixed: {rows['product'][i]} {root['text'].rsplit(' ', 1)[-1]}"
+            created = np.datetime_as_string(np.datetime64(at, "s")) + ".000Z"
+            self.posts.append(
+                root
+                | {"id": str(post_id), "text": text, "created_at": created}
+                | {"conversation_id": root["id"], "in_reply_to_user_id": root["author_id"]}
+            )
+            if len(self.posts) == SOCIAL_PAGE_SIZE:
+                self._flush(page + 1)
+        return len(events)
 
     def close(self) -> None:
         if self.posts or self.position == 0:
@@ -1098,6 +1222,8 @@ class _ChannelResult:
     dimension_counts: dict[str, np.ndarray]
     skipped: int = 0
     skipped_records: list[dict[str, str]] = field(default_factory=list)
+    updates: int = 0  # records that are later versions of complaints received on earlier days (or today)
+    lives: list[list[str]] = field(default_factory=list)  # LIVES_HEADER rows of the day's good complaints
 
 
 def _chunk_bounds(minute_counts: np.ndarray) -> list[tuple[int, int]]:
@@ -1153,17 +1279,87 @@ def _good_chunks(ctx: _Day, channel: str, surges: Sequence[Surge]) -> tuple[int,
     return total, chunks()
 
 
-def _write_channel(ctx: _Day, channel: str, surges: Sequence[Surge]) -> _ChannelResult:
-    n_good, chunks = _good_chunks(ctx, channel, surges)
+_AT_REGISTRATION = 0  # an as_of before any event: a record as it was registered
+
+
+def _active(surges: Sequence[Surge], day: dt.date) -> tuple[Surge, ...]:
+    return tuple(s for s in surges if s.covers(day))
+
+
+# Which events of a complaint's life each channel's source sends as records of their own.
+_UPDATE_EVENTS: dict[str, tuple[str, ...]] = {
+    "phone": _EVENTS,  # the ticket as it stands, whenever anything changed
+    "web": _EVENTS,  # a status event per change
+    "email": ("first", "resolve", "reopen", "again"),  # the service's replies; the customer writing again
+    "social": ("reopen",),  # the author posting again
+}
+
+
+def _write_updates(ctx: _Day, channel: str, surges: Sequence[Surge], first_day: dt.date, writer: _Writer) -> int:
+    """What changed during ctx.day in the lives of the complaints received from first_day on, up to LIFE_DAYS
+    before (and on the day itself, for sources that send each change): written by the channel's writer, as
+    its source sends it. Returns how many records were written."""
+    since, until = ctx.earlier(1).export_epoch, ctx.export_epoch
+    handling = channel in _HANDLED_CHANNELS
+    written = 0
+    for back in range(0 if channel != "phone" else 1, LIFE_DAYS + 1):
+        received = ctx.earlier(back)
+        if received.day < first_day:
+            break
+        n_good, chunks = _good_chunks(received, channel, _active(surges, received.day))
+        positions = _misfits(received, channel, n_good).good_positions(n_good)
+        done = 0
+        for batch in chunks:
+            utc = (
+                received.local_midnight
+                + batch["secs"]
+                - received.clock.local_offsets(received.day)[batch["secs"] // 3600]
+            )
+            life = _life(batch, utc)
+            changed = {e: (life[e] > since) & (life[e] <= until) for e in _UPDATE_EVENTS[channel]}
+            if "resolve" in changed:  # resolved in the first contact: one record says both, at one moment
+                changed["first"] &= life["first"] != life["resolve"]
+            idx = np.flatnonzero(np.logical_or.reduce(list(changed.values())))
+            if len(idx) and channel == "web":  # a status event per change: the ticket right after it
+                for event in _UPDATE_EVENTS[channel]:
+                    hit = idx[changed[event][idx]]
+                    rows = _rows({k: v[hit] for k, v in batch.items()}, received, handling, life[event][hit])
+                    for j, index in enumerate(hit.tolist()):
+                        at = [(event, int(life[event][index]))]
+                        written += writer.write_update([rows], j, received, int(positions[done + index]), at)
+            elif len(idx):  # the complaint as it stands at the export, with what changed
+                rows = _rows({k: v[idx] for k, v in batch.items()}, received, handling, until)
+                for j, index in enumerate(idx.tolist()):
+                    events = [(e, int(life[e][index])) for e in _UPDATE_EVENTS[channel] if changed[e][index]]
+                    written += writer.write_update(rows, j, received, int(positions[done + index]), events)
+            done += len(batch["secs"])
+    return written
+
+
+@dataclass
+class _Misfits:
+    """Where a channel's day puts its bad records and its non-complaints (0-based positions in the file)."""
+
+    bad_rng: np.random.Generator
+    bad_at: list[int]
+    bad_kinds: list[str]
+    skip_rng: np.random.Generator
+    skip_at: list[int]
+    skip_kinds: list[str]
+
+    def good_positions(self, n_good: int) -> np.ndarray:
+        """The 1-based file position of each good record, in the order they are drawn."""
+        free = np.ones(n_good + len(self.bad_at) + len(self.skip_at), dtype=bool)
+        free[self.bad_at + self.skip_at] = False
+        return np.flatnonzero(free) + 1
+
+
+def _misfits(ctx: _Day, channel: str, n_good: int) -> _Misfits:
     bad_rng = _stream(ctx.seed, ctx.day, channel, _BAD)
     n_bad = max(1, int(bad_rng.binomial(n_good, BAD_RATE))) if n_good else 0
     bad_at = np.sort(bad_rng.choice(n_good + n_bad, n_bad, replace=False)).tolist()  # 0-based positions
     kinds = BAD_KINDS[channel]
     bad_kinds = [kinds[k] for k in bad_rng.integers(0, len(kinds), n_bad).tolist()]
-    bad_minutes = np.sort(bad_rng.choice(1440, n_bad, p=_MINUTE_PROFILE))
-    handling = channel in _HANDLED_CHANNELS
-    bad_rows = _rows(_draw_batch(bad_rng, bad_minutes, ctx.pool, None), ctx, handling)
-
     # Non-complaints (own random stream, so the bad records stay as they were) at positions no bad record holds.
     skip_rng = _stream(ctx.seed, ctx.day, channel, _SKIP)
     skip_choices = SKIP_KINDS[channel]
@@ -1172,6 +1368,22 @@ def _write_channel(ctx: _Day, channel: str, surges: Sequence[Surge]) -> _Channel
     free[bad_at] = False
     skip_at = np.sort(skip_rng.choice(np.flatnonzero(free), n_skip, replace=False)).tolist() if n_skip else []
     skip_kinds = [skip_choices[k] for k in skip_rng.integers(0, len(skip_choices), n_skip).tolist()]
+    return _Misfits(bad_rng, bad_at, bad_kinds, skip_rng, skip_at, skip_kinds)
+
+
+def _write_channel(
+    ctx: _Day, channel: str, surges: Sequence[Surge], first_day: dt.date | None = None
+) -> _ChannelResult:
+    n_good, chunks = _good_chunks(ctx, channel, _active(surges, ctx.day))
+    misfits = _misfits(ctx, channel, n_good)
+    bad_rng, bad_at, bad_kinds = misfits.bad_rng, misfits.bad_at, misfits.bad_kinds
+    skip_rng, skip_at, skip_kinds = misfits.skip_rng, misfits.skip_at, misfits.skip_kinds
+    n_bad, n_skip = len(bad_at), len(skip_at)
+    bad_minutes = np.sort(bad_rng.choice(1440, n_bad, p=_MINUTE_PROFILE))
+    handling = channel in _HANDLED_CHANNELS
+    # A form is written as it was submitted; its changes follow as status events.
+    as_of = _AT_REGISTRATION if channel == "web" else None
+    bad_rows = _rows(_draw_batch(bad_rng, bad_minutes, ctx.pool, None), ctx, handling, as_of)
     skip_rows = _rows(
         _draw_batch(skip_rng, np.sort(skip_rng.choice(1440, n_skip, p=_MINUTE_PROFILE)), ctx.pool, None), ctx, False
     )
@@ -1210,13 +1422,48 @@ def _write_channel(ctx: _Day, channel: str, surges: Sequence[Surge]) -> _Channel
     for batch in chunks:
         _count_dimensions(result.dimension_counts, batch)
         for low in range(0, len(batch["secs"]), ROW_SLICE):
-            rows = _rows({k: v[low : low + ROW_SLICE] for k, v in batch.items()}, ctx, handling)
+            part = {k: v[low : low + ROW_SLICE] for k, v in batch.items()}
+            rows = _rows(part, ctx, handling, as_of)
+            life = _life(part, rows["_utc"])
             for i in range(len(rows["utc"])):
                 write_due_bad()
                 writer.write(rows, i, None)
+                result.lives.append(_life_line(writer.last_id, channel, rows["_utc"][i], life, i, part))
     write_due_bad()
+    if first_day is not None:
+        result.updates = _write_updates(ctx, channel, surges, first_day, writer)
+        result.generated += result.updates
     writer.close()
     return result
+
+
+# A complaint's whole life as drawn, whatever its channel's source tells of it (phone and web: all of it;
+# email: the responses, resolutions and the customer writing again; social: only the author posting again).
+LIVES_HEADER = (
+    "complaint_id",
+    "channel",
+    "received_at",
+    "first_response_at",
+    "resolved_at",
+    "reopened_at",
+    "resolved_again_at",
+    "closed_at",
+    "satisfaction_score",
+)
+
+
+def _life_line(complaint_id: str, channel: str, received: int, life: dict, i: int, batch: Batch) -> list[str]:
+    def moment(epoch: int) -> str:
+        return "" if epoch >= _NEVER else dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    score = int(batch["satisfaction"][i])
+    return [
+        complaint_id,
+        channel,
+        moment(received),
+        *(moment(life[e][i]) for e in _EVENTS),
+        str(score) if score else "",
+    ]
 
 
 def _zero_dimension_counts() -> dict[str, np.ndarray]:
@@ -1239,11 +1486,13 @@ def generate_day(
     country: str = "CN",
     local_tz: str = "Asia/Shanghai",
     surges: Sequence[Surge] = (),
+    first_day: dt.date | None = None,
 ) -> DaySummary:
-    """Write one day's files for every channel and its ground truth; ``surges`` may include inactive ones."""
+    """Write one day's files for every channel and its ground truth; ``surges`` may include inactive ones.
+    With first_day, the files also hold that day's changes to complaints received from first_day on."""
     ctx = _Day(day, seed, per_day, country, _Clock(local_tz), Path(out_dir))
-    active = tuple(s for s in surges if s.covers(day))
-    results = {channel: _write_channel(ctx, channel, active) for channel in CHANNELS}
+    active = _active(surges, day)
+    results = {channel: _write_channel(ctx, channel, surges, first_day) for channel in CHANNELS}
     holiday = is_holiday(day, country)
     _write_json(
         ctx.out_dir / "_ground_truth" / f"{day.isoformat()}.json",
@@ -1255,13 +1504,24 @@ def generate_day(
             "local_tz": local_tz,
             "is_holiday": holiday,
             "weekday": WEEKDAY_NAMES[day.weekday()],
-            "counts": {ch: {"generated": r.generated, "bad": r.bad, "skipped": r.skipped} for ch, r in results.items()},
+            # generated: every record written (new complaints, bad records, non-complaints, and updates:
+            # later versions of complaints received on earlier days or earlier that day)
+            "counts": {
+                ch: {"generated": r.generated, "bad": r.bad, "skipped": r.skipped, "updates": r.updates}
+                for ch, r in results.items()
+            },
             "surges": [s.as_json() for s in active],
             "bad_records": [b for r in results.values() for b in r.bad_records],
             "skipped_records": [b for r in results.values() for b in r.skipped_records],
             "dimension_counts": _dimension_counts_json(results),
         },
     )
+    lives = ctx.out_dir / "_ground_truth" / "lives" / f"{day.isoformat()}.csv"
+    lives.parent.mkdir(parents=True, exist_ok=True)
+    with lives.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LIVES_HEADER)
+        writer.writerows(line for r in results.values() for line in r.lives)
     counts = {ch: ChannelCount(r.generated, r.bad) for ch, r in results.items()}
     return DaySummary(day, holiday, counts, active)
 
@@ -1291,7 +1551,7 @@ def _dimension_counts_json(results: dict[str, _ChannelResult]) -> dict[str, dict
     for dimension in ("category", "product", "region"):
         total = sum(r.dimension_counts[dimension] for r in results.values())
         out[dimension] = dict(zip(_DIMENSION_VALUES[dimension], (int(x) for x in total), strict=True))
-    out["channel"] = {ch: r.generated - r.bad - r.skipped for ch, r in results.items()}
+    out["channel"] = {ch: r.generated - r.bad - r.skipped - r.updates for ch, r in results.items()}
     return out
 
 
@@ -1336,7 +1596,8 @@ def generate(
         },
     )
     for k in range((end - start).days + 1):
-        day_summary = generate_day(start + dt.timedelta(days=k), out_dir, per_day, seed, country, local_tz, chosen)
+        day = start + dt.timedelta(days=k)
+        day_summary = generate_day(day, out_dir, per_day, seed, country, local_tz, chosen, first_day=start)
         summary.days.append(day_summary)
         if on_day is not None:
             on_day(day_summary)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from complaints_pipeline import data_docs
 from complaints_pipeline.config import Settings
-from complaints_pipeline.warehouse import connect
+from complaints_pipeline.warehouse import connect, local_date
 
 HEADLINE_KPIS = ("timely_handling_rate", "satisfaction_rate", "effective_resolution_rate", "analysis_timeliness_rate")
 
@@ -27,10 +27,12 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             "",
             "Records per channel",
         ]
-        lines.append(f"  {'channel':<8} {'records':>9} {'loaded':>9} {'quarantined':>12} {'skipped':>8}")
+        lines.append(
+            f"  {'channel':<8} {'records':>9} {'loaded':>9} {'of them updates':>16} {'quarantined':>12} {'skipped':>8}"
+        )
         per_channel = con.execute(
             """
-            select channel, sum(records_in), sum(loaded), sum(quarantined), sum(skipped),
+            select channel, sum(records_in), sum(loaded), sum(coalesce(updates, 0)), sum(quarantined), sum(skipped),
                    sum(records_in - skipped),
                    count(*) filter (where gate = 'passed' and gate_messages is not null),
                    count(*) filter (where gate = 'blocked'),
@@ -44,14 +46,15 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             """,
             [first, last],
         ).fetchall()
-        for channel, records, loaded, quarantined, skipped, *_ in per_channel:
-            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {quarantined:>12,} {skipped:>8,}")
+        for channel, records, loaded, updates, quarantined, skipped, *_ in per_channel:
+            lines.append(f"  {channel:<8} {records:>9,} {loaded:>9,} {updates:>16,} {quarantined:>12,} {skipped:>8,}")
+        lines += _life_of_first_day(con, settings, first, last)
         lines += ["", "Quality gate per channel (suites in expectations/)"]
         lines.append(
             f"  {'channel':<8} {'rows checked':>12} {'expectations failed':>20} {'quarantined':>12}"
             f" {'days warned':>12} {'days blocked':>13}"
         )
-        for channel, _, _, quarantined, _, checked, warned, blocked, failed in per_channel:
+        for channel, _, _, _, quarantined, _, checked, warned, blocked, failed in per_channel:
             lines.append(f"  {channel:<8} {checked:>12,} {failed:>20} {quarantined:>12,} {warned:>12} {blocked:>13}")
         lines.append(f"  Data Docs (every expectation, per channel and day): {data_docs.index_page(settings).as_uri()}")
 
@@ -110,3 +113,48 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
     lines += ["", f"Emails caught: {len(mails)} in {settings.mail_dir} (surge dimensions in ops.alert_log: {log})"]
     lines += [f"Marts for BI tools: {settings.published_dir / 'complaints_marts.duckdb'} (read-only snapshot)"]
     return "\n".join(lines)
+
+
+def _life_of_first_day(con, settings: Settings, first: dt.date, last: dt.date) -> list[str]:
+    """How the first day's phone and web complaints were answered and resolved, as each later export told."""
+    received = local_date("received_at", settings.local_tz)
+    rows = con.execute(
+        f"""
+        with versions as (
+            select complaint_id, partition_date, version_kind, first_response_at, resolved_at, status, received_at
+            from raw.phone_complaints
+            union all
+            select complaint_id, partition_date, version_kind, first_response_at, resolved_at, status, received_at
+            from raw.web_complaints
+        ),
+        registered as (
+            select distinct complaint_id from versions where version_kind = 'snapshot' and {received} = $first
+        ),
+        known as (
+            select versions.* from versions inner join registered using (complaint_id)
+        ),
+        landings as (
+            select distinct partition_date as landing_date from known where partition_date between $first and $last
+        )
+        select
+            landings.landing_date,
+            count(distinct case when known.first_response_at is not null then known.complaint_id end),
+            count(distinct case
+                when known.resolved_at is not null or known.status in ('resolved', 'closed') then known.complaint_id
+            end),
+            (select count(*) from registered)
+        from landings
+        inner join known on known.partition_date <= landings.landing_date
+        group by 1 order by 1 limit 8
+        """,
+        {"first": first, "last": last},
+    ).fetchall()
+    if not rows:
+        return []
+    lines = ["", f"Phone and web complaints received on {first} ({rows[0][3]:,}), as the exports after it told"]
+    for landing_date, answered, resolved, total in rows:
+        lines.append(
+            f"  exported {landing_date}: {answered:>6,} answered ({answered / total:6.1%})"
+            f" {resolved:>6,} resolved ({resolved / total:6.1%})"
+        )
+    return lines

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import email.utils
 import json
 import mailbox
 import math
@@ -50,6 +51,11 @@ def phone_rows(out: Path, day: dt.date) -> list[dict[str, str]]:
 
 def web_lines(out: Path, day: dt.date) -> list[str]:
     return (out / "web" / str(day) / f"submissions_{day}.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def status_events(out: Path, day: dt.date) -> list[dict[str, Any]]:
+    path = out / "web" / str(day) / f"status_events_{day}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
 def emails(out: Path, day: dt.date) -> dict[str, EmailMessage]:
@@ -113,13 +119,19 @@ def test_same_arguments_write_byte_identical_files(tmp_path: Path) -> None:
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
-def test_a_day_alone_equals_the_same_day_inside_a_range(tmp_path: Path) -> None:
+def test_a_days_new_complaints_are_the_same_whatever_range_it_is_generated_in(tmp_path: Path) -> None:
     sd.generate(WEDNESDAY, WEDNESDAY, tmp_path / "alone", per_day=150)
     sd.generate(WEDNESDAY - dt.timedelta(days=2), WEDNESDAY + dt.timedelta(days=1), tmp_path / "range", per_day=150)
-    alone, inside = tree(tmp_path / "alone"), tree(tmp_path / "range")
-    day_files = [k for k in alone if str(WEDNESDAY) in k]
-    assert len(day_files) > 10
-    assert {k: alone[k] for k in day_files} == {k: inside[k] for k in day_files}
+    # Inside the range the day's files also hold that day's changes to the two days before.
+    assert web_lines(tmp_path / "alone", WEDNESDAY) == web_lines(tmp_path / "range", WEDNESDAY)
+    own = f"CC{WEDNESDAY:%Y%m%d}"
+    alone, inside = (
+        [row for row in phone_rows(tmp_path / name, WEDNESDAY) if row["ticket_no"].startswith(own)]
+        for name in ("alone", "range")
+    )
+    assert len(alone) > 30 and alone == inside
+    earlier = [row for row in phone_rows(tmp_path / "range", WEDNESDAY) if not row["ticket_no"].startswith(own)]
+    assert earlier and all(row["updated_at"].startswith(str(WEDNESDAY)) for row in earlier)
 
 
 def test_another_seed_writes_other_files(tmp_path: Path) -> None:
@@ -146,7 +158,8 @@ def test_phone_csv_has_bom_header_and_parses(landing: Path) -> None:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == sd.PHONE_HEADER
     assert all(len(row) == len(sd.PHONE_HEADER) for row in rows[1:])
-    assert any("\n" in row[-1] for row in rows[1:]) and any('"' in row[-1] for row in rows[1:])
+    notes = sd.PHONE_HEADER.index("notes")
+    assert any("\n" in row[notes] for row in rows[1:]) and any('"' in row[notes] for row in rows[1:])
     assert len(rows) - 1 == truth(landing, FIRST)["counts"]["phone"]["generated"]
 
 
@@ -171,7 +184,10 @@ def test_emails_mix_layouts_and_charsets(landing: Path) -> None:
 
 def test_web_line_count_equals_generated(landing: Path) -> None:
     for day in (FIRST, LAST):
-        assert len(web_lines(landing, day)) == truth(landing, day)["counts"]["web"]["generated"]
+        assert (
+            len(web_lines(landing, day)) + len(status_events(landing, day))
+            == truth(landing, day)["counts"]["web"]["generated"]
+        )
 
 
 def test_social_pages_hold_at_most_a_page_and_every_author(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,7 +241,7 @@ def test_ground_truth_counts_equal_records_written(landing: Path) -> None:
         gt = truth(landing, day)
         written = {
             "phone": len(phone_rows(landing, day)),
-            "web": len(web_lines(landing, day)),
+            "web": len(web_lines(landing, day)) + len(status_events(landing, day)),
             "email": len(emails(landing, day)),
             "social": len(posts(landing, day)),
         }
@@ -233,7 +249,7 @@ def test_ground_truth_counts_equal_records_written(landing: Path) -> None:
         for channel in CHANNELS:
             assert gt["counts"][channel]["bad"] == len(bad_positions(landing, day, channel)) >= 1
             counts = gt["counts"][channel]
-            good = counts["generated"] - counts["bad"] - counts["skipped"]
+            good = counts["generated"] - counts["bad"] - counts["skipped"] - counts["updates"]
             assert gt["dimension_counts"]["channel"][channel] == good
         good_total = sum(gt["dimension_counts"]["channel"].values())
         for dimension in ("category", "product", "region"):
@@ -285,8 +301,9 @@ def test_good_records_are_clean(landing: Path) -> None:
         assert row["satisfaction"] in {"", "1", "2", "3", "4", "5"}
         assert row["status"] in STATUSES
         assert not row["resolved_time"] or dt.datetime.fromisoformat(row["resolved_time"]) > received
-        assert (row["first_response_time"] == "") == (row["status"] == "open")
-        assert 3 <= float(row["handle_minutes"]) <= 120 and 1 <= int(row["severity"]) <= 5
+        assert (row["first_response_time"] == "") == (row["status"] == "open") == (row["handle_minutes"] == "")
+        assert row["status"] == "open" or 3 <= float(row["handle_minutes"]) <= 120
+        assert 1 <= int(row["severity"]) <= 5
     bad = bad_positions(landing, FIRST, "web")
     for n, line in enumerate(web_lines(landing, FIRST), start=1):
         if str(n) not in bad:
@@ -320,14 +337,14 @@ def test_texts_hold_keywords_of_their_own_category_only(landing: Path) -> None:
                 assert categories_in(record["description"]) == {record["category"]}
         bad_mail = bad_positions(landing, day, "email")
         for position, msg in emails(landing, day).items():
-            if bad_mail.get(position) != "empty_body":
+            if bad_mail.get(position) != "empty_body" and msg["In-Reply-To"] is None:  # replies: no complaint
                 text = email_text(msg)
                 assert len(categories_in(text)) == 1, text
                 complaint, form = text.split("Product: ")
                 assert form.split("\n")[0] in complaint and "Region: " in form and "Account: AC" in form
         bad_posts = bad_positions(landing, day, "social")
         for position, (post, _) in posts(landing, day).items():
-            if bad_posts.get(position) != "empty_text":
+            if bad_posts.get(position) != "empty_text" and "conversation_id" not in post:  # not a follow-up
                 assert len(categories_in(post["text"])) == 1, post["text"]
                 languages.add(post["lang"])
     assert languages == {"en", "zh"}
@@ -438,3 +455,75 @@ def test_cli_prints_a_line_per_day_and_a_total(tmp_path: Path, capsys: pytest.Ca
     assert lines[0].startswith("2026-10-13 Tue phone=") and lines[1].startswith("2026-10-14 Wed")
     assert lines[-1].startswith("total ")
     assert json.loads((tmp_path / "_ground_truth" / "surges.json").read_text())["surges"] == []
+
+
+def test_no_file_tells_the_future(tmp_path: Path) -> None:
+    """Every time in every generated file is at or before its export: the end of its landing date."""
+    first, last = WEDNESDAY - dt.timedelta(days=9), WEDNESDAY
+    sd.generate(first, last, tmp_path, per_day=200, seed=5)
+    updates = 0
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
+        export = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=SHANGHAI)
+        times: list[dt.datetime] = []
+        for row in phone_rows(tmp_path, day):
+            for column in ("call_start", "first_response_time", "resolved_time", "updated_at"):
+                if row[column] and row[column] != "not a date":
+                    times.append(dt.datetime.fromisoformat(row[column]).replace(tzinfo=SHANGHAI))
+        for record in [json.loads(line) for line in web_lines(tmp_path, day) if line.endswith("}")]:
+            times += [dt.datetime.fromisoformat(record[k]) for k in ("submitted_at",) if record.get(k)]
+            ticket = record["ticket"]
+            assert ticket["first_response_at"] is None and ticket["resolved_at"] is None  # as it was submitted
+        for event in status_events(tmp_path, day):
+            times.append(dt.datetime.fromisoformat(event["event_at"]))
+            times += [
+                dt.datetime.fromisoformat(event["ticket"][k])
+                for k in ("first_response_at", "resolved_at")
+                if event["ticket"][k]
+            ]
+        for msg in emails(tmp_path, day).values():
+            if msg["Date"] is not None:
+                times.append(email.utils.parsedate_to_datetime(str(msg["Date"])))
+        for post, _ in posts(tmp_path, day).values():
+            if post.get("created_at"):
+                times.append(dt.datetime.fromisoformat(post["created_at"].replace("Z", "+00:00")))
+        assert times and max(times) <= export, (day, max(times))
+        updates += sum(truth(tmp_path, day)["counts"][channel]["updates"] for channel in CHANNELS)
+    # Complaints are answered, resolved, reopened and surveyed over the following days: those are updates.
+    assert updates > 1000
+    statuses = {
+        row["status"] for row in phone_rows(tmp_path, last) if not row["ticket_no"].startswith(f"CC{last:%Y%m%d}")
+    }
+    assert {"in_progress", "resolved", "reopened", "closed"} <= statuses
+
+
+def test_the_ground_truth_holds_every_complaints_life_and_the_exports_tell_it(landing: Path) -> None:
+    for day in (FIRST, LAST):
+        with (landing / "_ground_truth" / "lives" / f"{day}.csv").open(encoding="utf-8", newline="") as handle:
+            lives = {row["complaint_id"]: row for row in csv.DictReader(handle)}
+        assert len(lives) == sum(truth(landing, day)["dimension_counts"]["channel"].values())
+    # LAST's export shows FIRST's tickets as they stood at its end: their lives, up to then.
+    export = dt.datetime(2026, 10, 1, 16)  # the end of LAST in Shanghai, in UTC
+    with (landing / "_ground_truth" / "lives" / f"{FIRST}.csv").open(encoding="utf-8", newline="") as handle:
+        lives = {row["complaint_id"]: row for row in csv.DictReader(handle)}
+
+    def shanghai(text: str) -> str:
+        return (
+            ""
+            if not text
+            else dt.datetime.fromisoformat(text)
+            .replace(tzinfo=SHANGHAI)
+            .astimezone(dt.UTC)
+            .strftime("%Y-%m-%d %H:%M:%S")
+        )
+
+    updated = [row for row in phone_rows(landing, LAST) if row["ticket_no"].startswith(f"CC{FIRST:%Y%m%d}")]
+    assert len(updated) > 20
+    for row in updated:
+        life = lives[f"PH-{row['ticket_no']}"]
+        assert shanghai(row["first_response_time"]) == life["first_response_at"]
+        again = life["resolved_again_at"]
+        resolved = again if again and dt.datetime.fromisoformat(again) <= export else life["resolved_at"]
+        if not resolved or dt.datetime.fromisoformat(resolved) > export:
+            resolved = ""
+        assert shanghai(row["resolved_time"]) == resolved

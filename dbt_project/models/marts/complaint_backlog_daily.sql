@@ -1,0 +1,104 @@
+-- The open book at the end of each day, as it was then known: the complaints received by then that the
+-- versions landed by then showed open (not resolved), with their age and whether they were overdue against
+-- the resolution standard. A version landing later changes the book from its landing date on, not before.
+{%- set window_days = var('rebuild_following_days') %}
+{%- set day_end = to_utc(dbt.dateadd('day', 1, 'cast(book_days.book_date as ' ~ dbt.type_timestamp() ~ ')')) %}
+with
+
+-- The state each version of a tracked complaint gave, and until which landing date it was the latest known.
+states as (
+
+    select
+        complaint_id,
+        channel,
+        landed_date,
+        version_at,
+        status,
+        resolved_at,
+        lead(landed_date) over (
+            partition by complaint_id
+            order by landed_date, version_at, source_file, source_position
+        ) as next_landed_date,
+        row_number() over (
+            partition by complaint_id, landed_date
+            order by version_at desc, source_file desc, source_position desc
+        ) as landed_rank
+    from {{ ref('int_complaints_unioned') }}
+    where version_kind in ('snapshot', 'event') and status is not null
+
+),
+
+complaints as (
+
+    select
+        complaint_id,
+        received_at,
+        complaint_date,
+        resolution_due_at
+    from {{ ref('complaints') }}
+    where is_handling_tracked
+
+),
+
+-- The days this run rebuilds (every loaded day on a full build).
+book_days as (
+
+    select loads.complaint_date as book_date
+    from ({{ date_loads() }}) as loads
+    where {{ is_rebuilt('loads.complaint_date', window_days) }}
+
+),
+
+-- Each complaint open at the end of a book day: the day's latest known state says it is open, being handled,
+-- or reopened (a reopened ticket may still show its first resolution's time).
+open_at_day_end as (
+
+    select
+        book_days.book_date,
+        states.channel,
+        complaints.complaint_id,
+        {{ hours_between('complaints.received_at', day_end) }} as age_hours,
+        complaints.resolution_due_at < {{ day_end }} as is_overdue
+    from book_days
+    inner join states
+        on
+            book_days.book_date >= states.landed_date
+            and (states.next_landed_date is null or book_days.book_date < states.next_landed_date)
+            and states.landed_rank = 1
+    inner join complaints
+        on states.complaint_id = complaints.complaint_id
+    where
+        complaints.complaint_date <= book_days.book_date
+        and states.status in ('open', 'in_progress', 'reopened')
+
+),
+
+date_loads as (
+
+    {{ date_loads() }}
+
+),
+
+final as (
+
+    select
+        open_at_day_end.book_date as backlog_date,
+        open_at_day_end.channel,
+        count(*) as open_count,
+        sum(case when open_at_day_end.is_overdue then 1 else 0 end) as overdue_count,
+        sum(case when open_at_day_end.age_hours < 24 then 1 else 0 end) as open_under_1_day_count,
+        sum(case when open_at_day_end.age_hours >= 24 and open_at_day_end.age_hours < 72 then 1 else 0 end)
+            as open_1_to_3_days_count,
+        sum(case when open_at_day_end.age_hours >= 72 and open_at_day_end.age_hours < 168 then 1 else 0 end)
+            as open_3_to_7_days_count,
+        sum(case when open_at_day_end.age_hours >= 168 then 1 else 0 end) as open_over_7_days_count,
+        avg(open_at_day_end.age_hours) as avg_open_age_hours,
+        max(date_loads.loaded_at) as loaded_at
+    from open_at_day_end
+    inner join date_loads
+        on open_at_day_end.book_date = date_loads.complaint_date
+    group by 1, 2
+
+)
+
+select * from final
