@@ -39,7 +39,7 @@ from complaints_pipeline.reference import CHANNELS  # noqa: E402
 NEW_DAY = dt.date(2026, 10, 14)
 WEEK = [NEW_DAY - dt.timedelta(days=k) for k in range(7, 0, -1)]
 HISTORY_LOADED_AT = dt.datetime(2000, 1, 1)
-TIMESTAMPS = ("received_at", "first_response_at", "resolved_at")
+TIMESTAMPS = ("received_at", "first_response_at", "resolved_at", "version_at")
 
 
 def copy_back(settings: Settings, history_days: int) -> int:

@@ -5,12 +5,12 @@
 
 {#- A UTC timestamp as local wall-clock time in var local_timezone. -#}
 {% macro to_local(utc_column) -%}
-    cast(({{ utc_column }} at time zone 'UTC') at time zone '{{ var("local_timezone") }}' as {{ dbt.type_timestamp() }})
+    cast((({{ utc_column }}) at time zone 'UTC') at time zone '{{ var("local_timezone") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#- A local wall-clock time as UTC. -#}
 {% macro to_utc(local_column) -%}
-    cast(({{ local_column }} at time zone '{{ var("local_timezone") }}') at time zone 'UTC' as {{ dbt.type_timestamp() }})
+    cast((({{ local_column }}) at time zone '{{ var("local_timezone") }}') at time zone 'UTC' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#-

@@ -28,29 +28,15 @@ ranked as (
 
     select
         *,
-        row_number() over (
+        version_kind = 'snapshot' and row_number() over (
             partition by complaint_id, version_kind = 'snapshot'
             order by version_at desc, landed_date desc, source_file desc, source_position desc
-        ) as snapshot_rank,
-        row_number() over (
+        ) = 1 as is_latest_snapshot,
+        version_kind in ('snapshot', 'event') and row_number() over (
             partition by complaint_id, version_kind in ('snapshot', 'event')
             order by version_at desc, landed_date desc, source_file desc, source_position desc
-        ) as state_rank
+        ) = 1 as is_latest_state
     from versions
-
-),
-
-latest_snapshots as (
-
-    select * from ranked
-    where version_kind = 'snapshot' and snapshot_rank = 1
-
-),
-
-latest_states as (
-
-    select * from ranked
-    where version_kind in ('snapshot', 'event') and state_rank = 1
 
 ),
 
@@ -68,29 +54,60 @@ resolutions as (
 
 ),
 
-events as (
+-- One pass over each complaint's versions (an aggregate, not a join of the latest ones: PostgreSQL cannot
+-- estimate those and joins them row by row).
+merged as (
 
     select
-        versions.complaint_id,
+        ranked.complaint_id,
+
+        ---------- what the complaint is: its latest whole record
+        max(case when ranked.is_latest_snapshot then ranked.source_record_id end) as source_record_id,
+        max(case when ranked.is_latest_snapshot then ranked.customer_key end) as customer_key,
+        max(case when ranked.is_latest_snapshot then ranked.channel end) as channel,
+        max(case when ranked.is_latest_snapshot then ranked.record_source end) as record_source,
+        max(case when ranked.is_latest_snapshot then ranked.product end) as product,
+        max(case when ranked.is_latest_snapshot then ranked.category end) as category,
+        max(case when ranked.is_latest_snapshot then ranked.region end) as region,
+        max(case when ranked.is_latest_snapshot then ranked.complexity end) as complexity,
+        max(case when ranked.is_latest_snapshot then ranked.language_code end) as language_code,
+        max(case when ranked.is_latest_snapshot then ranked.severity end) as severity,
+        max(case when ranked.is_latest_snapshot then ranked.complaint_text end) as complaint_text,
+        max(case when ranked.is_latest_snapshot then ranked.received_at end) as received_at,
+        max(case when ranked.is_latest_snapshot then ranked.complaint_date end) as complaint_date,
+        max(case when ranked.is_latest_snapshot then ranked.landed_date end) as landed_date,
+        max(case when ranked.is_latest_snapshot then ranked.source_file end) as source_file,
+        max(case when ranked.is_latest_snapshot then ranked.source_position end) as source_position,
+
+        ---------- its state: the latest version that carries one
+        max(case when ranked.is_latest_state then ranked.status end) as status,
+        max(case when ranked.is_latest_state then ranked.escalation_level end) as escalation_level,
+        max(case when ranked.is_latest_state then ranked.satisfaction_score end) as satisfaction_score,
+        max(case when ranked.is_latest_state then ranked.compensation_amount end) as compensation_amount,
+        max(case when ranked.is_latest_state then ranked.handling_minutes end) as handling_minutes,
+        max(case when ranked.is_latest_state then ranked.resolved_at end) as current_resolved_at,
+        max(case when ranked.is_latest_state then ranked.version_at end) as version_at,
+
+        ---------- times from every version
         count(*) as version_count,
-        min(versions.version_at) as first_version_at,
-        min(versions.first_responded_at) as reported_first_responded_at,
-        min(case when versions.status in ('resolved', 'closed') then versions.version_at end)
-            as first_seen_resolved_at,
+        min(ranked.version_at) as first_version_at,
+        min(ranked.first_responded_at) as reported_first_responded_at,
+        min(case when ranked.status in ('resolved', 'closed') then ranked.version_at end) as first_seen_resolved_at,
         -- Reopened: a version says so, or the customer wrote again after a resolution.
         min(
             case
-                when versions.status = 'reopened' then versions.version_at
+                when ranked.status = 'reopened' then ranked.version_at
                 when
-                    versions.version_kind = 'customer_reply'
-                    and versions.version_at > resolutions.first_resolved_at
-                    then versions.version_at
+                    ranked.version_kind = 'customer_reply'
+                    and ranked.version_at > resolutions.first_resolved_at
+                    then ranked.version_at
             end
         ) as reopened_at,
-        min(case when versions.satisfaction_score is not null then versions.version_at end) as surveyed_at
-    from versions
+        min(case when ranked.satisfaction_score is not null then ranked.version_at end) as surveyed_at,
+        sum(case when ranked.is_latest_snapshot then 1 else 0 end) as snapshot_count
+    from ranked
     inner join resolutions
-        on versions.complaint_id = resolutions.complaint_id
+        on ranked.complaint_id = resolutions.complaint_id
     group by 1
 
 ),
@@ -105,61 +122,50 @@ date_loads as (
 final as (
 
     select
-        ---------- what the complaint is: its latest whole record
-        latest_snapshots.complaint_id,
-        latest_snapshots.source_record_id,
-        latest_snapshots.customer_key,
-        latest_snapshots.channel,
-        latest_snapshots.record_source,
-        latest_snapshots.product,
-        latest_snapshots.category,
-        latest_snapshots.region,
-        latest_snapshots.complexity,
-        latest_snapshots.language_code,
-        latest_snapshots.severity,
-        latest_snapshots.complaint_text,
-        latest_snapshots.received_at,
-        latest_snapshots.complaint_date,
-
-        ---------- its state: the latest version that carries one
-        latest_states.status,
-        latest_states.escalation_level,
-        latest_states.satisfaction_score,
-        latest_states.compensation_amount,
-        latest_states.handling_minutes,
-
-        ---------- times from every version
+        merged.complaint_id,
+        merged.source_record_id,
+        merged.customer_key,
+        merged.channel,
+        merged.record_source,
+        merged.product,
+        merged.category,
+        merged.region,
+        merged.complexity,
+        merged.language_code,
+        merged.severity,
+        merged.complaint_text,
+        merged.received_at,
+        merged.complaint_date,
+        merged.status,
+        merged.escalation_level,
+        merged.satisfaction_score,
+        merged.compensation_amount,
+        merged.handling_minutes,
         -- A resolution answers the customer too: a complaint resolved with no response recorded was first
         -- answered when it was resolved.
         coalesce(
-            events.reported_first_responded_at,
-            latest_states.resolved_at,
-            case when latest_states.status in ('resolved', 'closed') then events.first_seen_resolved_at end
+            merged.reported_first_responded_at,
+            merged.current_resolved_at,
+            case when merged.status in ('resolved', 'closed') then merged.first_seen_resolved_at end
         ) as first_responded_at,
         coalesce(
-            latest_states.resolved_at,
-            case when latest_states.status in ('resolved', 'closed') then events.first_seen_resolved_at end
+            merged.current_resolved_at,
+            case when merged.status in ('resolved', 'closed') then merged.first_seen_resolved_at end
         ) as resolved_at,
-        events.reopened_at,
-        events.surveyed_at,
-        events.version_count,
-        events.first_version_at,
-        latest_states.version_at,
-
-        ---------- lineage of the latest whole record
-        latest_snapshots.landed_date,
-        latest_snapshots.source_file,
-        latest_snapshots.source_position,
-
+        merged.reopened_at,
+        merged.surveyed_at,
+        merged.version_count,
+        merged.first_version_at,
+        merged.version_at,
+        merged.landed_date,
+        merged.source_file,
+        merged.source_position,
         coalesce(date_loads.loaded_at, cast('1970-01-01' as {{ dbt.type_timestamp() }})) as loaded_at
-
-    from latest_snapshots
-    inner join latest_states
-        on latest_snapshots.complaint_id = latest_states.complaint_id
-    inner join events
-        on latest_snapshots.complaint_id = events.complaint_id
+    from merged
     left join date_loads
-        on latest_snapshots.complaint_date = date_loads.complaint_date
+        on merged.complaint_date = date_loads.complaint_date
+    -- A complaint whose whole record has not landed yet waits for it.
+    where merged.snapshot_count = 1
 
 )
 

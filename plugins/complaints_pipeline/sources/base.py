@@ -130,7 +130,8 @@ def export_time(day: dt.date, tz: str) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Skip:
-    """A record that is no new complaint (auto-reply, bounce, thread reply, repost, copy): counted, not loaded."""
+    """A record that is no new version of a complaint (auto-reply, bounce, repost, copy, a repeated version):
+    counted, not loaded."""
 
     source_file: str
     source_position: str
