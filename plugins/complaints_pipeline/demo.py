@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> None:
         country=settings.holiday_country,
         local_tz=settings.local_tz,
     )
-    print(f"    {generated.total:,} complaints written, {generated.total_bad:,} of them bad on purpose", flush=True)
+    print(
+        f"    {generated.total:,} records written: {generated.total_updates:,} of them updates of complaints"
+        f" received before (answered, resolved, reopened, surveyed), {generated.total_bad:,} bad on purpose",
+        flush=True,
+    )
 
     pidfile = settings.home / "run" / "smtp_sink.pid"
     smtp_sink.start_background(settings.mail_dir, args.smtp_port, pidfile)

@@ -341,8 +341,9 @@ class Surge:
 
 @dataclass(frozen=True)
 class ChannelCount:
-    generated: int  # records written, bad ones included
+    generated: int  # records written, bad ones and updates included
     bad: int
+    updates: int = 0  # later versions of complaints received before
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,10 @@ class GenerationSummary:
     @property
     def total(self) -> int:
         return sum(d.total for d in self.days)
+
+    @property
+    def total_updates(self) -> int:
+        return sum(c.updates for d in self.days for c in d.counts.values())
 
     @property
     def total_bad(self) -> int:
@@ -1532,7 +1537,7 @@ def generate_day(
         writer = csv.writer(handle)
         writer.writerow(LIVES_HEADER)
         writer.writerows(line for r in results.values() for line in r.lives)
-    counts = {ch: ChannelCount(r.generated, r.bad) for ch, r in results.items()}
+    counts = {ch: ChannelCount(r.generated, r.bad, r.updates) for ch, r in results.items()}
     return DaySummary(day, holiday, counts, active)
 
 
@@ -1649,7 +1654,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for s in summary.surges:
         print(f"surge {s.start} +{s.days}d {s.dimension}={s.value} x{s.multiplier}")
-    print(f"total {summary.total} records ({summary.total_bad} bad) over {len(summary.days)} days in {args.out}")
+    print(
+        f"total {summary.total} records ({summary.total_updates} updates of earlier complaints,"
+        f" {summary.total_bad} bad) over {len(summary.days)} days in {args.out}"
+    )
     return 0
 
 
