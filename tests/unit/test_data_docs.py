@@ -56,7 +56,8 @@ def test_chunk_results_merge_into_one_day_result() -> None:
     assert status["success"] is False and status["result"]["unexpected_count"] == 1
     assert merged["success"] is False
     assert merged["statistics"]["unsuccessful_expectations"] == 2
-    assert merged["statistics"]["evaluated_expectations"] == len(merged["results"]) == 17
+    in_suite = len(json.loads(SUITE.read_text(encoding="utf-8"))["expectations"])  # 20: every one, evaluated
+    assert merged["statistics"]["evaluated_expectations"] == len(merged["results"]) == in_suite == 20
     # A failing value kept for the report, never the full list: the quarantine holds every row.
     many = _chunk(*[_row(f"m{n}", satisfaction_score=9) for n in range(quality.PARTIAL + 5)])
     kept = next(r for r in many["results"] if r["expectation_config"]["kwargs"].get("column") == "satisfaction_score")
