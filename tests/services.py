@@ -23,6 +23,7 @@ import duckdb
 from conftest import REPO_ROOT
 
 from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.modes import SQLITE_DEFAULTS
 from complaints_pipeline.smtp_sink import SmtpSink, free_port
 
 # Server mode's services: this machine's PostgreSQL (trust auth) and Redis; another host's through these.
@@ -104,6 +105,7 @@ class Pipeline:
             "AIRFLOW_VAR_COMPLAINTS_ONCALL_RECIPIENTS": "oncall@example.com",
             "AIRFLOW_VAR_COMPLAINTS_DATA_DOCS_URL": "https://quality.example.com/docs/index.html",
             "COMPLAINTS_RETRY_DELAY_SECONDS": "1",
+            **SQLITE_DEFAULTS,  # as bin/airflow sets them for SQLite metadata
         }
 
     def install(self) -> Pipeline:

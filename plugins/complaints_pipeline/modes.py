@@ -30,6 +30,14 @@ SERVER_DEFAULTS = {
     "AIRFLOW__CELERY__BROKER_URL": "redis://127.0.0.1:6379/0",
 }
 EMBEDDED_DEFAULTS = {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+# SQLite metadata takes one writer at a time, and the scheduler, dag-processor, api-server and CLI all write
+# it: a writer waits this long for the lock (SQLite's driver gives up after 5 s with "database is locked",
+# which failed a backfill being created while the scheduler wrote).
+SQLITE_CONNECT_ARGS = {"timeout": 60}
+SQLITE_DEFAULTS = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "complaints_pipeline.modes.SQLITE_CONNECT_ARGS",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC": "complaints_pipeline.modes.SQLITE_CONNECT_ARGS",
+}
 # What every Airflow process of this project needs whatever the mode (the Makefile sets the same).
 PROJECT_DEFAULTS = {
     "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
@@ -55,6 +63,8 @@ def airflow_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     env = {**defaults, **{k: v for k, v in environ.items() if v}}
     env.setdefault("COMPLAINTS_HOME", str(PROJECT_ROOT / "var"))
     env.setdefault("AIRFLOW_HOME", str(Path(env["COMPLAINTS_HOME"]) / "airflow"))
+    if env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "sqlite").startswith("sqlite"):
+        env = {**SQLITE_DEFAULTS, **env}
     if server and not environ.get("AIRFLOW__CELERY__RESULT_BACKEND"):
         # Celery keeps task results in the metadata database.
         conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]

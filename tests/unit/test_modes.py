@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
+import sys
+import time
 
 import pytest
 from conftest import REPO_ROOT
@@ -85,3 +88,42 @@ def test_bin_airflow_runs_airflow_with_the_mode_s_settings() -> None:
     wrong = _bin_airflow("cluster", "version")
     assert wrong.returncode == 1
     assert wrong.stderr.strip() == "bin/airflow: COMPLAINTS_MODE='cluster': expected one of embedded, server"
+
+
+def test_airflow_s_sqlite_metadata_waits_for_another_writer_longer_than_the_driver_s_5_s(tmp_path) -> None:
+    """The scheduler, dag-processor, api-server and CLI share the SQLite file: a write that meets another
+    process's write lock waits for it (`SQLITE_CONNECT_ARGS`), where the driver's default gave up after 5 s
+    ("database is locked": a backfill failed to be created once so)."""
+    database = tmp_path / "airflow.db"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+    environ.update({"COMPLAINTS_MODE": "embedded", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}"})
+    env = airflow_env(environ)
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] == "complaints_pipeline.modes.SQLITE_CONNECT_ARGS"
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("begin exclusive")
+    holder.execute("create table held (x int)")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from airflow import settings\n"
+            "with settings.engine.begin() as c: c.exec_driver_sql('create table written (x int)')\n"
+            "print('written')",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(8)  # the writer has imported Airflow and waits on the lock, longer than 5 s
+    assert writer.poll() is None, writer.communicate()[1][-2000:]
+    holder.execute("commit")
+    holder.close()
+    out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0 and out.strip() == "written", err[-2000:]
+    with sqlite3.connect(database) as check:
+        tables = {name for (name,) in check.execute("select name from sqlite_master where type = 'table'")}
+    assert {"held", "written"} <= tables
+    # A PostgreSQL metadata database gets no SQLite argument.
+    server = airflow_env({"COMPLAINTS_MODE": "server"})
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS" not in server
