@@ -5,24 +5,41 @@
     its date, and replaces its rows by delete+insert on its date key (dbt_project.yml).
 -#}
 
-{% macro rebuild_dates(following_days=0) %}
+{% macro rebuild_dates(following_days=0, preceding_days=0) %}
     {#- A one-column subquery (rebuild_date): the dates loaded after this model was last built, and the
-        loaded dates up to following_days after each, whose rows look back at them. -#}
+        loaded dates up to following_days after each, whose rows look back at them. With preceding_days, also
+        the loaded dates up to that many days before each landing day loaded since: what its export showed
+        moved the clocks of their still-open complaints on (int_complaints_clocked). -#}
+    {%- set watermark -%}
+        (select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+    {%- endset %}
     select distinct loaded_day.complaint_date as rebuild_date
     from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
     inner join (
         select distinct complaint_date
         from {{ ref('stg_pipeline__complaint_date_loads') }}
-        where loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
+        where loaded_at > {{ watermark }}
     ) as changed
         on loaded_day.complaint_date between changed.complaint_date
         and {{ dbt.dateadd('day', following_days, 'changed.complaint_date') }}
+    {%- if preceding_days %}
+    union
+    select loaded_day.complaint_date as rebuild_date
+    from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
+    inner join (
+        select distinct complaint_date
+        from {{ ref('stg_pipeline__channel_days') }}
+        where loaded_at > {{ watermark }}
+    ) as landed
+        on loaded_day.complaint_date between {{ dbt.dateadd('day', -preceding_days, 'landed.complaint_date') }}
+        and landed.complaint_date
+    {%- endif %}
 {% endmacro %}
 
-{% macro is_rebuilt(date_column, following_days=0) -%}
+{% macro is_rebuilt(date_column, following_days=0, preceding_days=0) -%}
     {#- A filter: the date is one this run rebuilds (every date on a first or full-refresh build). -#}
     {%- if is_incremental() -%}
-        {{ date_column }} in ({{ rebuild_dates(following_days) }})
+        {{ date_column }} in ({{ rebuild_dates(following_days, preceding_days) }})
     {%- else -%}
         1 = 1
     {%- endif -%}

@@ -9,6 +9,11 @@ The life (Asia/Shanghai, working hours 09:00-18:00, no holiday in the week): reg
 - email: the complaint, the service's replies (answered; resolved, by X-Ticket-Status), the customer
   writing again on Thursday (which reopens it), the service's second resolution; no survey;
 - social: the post, and the author posting again on Thursday (a version; social tracks no handling).
+A second phone ticket, T2, the only one registered Tuesday (11:00), is in Tuesday's export and never
+again: nobody answers or resolves it, while the phone exports of the days after go on arriving. Its first
+response was due after 24 working hours (Thursday 17:00), its resolution by the close of the 3rd working
+day (Friday 18:00); each is late from the end of the day whose export passes it, though no version of T2
+or of any complaint of Tuesday arrives again.
 Hand-computed: first response 23 calendar hours, 8 working hours (Monday 10:00-18:00); first resolution
 53 calendar hours; the last resolution Friday 16:00 is 102 calendar hours after receipt, and the resolution
 was due by the close of the 3rd working day after Monday (Thursday 18:00): late.
@@ -76,7 +81,19 @@ def _phone(day: int) -> bytes:
         resolved_time=text(resolved),
         satisfaction="4" if day >= 5 else "",
     )
-    return phone_csv({**row, "updated_at": text(updated)}, header=(*PHONE_COLUMNS, "updated_at"))
+    rows = [{**row, "updated_at": text(updated)}]
+    if day == 1:
+        forgotten = phone_row(
+            ticket_no="T2",
+            call_start=text(local(1, 11)),
+            status="open",
+            first_response_time="",
+            resolved_time="",
+            satisfaction="",
+            account_no="A2",
+        )
+        rows.append({**forgotten, "updated_at": text(local(1, 11))})
+    return phone_csv(*rows, header=(*PHONE_COLUMNS, "updated_at"))
 
 
 def _web(day: int) -> dict[str, bytes]:
@@ -168,6 +185,16 @@ def open_book(settings) -> list[tuple]:
     )
 
 
+def forgotten(settings) -> tuple | None:
+    """T2's first response and resolution timeliness, and the time its snapshot is as of."""
+    rows = query(
+        settings,
+        "select is_first_response_timely, is_resolution_timely, snapshot_at from marts.complaints "
+        "where complaint_id = 'PH-T2'",
+    )
+    return rows[0] if rows else None
+
+
 def marts(settings) -> dict[str, tuple]:
     rows = query(settings, f"select {COLUMNS}, complaint_id from marts.complaints order by channel")
     return {row[0]: row[1:-1] for row in rows if row[-1] in LIFE}
@@ -184,7 +211,7 @@ def days_in_order(tmp_path_factory: pytest.TempPathFactory):
     for day in range(len(DAYS)):
         land(settings.landing_dir, day)
         run(settings, [day])
-        seen.append(marts(settings))
+        seen.append({**marts(settings), "forgotten": forgotten(settings)})
     yield settings, seen, open_book(settings)
     mp.undo()
 
@@ -221,20 +248,38 @@ def test_each_day_the_marts_show_the_life_so_far(days_in_order) -> None:
     assert seen[5]["social"][:4] == (None, None, None, None)
 
 
+def test_a_complaint_nobody_handles_is_late_once_a_later_export_passes_its_deadline(days_in_order) -> None:
+    _, seen, _ = days_in_order
+    # (first response timely, resolution timely, snapshot): known as of the end of each day's export.
+    assert [day["forgotten"] for day in seen] == [
+        None,
+        (None, None, utc(2, 0)),
+        (None, None, utc(3, 0)),  # Wednesday's end: 16 of the 24 working hours
+        (False, None, utc(4, 0)),  # Thursday's end: past 17:00, unanswered
+        (False, False, utc(5, 0)),  # Friday's end: past 18:00, unresolved
+        (False, False, utc(5, 0) + dt.timedelta(days=1)),
+    ]
+
+
 def test_the_open_book_of_each_day_is_what_was_known_that_day(days_in_order) -> None:
     _, _, book = days_in_order
     # (date, channel, open, overdue, under a day, 1-3 days, 3-7 days). Phone and web: open Monday and
     # Tuesday, resolved Wednesday, reopened Thursday (past its Thursday 18:00 deadline: overdue), resolved
     # Friday. Email: open from the service's first reply (Tuesday) to its resolution; the customer's
     # Thursday mail reopens it in the marts, but sets no state the open book reads. Social: not handled.
+    # Phone's T2 stays open from Tuesday on, 13, 37, 61, 85 and 109 hours old at the days' ends, overdue
+    # from Friday's.
     assert book == [
         (DAYS[0], "phone", 1, 0, 1, 0, 0),
         (DAYS[0], "web", 1, 0, 1, 0, 0),
         (DAYS[1], "email", 1, 0, 0, 1, 0),
-        (DAYS[1], "phone", 1, 0, 0, 1, 0),
+        (DAYS[1], "phone", 2, 0, 1, 1, 0),
         (DAYS[1], "web", 1, 0, 0, 1, 0),
-        (DAYS[3], "phone", 1, 1, 0, 0, 1),
+        (DAYS[2], "phone", 1, 0, 0, 1, 0),
+        (DAYS[3], "phone", 2, 1, 0, 1, 1),
         (DAYS[3], "web", 1, 1, 0, 0, 1),
+        (DAYS[4], "phone", 1, 1, 0, 0, 1),
+        (DAYS[5], "phone", 1, 1, 0, 0, 1),
     ]
 
 
@@ -260,5 +305,5 @@ def test_the_same_life_landed_in_reverse_order_gives_the_same_marts(days_in_orde
     shutil.copytree(settings_in_order.landing_dir, settings.landing_dir)
     for day in reversed(range(len(DAYS))):
         run(settings, [day], build=day == 0)
-    assert marts(settings) == seen[-1]
+    assert {**marts(settings), "forgotten": forgotten(settings)} == seen[-1]
     assert open_book(settings) == book

@@ -5,7 +5,7 @@ with
 complaints as (
 
     select * from {{ ref('int_complaints_categorised') }}
-    where {{ is_rebuilt('complaint_date') }}
+    where {{ is_rebuilt('complaint_date', preceding_days=var('clock_days')) }}
 
 ),
 
@@ -21,24 +21,56 @@ dates as (
 
 ),
 
--- What the channel's versions of a date's complaints knew: the latest time they describe (a version's own
--- time, or an event it reports). An unanswered or unresolved complaint is late only if its deadline had
--- passed by then.
-snapshots as (
+-- What was known of each channel: up to the end of the latest landing day whose export of it loaded
+-- (records came in, the day gate let them through).
+channel_knowledge as (
 
     select
         channel,
-        complaint_date,
-        max(
+        max(complaint_date) as known_date
+    from {{ ref('stg_pipeline__channel_days') }}
+    where records_in_count > 0 and not is_blocked
+    group by 1
+
+),
+
+-- What was known of a date's complaints: the end of their channel's latest loaded export, or the latest
+-- time their versions describe if later; but no more than clock_days after the date, when every deadline
+-- has passed and the clocks stop (so the snapshot of an old date never changes again). An unanswered or
+-- unresolved complaint is late once its deadline is before the snapshot: late today, not "not yet due"
+-- until some version of its date happens to arrive.
+{%- set timestamp = dbt.type_timestamp() %}
+{%- set known_until = dbt.dateadd('day', 1, 'cast(channel_knowledge.known_date as ' ~ timestamp ~ ')') %}
+{%- set clocks_stop = dbt.dateadd('day', var('clock_days'), 'cast(described.complaint_date as ' ~ timestamp ~ ')') %}
+snapshots as (
+
+    select
+        described.channel,
+        described.complaint_date,
+        least(
             greatest(
-                received_at,
-                coalesce(version_at, received_at),
-                coalesce(first_responded_at, received_at),
-                coalesce(resolved_at, received_at)
-            )
+                described.described_at,
+                coalesce({{ to_utc(known_until) }}, described.described_at)
+            ),
+            {{ to_utc(clocks_stop) }}
         ) as snapshot_at
-    from complaints
-    group by 1, 2
+    from (
+        select
+            channel,
+            complaint_date,
+            max(
+                greatest(
+                    received_at,
+                    coalesce(version_at, received_at),
+                    coalesce(first_responded_at, received_at),
+                    coalesce(resolved_at, received_at)
+                )
+            ) as described_at
+        from complaints
+        group by 1, 2
+    ) as described
+    left join channel_knowledge
+        on described.channel = channel_knowledge.channel
 
 ),
 

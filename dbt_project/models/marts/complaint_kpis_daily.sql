@@ -6,7 +6,7 @@ with
 {% if is_incremental() -%}
 rebuilt as (
 
-    {{ rebuild_dates(window_days) }}
+    {{ rebuild_dates(window_days, var('clock_days')) }}
 
 ),
 {%- endif %}
@@ -14,14 +14,14 @@ rebuilt as (
 channel_days as (
 
     select * from {{ ref('stg_pipeline__channel_days') }}
-    where {{ is_rebuilt('complaint_date', window_days) }}
+    where {{ is_rebuilt('complaint_date', window_days, var('clock_days')) }}
 
 ),
 
 complaints as (
 
     select * from {{ ref('complaints') }}
-    where {{ is_rebuilt('complaint_date', window_days) }}
+    where {{ is_rebuilt('complaint_date', window_days, var('clock_days')) }}
 
 ),
 
@@ -65,7 +65,7 @@ targets as (
 date_loads as (
 
     select * from ({{ date_loads() }}) as loads
-    where {{ is_rebuilt('loads.complaint_date', window_days) }}
+    where {{ is_rebuilt('loads.complaint_date', window_days, var('clock_days')) }}
 
 ),
 

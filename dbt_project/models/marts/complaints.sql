@@ -1,11 +1,12 @@
 -- One row per complaint with its service-level clocks, outcome flags and cost.
+-- depends_on: {{ ref('stg_pipeline__channel_days') }}
 {%- set lookback = var('repeat_window_days') + 1 %}
 with
 
 {% if is_incremental() -%}
 rebuilt as (
 
-    {{ rebuild_dates(var('rebuild_following_days')) }}
+    {{ rebuild_dates(var('rebuild_following_days'), var('clock_days')) }}
 
 ),
 {%- endif %}
