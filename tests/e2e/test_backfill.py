@@ -43,21 +43,25 @@ def installs(tmp_path_factory: pytest.TempPathFactory):
         assert "'invocation_command': 'dbt build --full-refresh " in dbt_log
 
         backfill = Pipeline(root / "backfill", sink, landing).install()
+        # The DAG parsed into the metadata database, unpaused, and the backfill created before the services
+        # start: SQLite takes one writer, and a CLI write racing the scheduler's can fail at once with
+        # "database is locked" (a reader's lock is not upgraded while another process writes).
+        backfill.airflow("dags", "reserialize")
+        backfill.airflow("dags", "unpause", "complaints_daily")
+        # The dates are the runs' logical dates: local midnight at the start of each day.
+        backfill.airflow(
+            "backfill",
+            "create",
+            "--dag-id",
+            "complaints_daily",
+            "--from-date",
+            f"{DAYS[0]}T00:00:00+08:00",
+            "--to-date",
+            f"{DAYS[-1]}T00:00:00+08:00",
+            "--max-active-runs",
+            "1",
+        )
         with AirflowServices(backfill.env, backfill.home / "services") as airflow:
-            airflow.unpause("complaints_daily")
-            # The dates are the runs' logical dates: local midnight at the start of each day.
-            airflow.airflow(
-                "backfill",
-                "create",
-                "--dag-id",
-                "complaints_daily",
-                "--from-date",
-                f"{DAYS[0]}T00:00:00+08:00",
-                "--to-date",
-                f"{DAYS[-1]}T00:00:00+08:00",
-                "--max-active-runs",
-                "1",
-            )
             airflow.wait(
                 lambda: (
                     {r["state"] for r in airflow.runs("complaints_daily", "backfill")} <= FINISHED
