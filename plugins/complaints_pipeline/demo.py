@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"    {generated.total:,} records written: {generated.total_updates:,} of them updates of complaints"
-        f" received before (answered, resolved, reopened, surveyed), {generated.total_bad:,} bad on purpose",
+        f" already registered (answered, resolved, reopened, surveyed), {generated.total_bad:,} bad on purpose",
         flush=True,
     )
 
