@@ -10,30 +10,30 @@
         loaded dates up to following_days after each, whose rows look back at them. With preceding_days, also
         the loaded dates up to that many days before each landing day loaded since: what its export showed
         moved the clocks of their still-open complaints on (int_complaints_clocked). -#}
+    {{ loaded_dates_around(ref('stg_pipeline__complaint_date_loads'), 0, following_days) }}
+    {%- if preceding_days %}
+    union
+    {{ loaded_dates_around(ref('stg_pipeline__channel_days'), preceding_days, 0) }}
+    {%- endif %}
+{% endmacro %}
+
+{% macro loaded_dates_around(changes, preceding_days, following_days) %}
+    {#- The loaded dates from preceding_days before to following_days after each date of changes (a relation
+        of complaint_date, loaded_at) loaded after this model's newest row was built. -#}
     {%- set watermark -%}
         (select coalesce(max(loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})) from {{ this }})
     {%- endset %}
+    {%- set changed_date = 'changed.complaint_date' %}
     select distinct loaded_day.complaint_date as rebuild_date
     from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
     inner join (
         select distinct complaint_date
-        from {{ ref('stg_pipeline__complaint_date_loads') }}
+        from {{ changes }}
         where loaded_at > {{ watermark }}
     ) as changed
-        on loaded_day.complaint_date between changed.complaint_date
-        and {{ dbt.dateadd('day', following_days, 'changed.complaint_date') }}
-    {%- if preceding_days %}
-    union
-    select loaded_day.complaint_date as rebuild_date
-    from {{ ref('stg_pipeline__complaint_date_loads') }} as loaded_day
-    inner join (
-        select distinct complaint_date
-        from {{ ref('stg_pipeline__channel_days') }}
-        where loaded_at > {{ watermark }}
-    ) as landed
-        on loaded_day.complaint_date between {{ dbt.dateadd('day', -preceding_days, 'landed.complaint_date') }}
-        and landed.complaint_date
-    {%- endif %}
+        on loaded_day.complaint_date
+        between {{ dbt.dateadd('day', -preceding_days, changed_date) if preceding_days else changed_date }}
+        and {{ dbt.dateadd('day', following_days, changed_date) if following_days else changed_date }}
 {% endmacro %}
 
 {% macro is_rebuilt(date_column, following_days=0, preceding_days=0) -%}
