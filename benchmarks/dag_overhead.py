@@ -43,7 +43,6 @@ from complaints_pipeline.smtp_sink import SmtpSink  # noqa: E402
 
 NEW_DAY = dt.date(2026, 10, 14)
 _DATABASE = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
-HISTORY = [NEW_DAY - dt.timedelta(days=k) for k in range(14, 0, -1)]
 
 
 def stages(days: list[str], run_id: str) -> dict[str, float]:
@@ -95,14 +94,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-day", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--history-days", type=int, default=14, help="days loaded before the new day")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    history = [NEW_DAY - dt.timedelta(days=k) for k in range(args.history_days, 0, -1)]
 
     settings = scratch_settings(args.work, "dag-overhead-")
     root = settings.home
     landing = root / "landing"
-    sample_data.generate(HISTORY[0], NEW_DAY, landing, per_day=args.per_day, seed=5, surges=[])
+    sample_data.generate(history[0], NEW_DAY, landing, per_day=args.per_day, seed=5, surges=[])
     base = root / "base"
     with SmtpSink(root / "mail") as sink:
         env = {
@@ -116,10 +117,10 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update({k: v for k, v in env.items() if k.startswith(("COMPLAINTS_", "AIRFLOW_CONN"))})
         base_env = use(base, env)
         started = time.perf_counter()
-        stages([d.isoformat() for d in HISTORY], run_id="history")
+        stages([d.isoformat() for d in history], run_id="history")
         airflow(base_env, "db", "migrate")
         airflow(base_env, "pools", "set", "warehouse", "1", "single DuckDB writer")
-        print(f"history {HISTORY[0]} to {HISTORY[-1]}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
+        print(f"history {history[0]} to {history[-1]}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
 
         bare: list[float] = []
         dag: list[float] = []

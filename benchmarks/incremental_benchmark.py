@@ -80,6 +80,8 @@ def copy_back(settings: Settings, history_days: int) -> int:
             """,
             [HISTORY_LOADED_AT, first],
         )
+        # The copies reach back into earlier years: their public holidays, as the loader adds them.
+        warehouse.ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
         con.commit()
         return sum(con.execute(f"select count(*) from raw.{ch}_complaints").fetchone()[0] for ch in CHANNELS)
     finally:

@@ -121,7 +121,7 @@ def truth_table(start: dt.date, end: dt.date, surges: list[sd.Surge]) -> pa.Tabl
 
 def build_surges(settings, counts: pa.Table, days: list[dt.date]) -> float:
     """Load the counts as int_complaints_counted and build complaint_surges_daily on them; dbt seconds."""
-    con = warehouse.connect(settings.warehouse_path)
+    con = warehouse.Connection(settings)
     try:
         warehouse.ensure_schema(con, list(CHANNELS))
         con.executemany(
@@ -129,22 +129,29 @@ def build_surges(settings, counts: pa.Table, days: list[dt.date]) -> float:
             " skipped, loaded_at) values (?, ?, 1, 0, 0, 0, 0, ?)",
             [[channel, day, LOADED_AT] for channel in CHANNELS for day in days],
         )
+        warehouse.ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
         con.execute("create schema if not exists intermediate")
-        con.register("counts", counts)
         con.execute(
-            """
-            create or replace table intermediate.int_complaints_counted as
-            select complaint_date, dimension_name, dimension_value, cast("count" as bigint) as complaint_count,
-                   cast(? as timestamp) as loaded_at
-            from counts
-            """,
-            [LOADED_AT],
+            "create or replace table intermediate.int_complaints_counted (complaint_date date, dimension_name"
+            " varchar, dimension_value varchar, complaint_count bigint, loaded_at timestamp)"
+        )
+        con.executemany(
+            "insert into intermediate.int_complaints_counted values (?, ?, ?, ?, ?)",
+            [[*row.values(), LOADED_AT] for row in counts.to_pylist()],
         )
     finally:
         con.close()
     started = time.perf_counter()
-    transform.run_dbt(settings, "seed", "--select", "public_holidays", "working_schedule")
-    transform.run_dbt(settings, "run", "--select", "dates", "stg_pipeline__channel_days", "complaint_surges_daily")
+    transform.run_dbt(settings, "seed", "--select", "working_schedule")
+    transform.run_dbt(
+        settings,
+        "run",
+        "--select",
+        "stg_pipeline__channel_days",
+        "stg_pipeline__complaint_date_loads",
+        "dates",
+        "complaint_surges_daily",
+    )
     return time.perf_counter() - started
 
 

@@ -14,7 +14,7 @@
 {%- endmacro %}
 
 {#-
-    The working clock at a local time: working seconds from calendar_start up to that moment, on the
+    The working clock at a local time: working seconds from the calendar's first day up to that moment, on the
     schedule of seed working_schedule with public holidays off. `day` is the alias of the `dates` row of
     the local time's date. The working time between two moments is the difference of their clocks.
 -#}

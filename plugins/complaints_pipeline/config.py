@@ -61,6 +61,8 @@ class Settings:
     warehouse_url: str = ""  # the PostgreSQL warehouse (server mode); empty: the DuckDB file
     # The service's own mailboxes: their replies in a complaint's thread are its responses.
     service_mailboxes: tuple[str, ...] = ("complaints@acme.example.com",)
+    # Public holidays are days off: the country's, and a subdivision's (a state, a province) where given.
+    holiday_subdivision: str = ""
 
     @property
     def warehouse_kind(self) -> str:
@@ -83,9 +85,14 @@ class Settings:
 
 
 def dbt_target_env(settings: Settings) -> dict[str, str]:
-    """The variables dbt_project/profiles.yml reads: the target of the configured warehouse and where it is."""
+    """The variables dbt reads: the target of the configured warehouse and where it is (profiles.yml), and the
+    calendar's country (dbt_project.yml), so dbt and the loader that wrote raw.public_holidays agree."""
+    calendar = {
+        "COMPLAINTS_HOLIDAY_COUNTRY": settings.holiday_country,
+        "COMPLAINTS_HOLIDAY_SUBDIVISION": settings.holiday_subdivision,
+    }
     if settings.warehouse_kind == "duckdb":
-        return {"COMPLAINTS_DBT_TARGET": "duckdb", "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path)}
+        return {"COMPLAINTS_DBT_TARGET": "duckdb", "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path)} | calendar
     from urllib.parse import unquote, urlsplit
 
     url = urlsplit(settings.warehouse_url)
@@ -96,7 +103,7 @@ def dbt_target_env(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_PG_USER": unquote(url.username or "postgres"),
         "COMPLAINTS_PG_PASSWORD": unquote(url.password or ""),
         "COMPLAINTS_PG_DATABASE": url.path.lstrip("/") or "complaints",
-    }
+    } | calendar
 
 
 def load_settings() -> Settings:
@@ -113,6 +120,7 @@ def load_settings() -> Settings:
         published_dir=Path(_env("COMPLAINTS_PUBLISHED_DIR", str(home / "published"))),
         local_tz=_env("COMPLAINTS_LOCAL_TZ", "Asia/Shanghai"),
         holiday_country=_env("COMPLAINTS_HOLIDAY_COUNTRY", "CN"),
+        holiday_subdivision=_env("COMPLAINTS_HOLIDAY_SUBDIVISION", ""),
         pii_key=_env("COMPLAINTS_PII_KEY", "change-me-in-production"),
         alert_recipients=addresses(_env("COMPLAINTS_ALERT_TO", "service-managers@example.com")),
         oncall_recipients=addresses(_env("COMPLAINTS_ONCALL_TO", "data-oncall@example.com")),

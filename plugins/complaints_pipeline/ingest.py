@@ -250,7 +250,7 @@ class _DayExtractor:
             frame,
             self.day_suite,
             learned_history(self.settings.staging_dir, channel, day),
-            working_day=is_working_day(day, self.settings.holiday_country),
+            working_day=is_working_day(day, self.settings.holiday_country, self.settings.holiday_subdivision),
             loaded=self.result.loaded,
             quarantined=self.result.quarantined,
             max_quarantined_share=self.settings.max_quarantined_share,

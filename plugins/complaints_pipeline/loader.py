@@ -24,7 +24,7 @@ from complaints_pipeline.config import Settings
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_COLUMNS, CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
 from complaints_pipeline.staging import dates_with_new_files, staging_folder
-from complaints_pipeline.warehouse import Connection, ensure_schema, local_date, temp_table_ddl
+from complaints_pipeline.warehouse import Connection, ensure_holidays, ensure_schema, local_date, temp_table_ddl
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
                 summary = json.loads(summary_file.read_text(encoding="utf-8"))
                 day_load = _DayLoad(con, channel, day, loaded_at, settings.local_tz)
                 loaded.append(day_load.replace(folder, summary, run_id))
+        added = ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
+        if added:
+            log.info("%d public holidays of %s added to the calendar", added, settings.holiday_country)
         con.commit()
     except BaseException:
         con.rollback()

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from complaints_pipeline import business_calendar
 from complaints_pipeline.config import Settings
 from complaints_pipeline.reference import CHANNEL_SOURCES, CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
@@ -188,6 +189,40 @@ create table if not exists raw.load_complaint_dates (
 """
 
 
+# The public holidays of every year the loaded complaint dates touch (and the year after), for the configured
+# country and subdivision ('' for the whole country): dbt's `dates` reads them (business_calendar.py).
+HOLIDAYS_DDL = """
+create table if not exists raw.public_holidays (
+    holiday_date date not null,
+    country_code varchar not null,
+    subdivision_code varchar not null,
+    holiday_name varchar not null,
+    primary key (holiday_date, country_code, subdivision_code)
+)
+"""
+
+
+def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
+    """Add the holidays of the years from the earliest date loaded (a complaint date, or a landing date) to the
+    year after the latest (the models look ahead for deadlines), the years dbt's `dates` spans; returns the
+    rows added. Years already there keep their rows."""
+    first, last = con.execute(
+        "select min(day), max(day) from (select complaint_date as day from raw.load_complaint_dates"
+        " union all select partition_date from raw.load_reconciliation) as loaded"
+    ).fetchone()
+    if first is None:
+        return 0
+    rows = business_calendar.holiday_rows(country, subdivision, first.year, last.year + 1)
+    [(before,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
+    con.executemany(
+        "insert into raw.public_holidays (holiday_date, country_code, subdivision_code, holiday_name) "
+        "values (?, ?, ?, ?) on conflict do nothing",
+        rows,
+    )
+    [(after,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
+    return after - before
+
+
 def local_date(utc_column: str, tz: str) -> str:
     """An expression: the business date (in time zone tz) of a naive UTC timestamp, as dbt's to_local reads it."""
     zone = tz.replace("'", "")
@@ -233,6 +268,7 @@ def _create_raw_tables(con: Connection, channels: list[str]) -> None:
     con.execute(RECONCILIATION_DDL)
     con.execute(PUBLICATIONS_DDL)
     con.execute(COMPLAINT_DATES_DDL)
+    con.execute(HOLIDAYS_DDL)
     for column in RECONCILIATION_GATE_COLUMNS:
         con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
 

@@ -72,6 +72,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("cfpb")
     mp = pytest.MonkeyPatch()
     mp.setenv("COMPLAINTS_HOME", str(home))
+    # A US regulator's complaints: US public holidays, Eastern time.
+    mp.setenv("COMPLAINTS_HOLIDAY_COUNTRY", "US")
+    mp.setenv("COMPLAINTS_LOCAL_TZ", "America/New_York")
     settings = load_settings()
     for day, names in LANDINGS.items():
         folder = settings.landing_dir / "web" / day.isoformat()
@@ -126,6 +129,28 @@ def test_each_complaint_is_dated_on_its_date_received_and_filed_under_its_channe
     assert days[0][0] >= len({d for _, d in expected.values()})
 
 
+def test_the_calendar_covers_every_year_loaded_with_its_holidays_and_clocks(landed) -> None:
+    """Complaints from 2012 to 2023 and landings in 2026: the calendar spans whole years from the first to the
+    year after the last, with US holidays, so every complaint's service-level clocks run."""
+    settings, _, _ = landed
+    assert query(settings, "select min(date_day), max(date_day), count(*) from marts.dates") == [
+        (dt.date(2012, 1, 1), dt.date(2027, 12, 31), (dt.date(2028, 1, 1) - dt.date(2012, 1, 1)).days)
+    ]
+    holidays = dict(query(settings, "select date_day, holiday_name from marts.dates where is_holiday"))
+    assert holidays[dt.date(2014, 11, 11)] == "Veterans Day"
+    assert holidays[dt.date(2016, 9, 5)] == "Labor Day"
+    assert dt.date(2016, 10, 1) not in holidays  # China's National Day is no US holiday
+    # 2014-11-11 (Veterans Day, a Tuesday) is no working day: a complaint received that day starts its clock
+    # on Wednesday morning.
+    assert query(settings, "select is_working_day from marts.dates where date_day = '2014-11-11'") == [(False,)]
+    missing = query(
+        settings,
+        "select count(*) from marts.complaints"
+        " where resolution_due_at is null or (is_resolved and is_resolution_timely is null)",
+    )
+    assert missing == [(0,)]
+
+
 def test_closed_responses_are_resolved_and_a_later_export_closes_what_was_in_progress(landed) -> None:
     settings, _, closing = landed
     rows = query(
@@ -151,3 +176,20 @@ def test_closed_responses_are_resolved_and_a_later_export_closes_what_was_in_pro
             assert (status, resolved) == ("closed", True), source_id
         else:
             assert not resolved and status in {"in_progress", "open"}, (source_id, response)
+
+
+def test_a_calendar_widened_past_the_years_loaded_fails_the_build_saying_which_years(landed) -> None:
+    """calendar_end set to 2030: the loader wrote holidays up to 2027, so the build stops at the test, which
+    names the years without holidays, instead of treating their holidays as working days."""
+    settings, _, _ = landed
+    with pytest.raises(RuntimeError, match="calendar_covers_the_data"):
+        transform.run_dbt(
+            settings, "build", "--select", "dates", "calendar_covers_the_data", "--vars", "{calendar_end: 2030-12-31}"
+        )
+    problems = [p for (p,) in query(settings, "select problem from audit.calendar_covers_the_data order by 1")]
+    assert problems == [
+        f"the calendar's year {year} has no public holidays of US in raw.public_holidays"
+        " (the loader writes those of the years it loads)"
+        for year in (2028, 2029, 2030)
+    ]
+    transform.run_dbt(settings, "build", "--select", "dates", "calendar_covers_the_data")

@@ -1,4 +1,4 @@
-"""The seeds dbt uses agree with the calendar and the keywords the generator uses."""
+"""The calendar and the seeds dbt uses agree with what the generator uses."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from conftest import REPO_ROOT
 from complaints_pipeline import business_calendar as calendar
 
 
-def test_holiday_seed_matches_the_holidays_package() -> None:
-    with (REPO_ROOT / "dbt_project" / "seeds" / "public_holidays.csv").open(encoding="utf-8") as handle:
-        seed = {dt.date.fromisoformat(r["holiday_date"]) for r in csv.DictReader(handle)}
-    library = set(calendar.public_holidays("CN", tuple(range(2024, 2029))))
-    assert seed == library
-    assert dt.date(2026, 10, 1) in seed  # National Day
+def test_holiday_rows_come_from_the_holidays_package_for_any_year_and_subdivision() -> None:
+    rows = calendar.holiday_rows("CN", "", 2011, 2012)
+    assert (dt.date(2011, 10, 1), "CN", "", "National Day") in rows
+    assert {r[0].year for r in rows} == {2011, 2012}
+    national = {r[0] for r in calendar.holiday_rows("US", "", 2017, 2017)}
+    texas = {r[0] for r in calendar.holiday_rows("US", "TX", 2017, 2017)}
+    assert dt.date(2017, 7, 4) in national
+    assert texas - national  # Texas adds its own days (Texas Independence Day, 2 March)
+    assert dt.date(2017, 3, 2) in texas
 
 
 def test_working_days() -> None:

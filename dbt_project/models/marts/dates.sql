@@ -1,18 +1,63 @@
 -- The date dimension: weekdays, public holidays, the working schedule and the working-time clock.
+-- It covers whole years: from the first year of the complaint dates loaded to the year after the last (the
+-- models look ahead for deadlines), widened by vars calendar_start and calendar_end where set.
+{%- set max_days = 100 * 366 %}
+{%- set start, end = var('calendar_start', none), var('calendar_end', none) %}
+{%- set wider_start = "cast('" ~ start ~ "' as date)" if start else 'bounds.first_day' %}
+{%- set wider_end = "cast('" ~ end ~ "' as date)" if end else 'bounds.last_day' %}
 with
 
+loaded_dates as (
+
+    select
+        min(complaint_date) as first_date,
+        max(complaint_date) as last_date
+    from {{ ref('stg_pipeline__complaint_date_loads') }}
+
+),
+
+bounds as (
+
+    select
+        cast({{ dbt.date_trunc('year', 'coalesce(first_date, ' ~ dbt.current_timestamp() ~ ')') }} as date)
+            as first_day,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('year', 2, dbt.date_trunc(
+            'year', 'coalesce(last_date, ' ~ dbt.current_timestamp() ~ ')'))) }} as date) as last_day
+    from loaded_dates
+
+),
+
+configured as (
+
+    select
+        least(bounds.first_day, {{ wider_start }}) as first_day,
+        greatest(bounds.last_day, {{ wider_end }}) as last_day
+    from bounds
+
+),
+
+numbers as (
+
+    {{ dbt.generate_series(max_days) }}
+
+),
+
+-- Up to 100 years; the test calendar_covers_the_data fails the build if the data spans more.
 spine as (
 
-    {%- set first_day = "cast('" ~ var('calendar_start') ~ "' as date)" %}
-    {%- set day_after_last = dbt.dateadd('day', 1, "cast('" ~ var('calendar_end') ~ "' as date)") %}
-    {{ dbt.date_spine('day', first_day, day_after_last) }}
+    select cast({{ dbt.dateadd('day', 'numbers.generated_number - 1', 'configured.first_day') }} as date) as date_day
+    from configured
+    cross join numbers
+    where numbers.generated_number - 1 <= {{ dbt.datediff('configured.first_day', 'configured.last_day', 'day') }}
 
 ),
 
 holidays as (
 
-    select * from {{ ref('public_holidays') }}
-    where country_code = '{{ var("holiday_country") }}'
+    select * from {{ source('pipeline', 'public_holidays') }}
+    where
+        country_code = '{{ var("holiday_country") }}'
+        and subdivision_code = '{{ var("holiday_subdivision") }}'
 
 ),
 
@@ -29,13 +74,13 @@ schedule as (
 days as (
 
     select
-        cast(spine.date_day as date) as date_day,
+        spine.date_day,
         cast(extract(isodow from spine.date_day) as integer) as iso_day_of_week,
         holidays.holiday_name,
         holidays.holiday_date is not null as is_holiday
     from spine
     left join holidays
-        on cast(spine.date_day as date) = holidays.holiday_date
+        on spine.date_day = holidays.holiday_date
 
 ),
 
@@ -70,10 +115,10 @@ final as (
         coalesce(closes_second - opens_second, 0) as working_seconds,
 
         ---------- clocks: the difference of two days' values is the working time between them
-        -- Working days from calendar_start up to and including this day.
+        -- Working days from the calendar's first day up to and including this day.
         sum(case when is_working_day then 1 else 0 end)
             over (order by date_day rows between unbounded preceding and current row) as working_day_number,
-        -- Working seconds from calendar_start up to this day's midnight.
+        -- Working seconds from the calendar's first day up to this day's midnight.
         coalesce(
             sum(coalesce(closes_second - opens_second, 0))
                 over (order by date_day rows between unbounded preceding and 1 preceding),

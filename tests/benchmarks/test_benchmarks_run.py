@@ -1,0 +1,92 @@
+"""Every script under benchmarks/ runs here at a tiny size, as a user runs it (its own process, from the
+repository), so a change that breaks one fails CI instead of rotting until someone needs the figures.
+
+Each run must exit 0 and print its figures; the figures themselves are the scripts' business (timings vary
+with the machine), but what a tiny run can know exactly is checked: the counts it reports.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.benchmark
+
+SCRIPTS = sorted(p.name for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name != "scratch.py")
+
+
+def run(script: str, *args: str, tmp_path) -> str:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT / "plugins"),
+        "COMPLAINTS_HOME": str(tmp_path / "home"),
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "false",
+        # A few dozen complaints a day: the generator's few bad records are a large share, not a bad day.
+        "COMPLAINTS_MAX_QUARANTINED_SHARE": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / script), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result.stdout
+
+
+def figure(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in:\n{text}"
+    return found.group(1)
+
+
+def test_every_benchmark_has_a_tiny_run_here() -> None:
+    tested = {"dag_overhead.py", "incremental_benchmark.py", "ingest_benchmark.py", "surge_evaluation.py"}
+    assert set(SCRIPTS) == tested, "a benchmark without a test below rots: add its tiny run"
+
+
+def test_surge_evaluation(tmp_path) -> None:
+    out = run(
+        "surge_evaluation.py", "--start", "2026-01-05", "--end", "2026-03-29", "--per-day", "300",
+        "--home", str(tmp_path / "surges"), tmp_path=tmp_path,
+    )  # fmt: skip
+    assert "84 days from 2026-01-05 to 2026-03-29" in out
+    for name in ("complaint_surges_daily (warning+)", "plain 3-sigma, same weekday, 4 wk"):
+        assert float(figure(re.escape(name) + r"\s+recall ([\d.]+)", out)) >= 0
+
+
+def test_ingest_benchmark(tmp_path) -> None:
+    out = run("ingest_benchmark.py", "--per-day", "200", "--work", str(tmp_path / "ingest"), tmp_path=tmp_path)
+    records = int(figure(r"records ingested\s+([\d,]+)", out).replace(",", ""))
+    per_channel = sum(int(n.replace(",", "")) for n in re.findall(r"^\s+\w+\s+([\d,]+) records", out, re.M))
+    assert records == per_channel > 200
+    assert float(figure(r"ratio to DuckDB, all\s+([\d.]+)", out)) > 0
+    assert float(figure(r"warehouse load\s+([\d.]+) s", out)) > 0
+
+
+def test_incremental_benchmark(tmp_path) -> None:
+    out = run(
+        "incremental_benchmark.py", "--per-day", "40", "--history-days", "21", "--repeats", "1",
+        "--work", str(tmp_path / "incremental"), tmp_path=tmp_path,
+    )  # fmt: skip
+    small = int(figure(r"\s7 days of history: ([\d,]+) complaints", out).replace(",", ""))
+    large = int(figure(r"21 days of history: ([\d,]+) complaints", out).replace(",", ""))
+    assert large > 2 * small  # three copies of the week
+    assert float(figure(r"ratio 21 / 7 days, whole run:\s+([\d.]+)", out)) > 0
+
+
+def test_dag_overhead(tmp_path) -> None:
+    out = run(
+        "dag_overhead.py", "--per-day", "40", "--history-days", "2", "--repeats", "1",
+        "--work", str(tmp_path / "dag"), tmp_path=tmp_path,
+    )  # fmt: skip
+    assert float(figure(r"DAG / bare:\s+([\d.]+)", out)) > 0
+    assert int(figure(r"sum of its (\d+) task instances", out)) > 20
