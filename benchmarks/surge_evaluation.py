@@ -1,46 +1,55 @@
-"""Surge flags measured against the sample generator's injected surges, next to a plain 3-sigma z-score.
+"""Surge flags side by side with the methods outbreak surveillance uses, on real or generated daily counts.
 
+    # a real series: daily counts and its labelled surge days (tests/fixtures/real/series/SOURCES.md)
+    PYTHONPATH=plugins .venv/bin/python benchmarks/surge_evaluation.py \\
+        --series tests/fixtures/real/series/comcast_fcc_2015.csv --country US
+    # the sample generator's counts, its injected surges as the labels
     PYTHONPATH=plugins .venv/bin/python benchmarks/surge_evaluation.py --start 2025-01-01 --end 2026-12-31
 
-Each day's counts per channel, category, product and region come from the generator's own random
-streams (sample_data.count_day: what its files would hold, without writing them), go into a scratch
-warehouse as `int_complaints_counted`, and dbt builds the project's real `complaint_surges_daily` on
-them. The generator chooses its surges from the seed (about one every 10 days, 2x to 5x, 1 to 3 days,
-never on a holiday) and raises public holidays by 20 %.
+A series file is CSV `date,dimension,value,count` (every day of its range, zeros included); its labels
+are `<name>_labels.csv`, `date,dimension,value,event` (or --labels), one row per surge day of a series.
+The counts go into a scratch warehouse as `int_complaints_counted`, and dbt builds the project's own
+`complaint_surges_daily` on them (holidays of --country). Side by side, computed here on the same counts:
 
-Ground truth is per series and day: the factor by which the injected surges raise the series' expected
-volume. A surge of one value raises its own series by its multiplier, and the total, and every series
-of the other dimensions, by its share of the volume (a 4x surge of a region with 17 % of complaints
-raises the total by 1 + 3 x 0.17 = 1.51x).
+- 3-sigma, same weekday: the mean and standard deviation of the same weekday over the trailing 4 (or
+  12) weeks, flag at z >= 3 (what data-observability tools commonly do);
+- EARS C2 (CDC): the mean and standard deviation of the 7 days ending 3 days before, flag at z >= 3;
+- Farrington-style: a quasi-Poisson regression (statsmodels) on the 12 weeks before the day, with a
+  weekday effect and a linear trend kept only when significant and when it does not extrapolate past
+  the window's largest count; past outbreaks down-weighted by their Anscombe residuals (weight 1/s^2
+  for s > 1) and refitted; flag above the upper 99 % bound of the 2/3-power transformed prediction,
+  and only with 5 or more complaints in the last 4 weeks (Farrington et al. 1996; Noufaily et al. 2013).
 
-- recall: of the series-days raised 2x or more, the share flagged (warning or critical);
-- precision: of the flags, the share on a series-day raised at least 1.3x (the watch ratio: the least
-  rise any level names), and at least 1.5x (the warning ratio: counts a true 1.45x seen as 1.52x wrong);
-- false alarms: flags on series-days no surge touched at all;
-- holiday flags: flags on public holidays (no surge is injected on one; must be 0);
-- surges found: injected surges whose own series was flagged on at least one of their days.
+Every detector is scored on the same series-days: all but the first 28 days of the range (a baseline
+needs history). A flag is the model's warning or critical level, any flag of the others.
+- recall: labelled surge days flagged; precision: flags on a labelled day (for generated data also a
+  day any injected surge raised 1.3x or more: the least rise the model's levels name); F1 of the two;
+- false alarms per month: flags on an unlabelled day (generated: a day no surge touched), per 30 days
+  of the range evaluated, over all series of the file;
+- holiday flags: flags on public holidays; days to flag: from the first day of a surge (a run of
+  labelled days of one series) to its first flag, median over the surges flagged at all.
 
-A surge shows in every dimension (a 4x phone surge raises each product and region 2.2x), so the model
-also marks whether a flagged value stands out from its dimension's other values (`is_concentrated`).
-Strict figures count only those flags, and only the injected value's own series as right.
-
-The comparison is what data-observability tools commonly use: the same weekday over the trailing
-weeks, mean and standard deviation, flag at z >= 3; no holiday calendar, no exclusion of past surges,
-no volume floor. Printed for the model's 4-week window and for a 12-week one.
+The generator's labels: a series-day is a surge if the injected surges raise its expected volume 2x or
+more. A surge of one value raises its own series by its multiplier, and the total and every series of the
+other dimensions by its share of the volume (a 4x surge of a region with 17 % of complaints raises the
+total 1.51x). For generated data the script also prints the strict figures: flags that stand out from
+their dimension (`is_concentrated`), and only the injected value's own series counted as right.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
+import math
 import sys
 import time
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
+import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
@@ -48,14 +57,42 @@ sys.path.insert(0, str(REPO / "plugins"))
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import sample_data as sd  # noqa: E402
-from complaints_pipeline import transform, warehouse  # noqa: E402
-from complaints_pipeline.business_calendar import is_holiday  # noqa: E402
-from complaints_pipeline.reference import CATEGORY_SHARE, CHANNEL_SHARE, CHANNELS  # noqa: E402
+from complaints_pipeline import surges  # noqa: E402
+from complaints_pipeline.business_calendar import public_holidays  # noqa: E402
+from complaints_pipeline.reference import CATEGORY_SHARE, CHANNEL_SHARE  # noqa: E402
 
-LOADED_AT = dt.datetime(2000, 1, 1)
-RECALL_FACTOR = 2.0  # the issue's bar: surges of 2x baseline or more
-PRECISION_FACTOR = 1.3  # a material rise: var surge_watch_ratio, the least any level names
-WARNING_FACTOR = 1.5  # var surge_warning_ratio, what a warning-level flag claims
+BURN_IN_DAYS = 28
+RECALL_FACTOR = 2.0  # generated data: a surge is a rise of 2x or more
+PRECISION_FACTOR = 1.3  # var surge_watch_ratio: the least rise any level names
+KEY = ["date", "dimension", "value"]
+
+
+# ---------------------------------------------------------------- the series and their labels
+
+
+@dataclasses.dataclass
+class Evaluation:
+    name: str
+    counts: pd.DataFrame  # date, dimension, value, count
+    labels: pd.DataFrame  # date, dimension, value: the surge days
+    # Flags on these series-days count as right but are not needed for recall (generated data: a rise of
+    # 1.3x to 2x); flags on none of them and on no label are false alarms.
+    right: pd.DataFrame
+    untouched: pd.DataFrame | None = None  # generated data: the series-days no surge raised at all
+    surges: list[sd.Surge] = dataclasses.field(default_factory=list)
+
+
+def read_series(path: Path, labels: Path | None) -> Evaluation:
+    counts = surges.read_series(path)
+    labels_path = labels or path.with_name(path.stem + "_labels.csv")
+    labelled = pd.read_csv(labels_path, dtype=str, keep_default_na=False)
+    labelled["date"] = pd.to_datetime(labelled["date"]).dt.date
+    labelled = labelled[KEY].drop_duplicates()
+    unknown = labelled.merge(counts[KEY], on=KEY, how="left", indicator=True).query("_merge == 'left_only'")
+    if len(unknown):
+        example = unknown.iloc[0].to_dict()
+        raise SystemExit(f"{labels_path}: {len(unknown)} labelled days are not in {path}, e.g. {example}")
+    return Evaluation(path.stem, counts, labelled, labelled)
 
 
 def shares() -> dict[str, dict[str, float]]:
@@ -85,251 +122,280 @@ def true_factor(dimension: str, value: str, day: dt.date, surges: list[sd.Surge]
     return 1 + extra / share[dimension][value]
 
 
-def counts_table(start: dt.date, end: dt.date, per_day: int, seed: int, surges: list[sd.Surge]) -> pa.Table:
-    columns: dict[str, list] = {k: [] for k in ("complaint_date", "dimension_name", "dimension_value", "count")}
+def generated(start: dt.date, end: dt.date, per_day: int, seed: int) -> Evaluation:
+    """The generator's counts (sample_data.count_day: what its files would hold) and its injected surges."""
+    surges = sd.choose_surges(start, end, seed)
+    rows = []
     day = start
     while day <= end:
         counts = sd.count_day(day, per_day, seed, surges=surges)
         counts["total"] = {"all": sum(counts["channel"].values())}
         for dimension, values in counts.items():
             for value, n in values.items():
-                columns["complaint_date"].append(day)
-                columns["dimension_name"].append(dimension)
-                columns["dimension_value"].append(value)
-                columns["count"].append(n)
+                rows.append((day, dimension, value, n, true_factor(dimension, value, day, surges)))
         day += dt.timedelta(days=1)
-    return pa.table(columns)
+    frame = pd.DataFrame(rows, columns=[*KEY, "count", "factor"])
+    return Evaluation(
+        name=f"generated {start} to {end}, {per_day:,} a day, seed {seed}",
+        counts=frame[[*KEY, "count"]],
+        labels=frame.loc[frame["factor"] >= RECALL_FACTOR, KEY],
+        right=frame.loc[frame["factor"] >= PRECISION_FACTOR, KEY],
+        untouched=frame.loc[frame["factor"] == 1.0, KEY],
+        surges=surges,
+    )
 
 
-def total_complaints(counts: pa.Table) -> int:
-    return pc.sum(pc.filter(counts["count"], pc.equal(counts["dimension_name"], "total"))).as_py()
+# ---------------------------------------------------------------- the comparisons, on the same counts
 
 
-def truth_table(start: dt.date, end: dt.date, surges: list[sd.Surge]) -> pa.Table:
-    columns: dict[str, list] = {k: [] for k in ("surge_date", "dimension_name", "dimension_value", "factor")}
-    day = start
-    while day <= end:
-        for dimension, values in shares().items():
-            for value in values:
-                columns["surge_date"].append(day)
-                columns["dimension_name"].append(dimension)
-                columns["dimension_value"].append(value)
-                columns["factor"].append(true_factor(dimension, value, day, surges))
-        day += dt.timedelta(days=1)
-    return pa.table(columns)
+def wide(counts: pd.DataFrame) -> pd.DataFrame:
+    """Days x series, every day of the range."""
+    table = counts.pivot_table(index="date", columns=["dimension", "value"], values="count", aggfunc="sum")
+    days = pd.date_range(min(counts["date"]), max(counts["date"]), freq="D").date
+    return table.reindex(days).fillna(0).astype(float)
 
 
-def build_surges(settings, counts: pa.Table, days: list[dt.date]) -> float:
-    """Load the counts as int_complaints_counted and build complaint_surges_daily on them; dbt seconds."""
-    con = warehouse.Connection(settings)
+def long(flags: pd.DataFrame) -> pd.DataFrame:
+    out = flags.stack(["dimension", "value"], future_stack=True).rename("flag").reset_index()
+    return out.rename(columns={"level_0": "date", "index": "date"})[[*KEY, "flag"]]
+
+
+def same_weekday_sigma(counts: pd.DataFrame, weeks: int) -> pd.DataFrame:
+    """Mean and sample standard deviation of the same weekday over the trailing weeks; flag at z >= 3."""
+    table = wide(counts)
+    flags = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for weekday in range(7):
+        rows = [d for d in table.index if d.weekday() == weekday]
+        part = table.loc[rows]
+        past = part.shift(1).rolling(weeks, min_periods=2)
+        mean, sd_ = past.mean(), past.std()
+        flags.loc[rows] = ((part - mean) / sd_ >= 3) & (sd_ > 0)
+    return long(flags)
+
+
+def ears_c2(counts: pd.DataFrame) -> pd.DataFrame:
+    """CDC EARS C2: the 7 days ending 3 days before the day, mean and standard deviation; flag at z >= 3."""
+    table = wide(counts)
+    past = table.shift(3).rolling(7, min_periods=7)
+    mean, sd_ = past.mean(), past.std()
+    z = (table - mean) / sd_
+    flags = (z >= 3) | ((sd_ == 0) & (table > mean))
+    return long(flags.fillna(False))
+
+
+def farrington(counts: pd.DataFrame, window_days: int = 84, alpha: float = 0.01) -> pd.DataFrame:
+    """Farrington-style quasi-Poisson regression over the trailing window (docstring at the top)."""
+    import statsmodels.api as sm
+    from scipy.stats import norm
+
+    table = wide(counts)
+    z = norm.ppf(1 - alpha)
+    n_days = len(table.index)
+    t_all = np.arange(n_days, dtype=float)
+    weekday = np.array([d.weekday() for d in table.index])
+    dummies = np.zeros((n_days, 6))
+    for k in range(1, 7):
+        dummies[:, k - 1] = weekday == k
+    flags = np.zeros(table.shape, dtype=bool)
+    for j, column in enumerate(table.columns):
+        y_all = table[column].to_numpy()
+        for i in range(BURN_IN_DAYS, n_days):
+            lo = max(0, i - window_days)
+            y = y_all[lo:i]
+            if y_all[max(0, i - 27) : i + 1].sum() < 5 or y.sum() == 0:
+                continue  # Farrington: no alarm with fewer than 5 complaints in the last 4 weeks
+            flags[i, j] = _farrington_alarm(sm, y, t_all[lo:i], dummies[lo:i], t_all[i], dummies[i], y_all[i], z)
+    return long(pd.DataFrame(flags, index=table.index, columns=table.columns))
+
+
+def _farrington_alarm(sm, y, t, dow, t0, dow0, y0, z) -> bool:
+    keep = dow.any(axis=0)  # weekdays the window holds
+    base = np.column_stack([np.ones(len(y)), dow[:, keep]])
+    x0_base = np.concatenate([[1.0], dow0[keep]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for with_trend in (True, False):
+            x = np.column_stack([base, t]) if with_trend else base
+            x0 = np.concatenate([x0_base, [t0]]) if with_trend else x0_base
+            fit = _reweighted_fit(sm, y, x)
+            if fit is None:
+                return False
+            fitted, phi = fit
+            if with_trend and (fitted.pvalues[-1] > 0.05 or math.exp(x0 @ fitted.params) > y.max()):
+                continue  # no significant trend, or it extrapolates past the window: refit without
+            eta = float(x0 @ fitted.params)
+            mu0 = math.exp(eta)
+            var_eta = float(x0 @ fitted.cov_params() @ x0)
+            tau = phi * mu0 + mu0**2 * var_eta
+            upper = mu0 * (1 + (2 / 3) * z * math.sqrt(tau) / mu0) ** 1.5
+            return bool(y0 > upper)
+    return False
+
+
+def _reweighted_fit(sm, y, x):
+    """Quasi-Poisson fit, then past outbreaks down-weighted by their Anscombe residuals and refitted."""
     try:
-        warehouse.ensure_schema(con, list(CHANNELS))
-        con.executemany(
-            "insert into raw.load_reconciliation (channel, partition_date, files, records_in, loaded, quarantined,"
-            " skipped, loaded_at) values (?, ?, 1, 0, 0, 0, 0, ?)",
-            [[channel, day, LOADED_AT] for channel in CHANNELS for day in days],
-        )
-        warehouse.ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
-        con.execute("create schema if not exists intermediate")
-        con.execute(
-            "create or replace table intermediate.int_complaints_counted (complaint_date date, dimension_name"
-            " varchar, dimension_value varchar, complaint_count bigint, loaded_at timestamp)"
-        )
-        con.executemany(
-            "insert into intermediate.int_complaints_counted values (?, ?, ?, ?, ?)",
-            [[*row.values(), LOADED_AT] for row in counts.to_pylist()],
-        )
-    finally:
-        con.close()
-    started = time.perf_counter()
-    transform.run_dbt(settings, "seed", "--select", "working_schedule")
-    transform.run_dbt(
-        settings,
-        "run",
-        "--select",
-        "stg_pipeline__channel_days",
-        "stg_pipeline__complaint_date_loads",
-        "dates",
-        "complaint_surges_daily",
+        first = sm.GLM(y, x, family=sm.families.Poisson()).fit()
+        mu = first.mu
+        phi = max(1.0, float(np.sum((y - mu) ** 2 / mu)) / max(len(y) - x.shape[1], 1))
+        anscombe = 1.5 * (np.cbrt(y) ** 2 - np.cbrt(mu) ** 2) / (mu ** (1 / 6) * math.sqrt(phi))
+        weights = np.where(anscombe > 1, anscombe**-2.0, 1.0)
+        weights *= len(y) / weights.sum()
+        fitted = sm.GLM(y, x, family=sm.families.Poisson(), var_weights=weights).fit(scale="X2")
+        phi = max(1.0, float(fitted.scale))
+        return fitted, phi
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score(evaluation: Evaluation, flags: pd.DataFrame, holidays: set[dt.date]) -> dict[str, float]:
+    first = min(evaluation.counts["date"]) + dt.timedelta(days=BURN_IN_DAYS)
+    days = sorted(d for d in evaluation.counts["date"].unique() if d >= first)
+    flagged = flags.loc[flags["flag"].astype(bool) & (flags["date"] >= first), KEY]
+    labels = evaluation.labels[evaluation.labels["date"] >= first]
+
+    def hits(a: pd.DataFrame, b: pd.DataFrame) -> int:
+        return len(a.merge(b, on=KEY))
+
+    right = hits(flagged, evaluation.right.drop_duplicates())
+    recalled = hits(labels, flagged)
+    # Generated data: a flag where no surge was; real: a flag on no labelled day.
+    untouched = evaluation.untouched
+    false_alarms = len(flagged) - right if untouched is None else hits(flagged, untouched)
+    recall = recalled / len(labels) if len(labels) else math.nan
+    precision = right / len(flagged) if len(flagged) else math.nan
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    delays, found, events = [], 0, 0
+    flagged_set = set(map(tuple, flagged.to_numpy()))
+    for _, run in _runs(labels):
+        events += 1
+        first_flag = next((k for k, key in enumerate(run) if key in flagged_set), None)
+        if first_flag is not None:
+            found += 1
+            delays.append(first_flag)
+    return {
+        "recall": recall,
+        "recalled": recalled,
+        "labelled": len(labels),
+        "precision": precision,
+        "right": right,
+        "flags": len(flagged),
+        "f1": f1,
+        "false_per_month": false_alarms / (len(days) / 30.0),
+        "holiday_flags": int(flagged["date"].isin(holidays).sum()),
+        "days_to_flag": float(np.median(delays)) if delays else math.nan,
+        "surges_found": found,
+        "surges": events,
+    }
+
+
+def _runs(labels: pd.DataFrame):
+    """Surges: runs of consecutive labelled days of one series, each as its list of (date, dimension, value)."""
+    for (dimension, value), part in labels.sort_values("date").groupby(["dimension", "value"]):
+        run: list[tuple] = []
+        for day in part["date"]:
+            if run and (day - run[-1][0]).days > 1:
+                yield (dimension, value), run
+                run = []
+            run.append((day, dimension, value))
+        if run:
+            yield (dimension, value), run
+
+
+def line(name: str, s: dict[str, float]) -> str:
+    return (
+        f"{name:<30} {s['recall']:6.3f} {s['precision']:9.3f} {s['f1']:6.3f}   {s['false_per_month']:8.2f}"
+        f"   {s['holiday_flags']:8d}   {s['days_to_flag']:7.1f}   {s['surges_found']:>4}/{s['surges']:<4}"
+        f"  ({s['recalled']}/{s['labelled']} labelled, {s['right']}/{s['flags']} flags right)"
     )
-    return time.perf_counter() - started
-
-
-@dataclass
-class Scores:
-    flags: int
-    recall_days: int
-    recalled: int
-    precise: int
-    precise_warning: int
-    untouched: int
-    holiday: int
-    events_found: int
-
-    def line(self, name: str, events: int) -> str:
-        recall = self.recalled / self.recall_days if self.recall_days else float("nan")
-        precision = self.precise / self.flags if self.flags else float("nan")
-        warning = self.precise_warning / self.flags if self.flags else float("nan")
-        return (
-            f"{name:<34} recall {recall:5.3f} ({self.recalled}/{self.recall_days})  "
-            f"precision {precision:5.3f} ({self.precise}/{self.flags}), at {WARNING_FACTOR}x {warning:5.3f}  "
-            f"false alarms {self.untouched:4d}  holiday flags {self.holiday:3d}  "
-            f"surges found {self.events_found}/{events}"
-        )
-
-
-SCORE_SQL = f"""
-with judged as (
-    select flagged.*, truth.factor, dates.is_holiday
-    from flagged
-    inner join truth using (surge_date, dimension_name, dimension_value)
-    inner join dates on flagged.surge_date = dates.day
-)
-select
-    count(*) filter (where is_flag) as flags,
-    count(*) filter (where factor >= {RECALL_FACTOR}) as recall_days,
-    count(*) filter (where factor >= {RECALL_FACTOR} and is_flag) as recalled,
-    count(*) filter (where factor >= {PRECISION_FACTOR} and is_flag) as precise,
-    count(*) filter (where factor >= {WARNING_FACTOR} and is_flag) as precise_warning,
-    count(*) filter (where factor = 1 and is_flag) as untouched,
-    count(*) filter (where is_holiday and is_flag) as holiday
-from judged
-"""
-
-EVENTS_SQL = """
-select count(distinct surge_id)
-from injected
-inner join flagged
-    on flagged.is_flag
-    and flagged.dimension_name = injected.dimension
-    and flagged.dimension_value = injected.value
-    and flagged.surge_date between injected.first_day and injected.last_day
-"""
-
-
-WATCH_SQL = "select count(*) from marts.complaint_surges_daily where surge_level = 'watch'"
-
-STRICT_SQL = """
-with headline as (
-    select surge_date, dimension_name, dimension_value
-    from marts.complaint_surges_daily
-    where is_surge and is_concentrated and dimension_name != 'total'
-),
-own as (
-    select injected.dimension as dimension_name, injected.value as dimension_value, dates.day as surge_date
-    from injected
-    inner join dates on dates.day between injected.first_day and injected.last_day
-)
-select
-    (select count(*) from headline),
-    (select count(*) from headline inner join own using (surge_date, dimension_name, dimension_value)),
-    (select count(*) from own)
-"""
-
-
-def plain_sql(weeks: int) -> str:
-    """Same weekday, trailing weeks, mean and sample standard deviation, flag at z >= 3."""
-    return f"""
-    with scored as (
-        select
-            complaint_date as surge_date, dimension_name, dimension_value, "count",
-            avg("count") over same_weekdays as mean_count,
-            stddev_samp("count") over same_weekdays as sd_count,
-            count(*) over same_weekdays as weeks_seen
-        from counts
-        window same_weekdays as (
-            partition by dimension_name, dimension_value, isodow(complaint_date)
-            order by complaint_date rows between {weeks} preceding and 1 preceding
-        )
-    )
-    select surge_date, dimension_name, dimension_value,
-           coalesce(weeks_seen >= 2 and sd_count > 0 and ("count" - mean_count) / sd_count >= 3, false) as is_flag
-    from scored
-    """
-
-
-def score(con, flagged_sql: str) -> Scores:
-    con.execute(f"create or replace temp view flagged as {flagged_sql}")
-    row = con.execute(SCORE_SQL).fetchone()
-    events = con.execute(EVENTS_SQL).fetchone()[0]
-    return Scores(*row, events_found=events)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", type=Path, help="a daily count series (CSV date,dimension,value,count)")
+    parser.add_argument("--labels", type=Path, help="its labelled surge days (default <series>_labels.csv)")
+    parser.add_argument("--country", default=None, help="public holidays of this country (default: the setting)")
+    parser.add_argument("--subdivision", default="", help="and of this subdivision (a US state, ...)")
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
     parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 12, 31))
     parser.add_argument("--per-day", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--vars", default=None, help="dbt vars for the model, e.g. '{surge_min_z: 3}'")
+    parser.add_argument("--skip-farrington", action="store_true", help="leave out the slowest comparison")
     parser.add_argument("--home", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
     settings = scratch_settings(args.home, "surge-eval-")
+    settings = dataclasses.replace(
+        settings,
+        holiday_country=args.country or settings.holiday_country,
+        holiday_subdivision=args.subdivision,
+    )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     settings.warehouse_path.unlink(missing_ok=True)
 
-    days = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
-    surges = sd.choose_surges(args.start, args.end, args.seed)
     started = time.perf_counter()
-    counts = counts_table(args.start, args.end, args.per_day, args.seed, surges)
-    print(
-        f"{len(days)} days from {args.start} to {args.end}, {args.per_day:,} complaints on an ordinary Wednesday, "
-        f"seed {args.seed}: {total_complaints(counts):,} complaints counted in "
-        f"{time.perf_counter() - started:.1f} s"
+    evaluation = (
+        read_series(args.series, args.labels)
+        if args.series
+        else generated(args.start, args.end, args.per_day, args.seed)
     )
-    surge_days = sum(s.days for s in surges)
-    holidays = sum(is_holiday(d, "CN") for d in days)
+    counts = evaluation.counts
+    days = sorted(counts["date"].unique())
+    years = tuple(range(days[0].year, days[-1].year + 1))
+    holidays = set(public_holidays(settings.holiday_country, years, settings.holiday_subdivision))
+    series = counts.groupby(["dimension", "value"]).ngroups
+    total = counts.loc[counts["dimension"] == "total", "count"]
     print(
-        f"{len(surges)} injected surges on {surge_days} days "
-        f"({min(s.multiplier for s in surges)}x to {max(s.multiplier for s in surges)}x); {holidays} public holidays"
+        f"{evaluation.name}: {len(days)} days from {days[0]} to {days[-1]}, {series} series"
+        f"{f', {total.sum():,} complaints (median {total.median():.0f} a day)' if len(total) else ''}; "
+        f"{len(evaluation.labels)} labelled surge days; "
+        f"{sum(d in holidays for d in days)} public holidays of {settings.holiday_country}"
+        f" ({time.perf_counter() - started:.1f} s)"
     )
-    seconds = build_surges(settings, counts, days)
-    print(f"dbt: complaint_surges_daily built over {len(days)} days in {seconds:.1f} s")
+    if evaluation.surges:
+        print(
+            f"{len(evaluation.surges)} injected surges on {sum(s.days for s in evaluation.surges)} days "
+            f"({min(s.multiplier for s in evaluation.surges)}x to {max(s.multiplier for s in evaluation.surges)}x)"
+        )
 
-    con = warehouse.connect(settings.warehouse_path, read_only=True)
-    try:
-        con.register("counts", counts)
-        con.register("truth", truth_table(args.start, args.end, surges))
-        con.register(
-            "dates",
-            pa.table({"day": days, "is_holiday": [is_holiday(d, "CN") for d in days]}),
-        )
-        con.register(
-            "injected",
-            pa.table(
-                {
-                    "surge_id": list(range(len(surges))),
-                    "dimension": [s.dimension for s in surges],
-                    "value": [s.value for s in surges],
-                    "first_day": [s.start for s in surges],
-                    "last_day": [s.end for s in surges],
-                }
-            ),
-        )
-        model = score(
-            con,
-            "select surge_date, dimension_name, dimension_value, is_surge as is_flag from marts.complaint_surges_daily",
-        )
-        headline, headline_right, own_days = con.execute(STRICT_SQL).fetchone()
-        plain = {weeks: score(con, plain_sql(weeks)) for weeks in (4, 12)}
-        watch = con.execute(WATCH_SQL).fetchone()[0]
-    finally:
-        con.close()
+    model, seconds = surges.score_series(settings, counts, args.vars)
+    print(f"dbt: complaint_surges_daily built over {len(days)} days in {seconds:.1f} s")
+    model = model.rename(columns={"surge_date": "date", "dimension_name": "dimension", "dimension_value": "value"})
+    model["flag"] = model["is_surge"]
+    model["concentrated"] = model["is_surge"] & model["is_concentrated"].fillna(False).astype(bool)
+    detectors = {"complaint_surges_daily": model[[*KEY, "flag"]]}
+    for weeks in (4, 12):
+        detectors[f"3-sigma same weekday, {weeks} wk"] = same_weekday_sigma(counts, weeks)
+    detectors["EARS C2"] = ears_c2(counts)
+    if not args.skip_farrington:
+        started = time.perf_counter()
+        detectors["Farrington-style"] = farrington(counts)
+        print(f"Farrington-style regressions: {time.perf_counter() - started:.1f} s")
 
     print()
-    print(
-        f"recall: series-days raised >= {RECALL_FACTOR}x flagged; precision: flags on series-days raised "
-        f">= {PRECISION_FACTOR}x; false alarms: flags where no surge was"
-    )
-    print(model.line("complaint_surges_daily (warning+)", len(surges)))
-    for weeks, scores in plain.items():
-        print(scores.line(f"plain 3-sigma, same weekday, {weeks} wk", len(surges)))
-    print(
-        f"strict, complaint_surges_daily: {headline} flags stand out from their dimension (is_concentrated, "
-        f"the total aside); {headline_right} of them on an injected surge's own value and day: precision "
-        f"{headline_right / headline:.3f}, recall {headline_right / own_days:.3f} ({headline_right}/{own_days})"
-    )
+    print(f"scored on {len(days) - BURN_IN_DAYS} days (the first {BURN_IN_DAYS} are every baseline's history)")
+    print(f"{'detector':<30} recall precision     F1  false/month  holiday flags  days to flag  surges found")
+    for name, flags in detectors.items():
+        print(line(name, score(evaluation, flags, holidays)))
+    if evaluation.surges:
+        own = {
+            (day, s.dimension, s.value)
+            for s in evaluation.surges
+            for day in (s.start + dt.timedelta(days=k) for k in range(s.days))
+        }
+        headline = model[model["concentrated"].astype(bool) & (model["dimension"] != "total")]
+        right = sum(tuple(r) in own for r in headline[KEY].to_numpy())
+        print(
+            f"strict, complaint_surges_daily: {len(headline)} flags stand out from their dimension "
+            f"(is_concentrated, the total aside); {right} on an injected surge's own value and day: precision "
+            f"{right / max(len(headline), 1):.3f}, recall {right / len(own):.3f} ({right}/{len(own)})"
+        )
+    watch = int((model["surge_level"] == "watch").sum())
     print(f"(complaint_surges_daily also marked {watch} series-days 'watch', which no alert mails)")
 
 

@@ -1,7 +1,8 @@
 {#-
-    The staging body every channel shares: rename and cast the raw contract columns, nothing else.
-    The channels differ in parsing (plugins/complaints_pipeline/sources), not here. One row per version
-    of a complaint; its business date is the local date it was received.
+    The staging body every channel shares: rename and cast the raw contract columns, and give a CFPB
+    complaint the category its consumer's Issue maps to (seed cfpb_issue_categories). The channels differ
+    in parsing (plugins/complaints_pipeline/sources), not here. One row per version of a complaint; its
+    business date is the local date it was received.
 -#}
 {% macro stage_complaints(source_relation) %}
 with
@@ -9,6 +10,17 @@ with
 source as (
 
     select * from {{ source_relation }}
+
+),
+
+-- The categories CFPB Issues map to; `other`, none of ours, leaves the complaint to the classifier.
+issues as (
+
+    select
+        lower(issue) as issue_key,
+        category as issue_category
+    from {{ ref('cfpb_issue_categories') }}
+    where category != 'other'
 
 ),
 
@@ -23,7 +35,8 @@ renamed as (
         ---------- dimensions
         channel,
         lower(product) as product,
-        lower(category) as category,
+        -- Set by a person: the agent, the web form, a CFPB consumer's Issue.
+        lower(coalesce(source.category, issues.issue_category)) as category,
         lower(region) as region,
         lower(status) as status,
         lower(complexity) as complexity,
@@ -57,6 +70,10 @@ renamed as (
         source_position
 
     from source
+    left join issues
+        on
+            source.record_source = 'cfpb'
+            and lower({{ json_text('source.extra', 'issue') }}) = issues.issue_key
 
 )
 

@@ -19,7 +19,7 @@ import json
 import logging
 from pathlib import Path
 
-from complaints_pipeline import versions
+from complaints_pipeline import categoriser, versions
 from complaints_pipeline.config import Settings
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_COLUMNS, CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
@@ -55,6 +55,9 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
                 summary = json.loads(summary_file.read_text(encoding="utf-8"))
                 day_load = _DayLoad(con, channel, day, loaded_at, settings.local_tz)
                 loaded.append(day_load.replace(folder, summary, run_id))
+        categorised = categoriser.categorise_texts(con, settings, channels, days, loaded_at)
+        if categorised:
+            log.info("%d new complaint texts categorised by the learned classifier", categorised)
         added = ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
         if added:
             log.info("%d public holidays of %s added to the calendar", added, settings.holiday_country)

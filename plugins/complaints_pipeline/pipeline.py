@@ -94,3 +94,10 @@ def build_data_docs() -> str:
     """Render the Data Docs pages of new validation results and the index; returns the index's path."""
     settings = load_settings()
     return str(data_docs.build(settings, sorted(settings.expectations_dir.glob("*.json"))))
+
+
+def train_categoriser() -> dict:
+    """Retrain the complaint-text classifier on every complaint a person categorised; what it trained."""
+    from complaints_pipeline import categoriser
+
+    return categoriser.train(load_settings())

@@ -202,6 +202,19 @@ create table if not exists raw.public_holidays (
 """
 
 
+# The learned classifier's category of each text no person categorised (categoriser.py), keyed by the MD5 of
+# the text, as dbt's md5() computes it: the same text keeps the category the model of its first load gave.
+TEXT_CATEGORIES_DDL = """
+create table if not exists raw.text_categories (
+    text_hash varchar primary key,
+    category varchar not null,
+    confidence double precision not null,
+    model_version varchar not null,
+    categorised_at timestamp not null
+)
+"""
+
+
 def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
     """Add the holidays of the years from the earliest date loaded (a complaint date, or a landing date) to the
     year after the latest (the models look ahead for deadlines), the years dbt's `dates` spans; returns the
@@ -269,6 +282,7 @@ def _create_raw_tables(con: Connection, channels: list[str]) -> None:
     con.execute(PUBLICATIONS_DDL)
     con.execute(COMPLAINT_DATES_DDL)
     con.execute(HOLIDAYS_DDL)
+    con.execute(TEXT_CATEGORIES_DDL)
     for column in RECONCILIATION_GATE_COLUMNS:
         con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
 

@@ -49,7 +49,13 @@ def figure(pattern: str, text: str) -> str:
 
 
 def test_every_benchmark_has_a_tiny_run_here() -> None:
-    tested = {"dag_overhead.py", "incremental_benchmark.py", "ingest_benchmark.py", "surge_evaluation.py"}
+    tested = {
+        "categorisation_evaluation.py",
+        "dag_overhead.py",
+        "incremental_benchmark.py",
+        "ingest_benchmark.py",
+        "surge_evaluation.py",
+    }
     assert set(SCRIPTS) == tested, "a benchmark without a test below rots: add its tiny run"
 
 
@@ -58,9 +64,30 @@ def test_surge_evaluation(tmp_path) -> None:
         "surge_evaluation.py", "--start", "2026-01-05", "--end", "2026-03-29", "--per-day", "300",
         "--home", str(tmp_path / "surges"), tmp_path=tmp_path,
     )  # fmt: skip
-    assert "84 days from 2026-01-05 to 2026-03-29" in out
-    for name in ("complaint_surges_daily (warning+)", "plain 3-sigma, same weekday, 4 wk"):
-        assert float(figure(re.escape(name) + r"\s+recall ([\d.]+)", out)) >= 0
+    assert "84 days from 2026-01-05 to 2026-03-29, 24 series" in out
+    assert "8 injected surges on 18 days" in out
+    for name in ("complaint_surges_daily", "3-sigma same weekday, 4 wk", "EARS C2", "Farrington-style"):
+        recall, precision, f1 = (
+            float(f) for f in re.search(re.escape(name) + r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", out).groups()
+        )
+        assert 0 <= min(recall, precision, f1) <= max(recall, precision, f1) <= 1
+    assert "strict, complaint_surges_daily:" in out
+
+
+def test_surge_evaluation_on_a_real_series(tmp_path) -> None:
+    out = run(
+        "surge_evaluation.py", "--series", str(REPO_ROOT / "tests/fixtures/real/series/comcast_fcc_2015.csv"),
+        "--country", "US", "--home", str(tmp_path / "real"), tmp_path=tmp_path,
+    )  # fmt: skip
+    assert "comcast_fcc_2015: 91 days from 2015-04-01 to 2015-06-30, 45 series, 2,224 complaints" in out
+    for name in ("complaint_surges_daily", "EARS C2", "Farrington-style", "3-sigma same weekday, 12 wk"):
+        assert 0 <= float(figure(re.escape(name) + r"\s+([\d.]+)", out)) <= 1
+
+
+def test_categorisation_evaluation(tmp_path) -> None:
+    out = run("categorisation_evaluation.py", "--limit", "400", tmp_path=tmp_path)
+    for name in ("keyword rules, word boundaries", "learned classifier, 5-fold CV"):
+        assert 0 <= float(figure(re.escape(name) + r"\s+([\d.]+)", out)) <= 1
 
 
 def test_ingest_benchmark(tmp_path) -> None:

@@ -66,6 +66,14 @@ def test_postgres_writers_run_concurrently_on_any_worker(monkeypatch: pytest.Mon
     assert {t.task_id for t in dag.tasks if t.queue == "warehouse"} == _writers(dag)
 
 
+def test_the_categoriser_retrains_weekly_in_the_writers_pool() -> None:
+    """It reads the warehouse: on DuckDB no load may hold the file meanwhile."""
+    dag = DAG_BAG.dags["complaints_categoriser"]
+    train = dag.get_task("train")
+    assert (train.pool, train.queue) == ("warehouse", "warehouse")
+    assert dag.schedule == "0 3 * * 0"  # weekly, Sundays
+
+
 def test_a_downstream_dag_runs_on_the_published_marts() -> None:
     from complaints_pipeline.assets import PUBLISHED_MARTS
 

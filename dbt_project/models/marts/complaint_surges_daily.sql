@@ -1,14 +1,37 @@
 -- Daily surge flags for the total and every channel, category, product and region, and values new to a series.
+--
+-- A day's expected count = the series' level x its weekday's factor x, on a public holiday, that holiday's
+-- effect on the series, all from the series' own history without holidays, by estimators that past surges
+-- barely move:
+-- 1. weekday factors: each weekday's median over the season weeks (once 3 are seen) against all days' median
+--    (one complaint a day added to both, so a small series' factors stay near 1);
+-- 2. the level, from the baseline weeks' counts over their weekday factors: where they trend (Mann-Kendall
+--    test), Sen's line (the median of the pairwise slopes) carried to the day, as long as it stays within
+--    the watch ratio of the largest of them; else their mean without the days significantly far from
+--    their median (past surges, outages), so a series that grows or shrinks steadily keeps an expectation
+--    that follows it, and a surge last week does not raise this week's;
+-- 3. a holiday's effect: what the series' past holidays (the same holiday first, else any; on a weekend,
+--    past weekend holidays) brought against their expectation, shrunk towards var holiday_uplift, which
+--    applies with no history;
+-- then the count's z-score on the 2/3-power scale (macro count_z_score), overdispersion, the level's own
+-- uncertainty and a holiday effect's included. A series with no complaints on its n baseline days is
+-- expected to have at most the rule of three's 3 / n a day, so a value new to it flags when it comes in
+-- numbers.
 {%- set baseline_days = 7 * var('surge_baseline_weeks') %}
+{%- set season_days = 7 * var('surge_season_weeks') %}
+{%- set holiday_days = var('surge_holiday_history_days') %}
 {%- set new_value_days = 7 * var('new_value_weeks') %}
-{#- A day's baseline leaves out the days the first pass flagged, whose own baselines look back again. -#}
-{%- set lookback_days = [2 * baseline_days, new_value_days] | max %}
+{#- A day's row reaches back over its season (and level) window and the new-value weeks; a holiday's over
+    the past holidays too, whose own expectations reach back again. -#}
+{%- set rebuild_days = [season_days, new_value_days] | max %}
+{%- set lookback_days = [rebuild_days, holiday_days + season_days] | max %}
+{%- set day_number = dbt.datediff("cast('2000-01-01' as date)", 'loaded_days.complaint_date', 'day') %}
 with
 
 {% if is_incremental() -%}
 rebuilt as (
 
-    {{ rebuild_dates(lookback_days) }}
+    {{ rebuild_dates(rebuild_days) }}
 
 ),
 {%- endif %}
@@ -24,9 +47,18 @@ window_days as (
 
     select
         loaded_days.complaint_date as date_day,
+        {{ day_number }} as day_number,
         loaded_days.loaded_at,
         dates.iso_day_of_week,
-        dates.is_holiday
+        dates.is_holiday,
+        dates.holiday_name,
+        -- The days whose expectation this run works out: those it rebuilds, and the holidays before them,
+        -- whose effects their holidays learn from.
+        {% if is_incremental() -%}
+            dates.is_holiday or loaded_days.complaint_date in (select rebuild_date from rebuilt)
+        {%- else -%}
+            true
+        {%- endif %} as is_target
     from loaded_days
     inner join {{ ref('dates') }} as dates
         on loaded_days.complaint_date = dates.date_day
@@ -62,106 +94,342 @@ filled as (
         series.dimension_name,
         series.dimension_value,
         window_days.date_day,
+        window_days.day_number,
         window_days.iso_day_of_week,
         window_days.is_holiday,
+        window_days.holiday_name,
+        window_days.is_target,
         window_days.loaded_at,
         coalesce(counted.complaint_count, 0) as complaint_count
     from series
     cross join window_days
     left join counted
         on
-            series.dimension_name = counted.dimension_name
-            and series.dimension_value = counted.dimension_value
+            {{ same_series('series', 'counted') }}
             and window_days.date_day = counted.complaint_date
 
 ),
 
--- The same weekday in the trailing weeks, holidays left out: a holiday's peak never sets the baseline.
-same_weekday as (
+-- The history a target day's expectation learns from: the season's days before it, holidays left out.
+history_days as (
 
     select
-        current_day.dimension_name,
-        current_day.dimension_value,
-        current_day.date_day,
+        target_day.dimension_name,
+        target_day.dimension_value,
+        target_day.date_day,
         past_day.date_day as past_date,
-        past_day.complaint_count as past_count
-    from filled as current_day
+        past_day.day_number as past_day_number,
+        past_day.iso_day_of_week as past_weekday,
+        past_day.complaint_count as past_count,
+        past_day.date_day >= {{ dbt.dateadd('day', -baseline_days, 'target_day.date_day') }} as is_baseline
+    from filled as target_day
     inner join filled as past_day
         on
-            current_day.dimension_name = past_day.dimension_name
-            and current_day.dimension_value = past_day.dimension_value
-            and current_day.iso_day_of_week = past_day.iso_day_of_week
-            and current_day.date_day > past_day.date_day
-            and past_day.date_day >= {{ dbt.dateadd('day', -baseline_days, 'current_day.date_day') }}
+            {{ same_series('target_day', 'past_day') }}
+            and target_day.date_day > past_day.date_day
+            and past_day.date_day >= {{ dbt.dateadd('day', -season_days, 'target_day.date_day') }}
             and not past_day.is_holiday
+    where target_day.is_target
 
 ),
 
--- First pass: the plain median, to find the days that were surges themselves.
-first_pass as (
+---------- 1. weekday factors
 
-    select
-        filled.dimension_name,
-        filled.dimension_value,
-        filled.date_day,
-        filled.complaint_count >= {{ var('surge_min_volume') }}
-        and filled.complaint_count
-        >= {{ var('surge_watch_ratio') }} * percentile_cont(0.5) within group (order by same_weekday.past_count)
-        * case when filled.is_holiday then {{ var('holiday_uplift') }} else 1.0 end as is_past_surge
-    from filled
-    inner join same_weekday
-        on
-            filled.dimension_name = same_weekday.dimension_name
-            and filled.dimension_value = same_weekday.dimension_value
-            and filled.date_day = same_weekday.date_day
-    group by 1, 2, 3, filled.complaint_count, filled.is_holiday
-
-),
-
--- Second pass: the baseline from the same weekdays that were no surge, so past surges do not inflate it.
-clean_weekday as (
-
-    select same_weekday.*
-    from same_weekday
-    left join first_pass
-        on
-            same_weekday.dimension_name = first_pass.dimension_name
-            and same_weekday.dimension_value = first_pass.dimension_value
-            and same_weekday.past_date = first_pass.date_day
-    where not coalesce(first_pass.is_past_surge, false)
-
-),
-
-baseline as (
+season_median as (
 
     select
         dimension_name,
         dimension_value,
         date_day,
-        percentile_cont(0.5) within group (order by past_count) as baseline_count,
-        count(*) as baseline_weeks
-    from clean_weekday
+        percentile_cont(0.5) within group (order by past_count) as median_count
+    from history_days
     group by 1, 2, 3
 
 ),
 
--- Median absolute deviation of the same weekdays around the baseline: the series' own spread.
+weekday_factors as (
+
+    select
+        history_days.dimension_name,
+        history_days.dimension_value,
+        history_days.date_day,
+        history_days.past_weekday as iso_day_of_week,
+        -- A median of fewer than 3 weeks is not yet robust to a surge among them: no factor yet.
+        case
+            when count(*) >= 3
+                then
+                    (percentile_cont(0.5) within group (order by history_days.past_count) + 1.0)
+                    / (max(season_median.median_count) + 1.0)
+            else 1.0
+        end as weekday_factor
+    from history_days
+    inner join season_median
+        on {{ same_series_day('history_days', 'season_median') }}
+    group by 1, 2, 3, 4
+
+),
+
+---------- 2. the level
+
+level_points as (
+
+    select
+        history_days.dimension_name,
+        history_days.dimension_value,
+        history_days.date_day,
+        history_days.past_day_number,
+        history_days.past_count / weekday_factors.weekday_factor as level_count
+    from history_days
+    inner join weekday_factors
+        on
+            {{ same_series_day('history_days', 'weekday_factors') }}
+            and history_days.past_weekday = weekday_factors.iso_day_of_week
+    where history_days.is_baseline
+
+),
+
+point_median as (
+
+    select
+        dimension_name,
+        dimension_value,
+        date_day,
+        count(*) as point_count,
+        max(level_count) as max_level,
+        percentile_cont(0.5) within group (order by level_count) as median_level
+    from level_points
+    group by 1, 2, 3
+
+),
+
+-- Every pair of points: Sen's slope is their slopes' median; Mann-Kendall's S, the sum of their signs.
+pair_slopes as (
+
+    select
+        earlier.dimension_name,
+        earlier.dimension_value,
+        earlier.date_day,
+        percentile_cont(0.5) within group (
+            order by (later.level_count - earlier.level_count) / (later.past_day_number - earlier.past_day_number)
+        ) as sen_slope,
+        sum(case
+            when later.level_count > earlier.level_count then 1
+            when later.level_count < earlier.level_count then -1
+            else 0
+        end) as kendall_s
+    from level_points as earlier
+    inner join level_points as later
+        on
+            {{ same_series_day('earlier', 'later') }}
+            and earlier.past_day_number < later.past_day_number
+    group by 1, 2, 3
+
+),
+
+trend as (
+
+    select
+        point_median.*,
+        pair_slopes.sen_slope,
+        -- Mann-Kendall's z (continuity-corrected; no ties correction).
+        case
+            when point_median.point_count >= 7 then
+                (pair_slopes.kendall_s - sign(pair_slopes.kendall_s)) / sqrt(
+                    point_median.point_count * (point_median.point_count - 1.0)
+                    * (2 * point_median.point_count + 5) / 18
+                )
+        end as trend_z
+    from point_median
+    left join pair_slopes
+        on {{ same_series_day('point_median', 'pair_slopes') }}
+
+),
+
+-- Each point carried to the day along Sen's line, and its distance from the line and from the median.
+carried as (
+
+    select
+        level_points.dimension_name,
+        level_points.dimension_value,
+        level_points.date_day,
+        level_points.level_count,
+        level_points.level_count + coalesce(trend.sen_slope, 0) * (filled.day_number - level_points.past_day_number)
+            as carried_count,
+        abs(level_points.level_count - trend.median_level) as median_distance
+    from level_points
+    inner join trend
+        on {{ same_series_day('level_points', 'trend') }}
+    inner join filled
+        on {{ same_series_day('level_points', 'filled') }}
+
+),
+
+line as (
+
+    select
+        dimension_name,
+        dimension_value,
+        date_day,
+        percentile_cont(0.5) within group (order by carried_count) as sen_level,
+        percentile_cont(0.5) within group (order by median_distance) as median_mad
+    from carried
+    group by 1, 2, 3
+
+),
+
+line_spread as (
+
+    select
+        carried.dimension_name,
+        carried.dimension_value,
+        carried.date_day,
+        percentile_cont(0.5) within group (order by abs(carried.carried_count - line.sen_level)) as line_mad
+    from carried
+    inner join line
+        on {{ same_series_day('carried', 'line') }}
+    group by 1, 2, 3
+
+),
+
 spread as (
 
     select
-        clean_weekday.dimension_name,
-        clean_weekday.dimension_value,
-        clean_weekday.date_day,
-        percentile_cont(0.5) within group (
-            order by abs(clean_weekday.past_count - baseline.baseline_count)
-        ) as baseline_mad
-    from clean_weekday
-    inner join baseline
-        on
-            clean_weekday.dimension_name = baseline.dimension_name
-            and clean_weekday.dimension_value = baseline.dimension_value
-            and clean_weekday.date_day = baseline.date_day
+        trend.*,
+        line.sen_level,
+        -- The points' spread (1.4826 MAD, squared) over the Poisson's: the series' dispersion, at least 1.
+        greatest(power(1.4826 * line.median_mad, 2) / nullif(trend.median_level, 0), 1.0) as flat_dispersion,
+        greatest(power(1.4826 * line_spread.line_mad, 2) / nullif(line.sen_level, 0), 1.0) as line_dispersion,
+        coalesce(
+            abs(trend.trend_z) >= 2
+            and line.sen_level between 0 and {{ var('surge_watch_ratio') }} * trend.max_level,
+            false
+        ) as is_trend
+    from trend
+    inner join line
+        on {{ same_series_day('trend', 'line') }}
+    inner join line_spread
+        on {{ same_series_day('trend', 'line_spread') }}
+
+),
+
+-- No trend: the mean of the points not significantly far from their median (past surges, outages).
+kept_points as (
+
+    select
+        carried.dimension_name,
+        carried.dimension_value,
+        carried.date_day,
+        avg(carried.level_count) as mean_level,
+        count(*) as kept_count
+    from carried
+    inner join spread
+        on {{ same_series_day('carried', 'spread') }}
+    where abs({{ count_z_score(
+        'carried.level_count', 'greatest(spread.median_level, 0.5)', 'spread.flat_dispersion'
+    ) }}) < {{ var('surge_min_z') }}
     group by 1, 2, 3
+
+),
+
+level_chosen as (
+
+    select
+        spread.dimension_name,
+        spread.dimension_value,
+        spread.date_day,
+        spread.is_trend,
+        case when spread.is_trend then spread.point_count else kept_points.kept_count end as level_days,
+        case when spread.is_trend then spread.sen_level else kept_points.mean_level end as level_count,
+        case when spread.is_trend then spread.line_dispersion else spread.flat_dispersion end as dispersion
+    from spread
+    left join kept_points
+        on {{ same_series_day('spread', 'kept_points') }}
+
+),
+
+-- Every target day's expectation before any holiday effect.
+base as (
+
+    select
+        filled.dimension_name,
+        filled.dimension_value,
+        filled.date_day,
+        filled.holiday_name,
+        filled.complaint_count,
+        filled.iso_day_of_week >= 6 as is_weekend,
+        level_chosen.level_count * coalesce(weekday_factors.weekday_factor, 1.0) as base_count
+    from filled
+    inner join level_chosen
+        on {{ same_series_day('filled', 'level_chosen') }}
+    left join weekday_factors
+        on
+            {{ same_series_day('filled', 'weekday_factors') }}
+            and filled.iso_day_of_week = weekday_factors.iso_day_of_week
+
+),
+
+---------- 3. holidays' effects
+
+holiday_history as (
+
+    select
+        current_day.dimension_name,
+        current_day.dimension_value,
+        current_day.date_day,
+        sum(case when past_day.holiday_name = current_day.holiday_name then past_day.complaint_count end)
+            as same_holiday_count,
+        sum(case when past_day.holiday_name = current_day.holiday_name then past_day.base_count end)
+            as same_holiday_expected,
+        sum(past_day.complaint_count) as any_holiday_count,
+        sum(past_day.base_count) as any_holiday_expected,
+        -- How much holidays' effects vary: the variance of their log ratios (a count of 0 is no -infinity).
+        count(*) as holidays_seen,
+        var_samp(ln((past_day.complaint_count + 1.0) / (past_day.base_count + 1.0))) as effect_variance
+    from base as current_day
+    -- A holiday on a weekend takes less from a day that is quiet anyway: weekends learn from weekends.
+    inner join base as past_day
+        on
+            {{ same_series('current_day', 'past_day') }}
+            and current_day.is_weekend = past_day.is_weekend
+            and current_day.date_day > past_day.date_day
+            and past_day.date_day >= {{ dbt.dateadd('day', -holiday_days, 'current_day.date_day') }}
+    where current_day.holiday_name is not null and past_day.holiday_name is not null
+    group by 1, 2, 3
+
+),
+
+holiday_effects as (
+
+    select
+        dimension_name,
+        dimension_value,
+        date_day,
+        -- What past holidays brought, with var holiday_prior_count expected complaints' worth of the prior:
+        -- one quiet holiday of a small series does not make the next one expect nothing.
+        case
+            when same_holiday_expected > 0
+                then
+                    (same_holiday_count + {{ var('holiday_uplift') }} * {{ var('holiday_prior_count') }})
+                    / (same_holiday_expected + {{ var('holiday_prior_count') }})
+            when any_holiday_expected > 0
+                then
+                    (any_holiday_count + {{ var('holiday_uplift') }} * {{ var('holiday_prior_count') }})
+                    / (any_holiday_expected + {{ var('holiday_prior_count') }})
+        end as holiday_effect,
+        -- The effect's own uncertainty (a relative variance): the series' holidays' spread once it saw 3,
+        -- else var holiday_effect_variance.
+        case
+            when holidays_seen >= 3 then effect_variance else {{ var('holiday_effect_variance') }}
+        end as holiday_variance
+    from holiday_history
+
+),
+
+---------- the expectation and the score
+
+first_loaded as (
+
+    select min(complaint_date) as first_date from loaded_days
 
 ),
 
@@ -176,21 +444,15 @@ history as (
     from filled as current_day
     inner join filled as past_day
         on
-            current_day.dimension_name = past_day.dimension_name
-            and current_day.dimension_value = past_day.dimension_value
+            {{ same_series('current_day', 'past_day') }}
             and current_day.date_day > past_day.date_day
             and past_day.date_day >= {{ dbt.dateadd('day', -new_value_days, 'current_day.date_day') }}
+    where current_day.is_target
     group by 1, 2, 3
 
 ),
 
-first_loaded as (
-
-    select min(complaint_date) as first_date from loaded_days
-
-),
-
-scored as (
+expected as (
 
     select
         filled.dimension_name,
@@ -198,12 +460,26 @@ scored as (
         filled.date_day as surge_date,
         filled.is_holiday,
         filled.complaint_count as actual_count,
-        baseline.baseline_count,
-        coalesce(baseline.baseline_weeks, 0) as baseline_weeks,
-        spread.baseline_mad,
-        -- A known holiday raises the expectation, not the alarm.
-        baseline.baseline_count
-        * case when filled.is_holiday then {{ var('holiday_uplift') }} else 1.0 end as expected_count,
+        level_chosen.level_days,
+        level_chosen.is_trend,
+        level_chosen.dispersion,
+        coalesce(weekday_factors.weekday_factor, 1.0) as weekday_factor,
+        case when filled.is_holiday then coalesce(holiday_effects.holiday_effect, {{ var('holiday_uplift') }}) end
+            as holiday_effect,
+        case
+            when filled.is_holiday then coalesce(holiday_effects.holiday_variance, {{ var('holiday_effect_variance') }})
+            else 0.0
+        end as holiday_variance,
+        -- The expectation, never below what a series with no complaints on level_days days may still have
+        -- (the rule of three: 3 / days seen).
+        greatest(
+            level_chosen.level_count * coalesce(weekday_factors.weekday_factor, 1.0)
+            * case
+                when filled.is_holiday then coalesce(holiday_effects.holiday_effect, {{ var('holiday_uplift') }})
+                else 1.0
+            end,
+            3.0 / level_chosen.level_days
+        ) as expected_count,
         filled.dimension_name != 'total'
         and filled.complaint_count > 0
         and coalesce(history.earlier_count, 0) = 0
@@ -211,24 +487,17 @@ scored as (
         filled.loaded_at
     from filled
     cross join first_loaded
-    left join baseline
+    left join level_chosen
+        on {{ same_series_day('filled', 'level_chosen') }}
+    left join weekday_factors
         on
-            filled.dimension_name = baseline.dimension_name
-            and filled.dimension_value = baseline.dimension_value
-            and filled.date_day = baseline.date_day
-    left join spread
-        on
-            filled.dimension_name = spread.dimension_name
-            and filled.dimension_value = spread.dimension_value
-            and filled.date_day = spread.date_day
+            {{ same_series_day('filled', 'weekday_factors') }}
+            and filled.iso_day_of_week = weekday_factors.iso_day_of_week
+    left join holiday_effects
+        on {{ same_series_day('filled', 'holiday_effects') }}
     left join history
-        on
-            filled.dimension_name = history.dimension_name
-            and filled.dimension_value = history.dimension_value
-            and filled.date_day = history.date_day
-    {%- if is_incremental() %}
-        where filled.date_day in (select rebuild_date from rebuilt)
-    {%- endif %}
+        on {{ same_series_day('filled', 'history') }}
+    where filled.is_target
 
 ),
 
@@ -237,14 +506,18 @@ measured as (
     select
         *,
         {{ safe_ratio('actual_count', 'expected_count') }} as actual_to_expected_ratio,
-        -- Robust z-score: the distance from the expectation in units of the series' spread (1.4826 MAD,
-        -- the standard deviation of normal data), never less than Poisson noise: the day's count's, and
-        -- its baseline's (a median of n weeks varies by pi / 2n times a count's variance).
-        (actual_count - expected_count) / greatest(
-            1.4826 * coalesce(baseline_mad, 0) * case when is_holiday then {{ var('holiday_uplift') }} else 1.0 end,
-            {{ count_noise('expected_count', 'baseline_weeks') }}
-        ) as surge_z_score
-    from scored
+        -- The level is a mean of level_days days: its own variance adds 1 / level_days of a day's (scaled
+        -- by the day's factors); a holiday's effect adds its relative variance.
+        {{ count_z_score(
+            'actual_count',
+            'expected_count',
+            'dispersion * (1 + weekday_factor * coalesce(holiday_effect, 1.0) / level_days)'
+            ~ ' + expected_count * holiday_variance'
+        ) }} as surge_z_score
+    from expected
+    {%- if is_incremental() %}
+        where surge_date in (select rebuild_date from rebuilt)
+    {%- endif %}
 
 ),
 
@@ -288,15 +561,17 @@ final as (
         surge_date,
         is_holiday,
         actual_count,
-        baseline_count,
-        baseline_weeks,
-        baseline_mad,
+        level_days as baseline_days,
+        is_trend,
+        dispersion,
+        weekday_factor,
+        holiday_effect,
         expected_count,
         actual_to_expected_ratio,
         surge_z_score,
         others_to_expected_ratio,
         case
-            when baseline_weeks < 2 or actual_count < {{ var('surge_min_volume') }} then null
+            when level_days is null or level_days < {{ var('surge_min_baseline_days') }} then null
             when
                 actual_to_expected_ratio >= {{ var('surge_critical_ratio') }}
                 and surge_z_score >= {{ var('surge_min_z') }} then 'critical'
@@ -312,7 +587,7 @@ final as (
         dimension_name = 'total'
         or (
             actual_to_expected_ratio >= {{ var('surge_watch_ratio') }} * coalesce(others_to_expected_ratio, 1.0)
-            and (actual_count - shared_expected_count) / {{ count_noise('shared_expected_count', 'baseline_weeks') }}
+            and {{ count_z_score('actual_count', 'greatest(shared_expected_count, 3.0 / level_days)', 'dispersion') }}
             >= {{ var('surge_min_z') }}
         ) as is_concentrated,
         is_new_value,
