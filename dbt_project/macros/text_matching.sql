@@ -42,5 +42,5 @@
 {%- endmacro %}
 
 {% macro postgres__regex_matches(text, pattern) -%}
-    ({{ text }} ~ {{ pattern }})
+    ({{ text }} ~ ({{ pattern }}))
 {%- endmacro %}

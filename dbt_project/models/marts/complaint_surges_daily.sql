@@ -3,13 +3,13 @@
 -- A day's expected count = the series' level x its weekday's factor x, on a public holiday, that holiday's
 -- effect on the series, all from the series' own history without holidays, by estimators that past surges
 -- barely move:
--- 1. weekday factors: each weekday's median over the season weeks (once 3 are seen) against all days' median
---    (one complaint a day added to both, so a small series' factors stay near 1);
+-- 1. weekday factors: each weekday's median over the season weeks (the larger of two, none from one) against
+--    all days' median (one complaint a day added to both, so a small series' factors stay near 1);
 -- 2. the level, from the baseline weeks' counts over their weekday factors: where they trend (Mann-Kendall
---    test), Sen's line (the median of the pairwise slopes) carried to the day, as long as it stays within
---    the watch ratio of the largest of them; else their mean without the days significantly far from
---    their median (past surges, outages), so a series that grows or shrinks steadily keeps an expectation
---    that follows it, and a surge last week does not raise this week's;
+--    test, on two weeks or more), Sen's line (the median of the pairwise slopes) carried to the day, as
+--    long as it stays within the watch ratio of the largest of them; else their mean without the days
+--    significantly far from their median (past surges, outages), so a series that grows or shrinks
+--    steadily keeps an expectation that follows it, and a surge last week does not raise this week's;
 -- 3. a holiday's effect: what the series' past holidays (the same holiday first, else any; on a weekend,
 --    past weekend holidays) brought against their expectation, shrunk towards var holiday_uplift, which
 --    applies with no history;
@@ -154,12 +154,14 @@ weekday_factors as (
         history_days.dimension_value,
         history_days.date_day,
         history_days.past_weekday as iso_day_of_week,
-        -- A median of fewer than 3 weeks is not yet robust to a surge among them: no factor yet.
+        -- From the second week on; with two weeks, the larger (a quiet day among two is no pattern yet); with
+        -- one, none (that day's count would be its own factor, and a surge on it would hide the next).
         case
             when count(*) >= 3
                 then
                     (percentile_cont(0.5) within group (order by history_days.past_count) + 1.0)
                     / (max(season_median.median_count) + 1.0)
+            when count(*) = 2 then (max(history_days.past_count) + 1.0) / (max(season_median.median_count) + 1.0)
             else 1.0
         end as weekday_factor
     from history_days
@@ -231,9 +233,10 @@ trend as (
     select
         point_median.*,
         pair_slopes.sen_slope,
-        -- Mann-Kendall's z (continuity-corrected; no ties correction).
+        -- Mann-Kendall's z (continuity-corrected; no ties correction), from two weeks of points: fewer are
+        -- a week's pattern as often as a trend.
         case
-            when point_median.point_count >= 7 then
+            when point_median.point_count >= 14 then
                 (pair_slopes.kendall_s - sign(pair_slopes.kendall_s)) / sqrt(
                     point_median.point_count * (point_median.point_count - 1.0)
                     * (2 * point_median.point_count + 5) / 18
