@@ -6,13 +6,20 @@ file. One task then renders the HTML pages of the results that have none yet, th
 the index into ``COMPLAINTS_HOME/quality/docs`` (``index.html``).
 
 Data Docs load jQuery, Bootstrap and Font Awesome from CDNs. ``make setup`` installs pinned copies
-from the npm registry (package.json); the pages are rewritten to use those, so they open offline.
+from the npm registry (package.json); the pages are rewritten to use those, so they open offline. The
+Great Expectations logo (fetched from a public bucket, with the data context's id in its URL) becomes the
+site's name in text, and the newsletter footer goes: a page loads nothing from outside.
+
+A failing value of the data shows on the pages as text, masked as the marts mask free text: every string
+of a result is masked (pii.mask_text) and HTML-escaped before it is stored, since the renderer writes
+values into the pages as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import html
 import logging
 import os
 import re
@@ -20,8 +27,10 @@ import shutil
 from collections.abc import Generator
 from contextlib import contextmanager
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
+from complaints_pipeline import pii
 from complaints_pipeline.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -167,8 +176,20 @@ def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.d
             batch_identifier=name,
         )
         stored = {k: v for k, v in result.items() if k != "id"}
+        stored["results"] = [{**r, "result": _shown_safely(r.get("result") or {})} for r in stored.get("results", [])]
         stored["meta"] = {**stored.get("meta", {}), "run_id": {"run_name": name, "run_time": run_time.isoformat()}}
         store.set(key, ExpectationSuiteValidationResult(**stored))
+
+
+def _shown_safely(value):
+    """A result's values as a page may show them: strings masked like the marts' texts and HTML-escaped."""
+    if isinstance(value, str):
+        return html.escape(pii.mask_text(value) or "", quote=True)
+    if isinstance(value, dict):
+        return {key: _shown_safely(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown_safely(item) for item in value]
+    return value
 
 
 def _page(key) -> Path:
@@ -213,6 +234,8 @@ def localise(site: Path, pages: list[Path]) -> None:
     source = asset_source()
     if source is None:
         log.warning("no local copies of the Data Docs assets (run `make setup`): the pages load them from CDNs")
+        for page in pages:
+            page.write_text(_offline(page.read_text(encoding="utf-8")), encoding="utf-8")
         return
     vendor = site / "static" / "vendor"
     for relative in [*CDN_ASSETS.values(), *ASSET_FOLDERS]:
@@ -225,12 +248,66 @@ def localise(site: Path, pages: list[Path]) -> None:
         else:
             shutil.copyfile(source / relative, target)
     for page in pages:
-        html = page.read_text(encoding="utf-8")
-        for url in set(_EXTERNAL.findall(html)) & CDN_ASSETS.keys():
-            html = html.replace(f'"{url}"', f'"{os.path.relpath(vendor, page.parent)}/{CDN_ASSETS[url]}"')
-        page.write_text(html, encoding="utf-8")
+        text = page.read_text(encoding="utf-8")
+        for url in set(_EXTERNAL.findall(text)) & CDN_ASSETS.keys():
+            text = text.replace(f'"{url}"', f'"{os.path.relpath(vendor, page.parent)}/{CDN_ASSETS[url]}"')
+        page.write_text(_offline(text), encoding="utf-8")
+
+
+# What else a page fetches or advertises: the logo image and its CSS background (a public bucket, the URL
+# carrying the data context's id), and the newsletter footer.
+_REMOTE_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc=["']https?://[^"']*["'][^>]*?>""", re.DOTALL)
+_REMOTE_CSS_URL = re.compile(r"""url\(\s*["']?https?://[^)"']*["']?\s*\)""")
+_NEWSLETTER = re.compile(r"<p>[^<]*newsletter.*?</p>", re.DOTALL | re.IGNORECASE)
+_ALT = re.compile(r"""\balt=["']([^"']*)["']""")
+
+
+def _offline(text: str) -> str:
+    def as_text(image: re.Match) -> str:
+        alt = _ALT.search(image.group(0))
+        return f"<span>{alt.group(1) if alt else ''}</span>"
+
+    text = _REMOTE_IMAGE.sub(as_text, text)
+    text = _REMOTE_CSS_URL.sub("none", text)
+    return _NEWSLETTER.sub("", text)
 
 
 def external_links(page: Path) -> list[str]:
-    """The http(s) assets a page still loads (none, once localised)."""
-    return _EXTERNAL.findall(page.read_text(encoding="utf-8"))
+    """Everything outside the site a page would load in a browser (none, once localised): every tag's src,
+    srcset, poster and data, every href but a link's (<a>), and every CSS url() and @import, in style
+    blocks and style attributes."""
+    finder = _RemoteLoads()
+    finder.feed(page.read_text(encoding="utf-8"))
+    return finder.found
+
+
+_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+_CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])\s*((?:https?:)?//[^)"'\s]+)""", re.IGNORECASE)
+
+
+class _RemoteLoads(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if not value:
+                continue
+            if name in ("src", "poster", "data", "background") or (name == "href" and tag != "a"):
+                if _REMOTE.match(value):
+                    self.found.append(value)
+            elif name == "srcset":
+                self.found += [part.split()[0] for part in value.split(",") if _REMOTE.match(part)]
+            elif name == "style":
+                self.found += _CSS_REMOTE.findall(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.found += _CSS_REMOTE.findall(data)

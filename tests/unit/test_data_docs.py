@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,61 @@ def test_without_local_assets_the_pages_keep_their_cdn_links(settings, monkeypat
     data_docs.store_results(settings, "web", DAY, dt.datetime(2026, 10, 13, tzinfo=dt.UTC), [_chunk(_row("ok"))])
     index = data_docs.build(settings, [SUITE])
     assert any("jquery" in link for link in data_docs.external_links(index))
+
+
+HOSTILE = "<script>document.body.setAttribute('data-pwned', 'script')</script>"
+HOSTILE_IMAGE = "<img src=x onerror=\"document.body.setAttribute('data-pwned', 'img')\">"
+
+
+def test_markup_and_contacts_in_failing_values_show_as_masked_text_on_pages_that_load_nothing_outside(settings) -> None:
+    """A landed field holding markup, or someone's contact, fails its check: the page shows it as text, masked
+    like the marts' texts, and no script of the data runs. Every tag and CSS url() is checked for what loads."""
+    rows = [
+        _row("a", category=HOSTILE),
+        _row("b", category=HOSTILE_IMAGE),
+        _row("c", category="call jane.doe@example.com or 0171 234 5678"),
+    ]
+    data_docs.store_results(settings, "web", DAY, dt.datetime(2026, 10, 13, tzinfo=dt.UTC), [_chunk(*rows)])
+    index = data_docs.build(settings, [SUITE])
+    (page,) = (index.parent / "validations" / "complaints" / f"web-{DAY}").rglob("*.html")
+    source = page.read_text(encoding="utf-8")
+    shown = _text(page)
+    assert "<script>document.body" not in source and "<img src=x" not in source
+    assert "jane.doe@example.com" not in source and "0171 234 5678" not in source
+    assert "document.body.setAttribute" in shown  # the value is there, as text
+    # Nothing from outside: no logo from a public bucket, no CSS background, no newsletter.
+    for html_page in (index, page):
+        assert data_docs.external_links(html_page) == [], html_page
+        assert "newsletter" not in html_page.read_text(encoding="utf-8").lower()
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium): the page was not opened in a browser")
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom",
+         page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    body = re.search(r"<body[^>]*>", dom)
+    assert body and "data-pwned" not in body.group(0), body  # neither the script nor the image's onerror ran
+    assert "document.body.setAttribute" in shown_text(dom)
+
+
+def test_the_offline_check_sees_every_kind_of_load(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        """<html><head><link rel="stylesheet" href="https://cdn.example/a.css">
+        <style>.x { background: url('https://img.example/b.png') } @import "//cdn.example/c.css";</style></head>
+        <body><a href="https://example.org">a link loads nothing</a><img srcset="https://img.example/d.png 2x">
+        <div style="background-image: url(https://img.example/e.png)"></div><script src="static/local.js"></script>
+        <video poster="https://img.example/f.png"></video></body></html>""",
+        encoding="utf-8",
+    )
+    assert sorted(data_docs.external_links(page)) == [
+        "//cdn.example/c.css",
+        "https://cdn.example/a.css",
+        "https://img.example/b.png",
+        "https://img.example/d.png",
+        "https://img.example/e.png",
+        "https://img.example/f.png",
+    ]
