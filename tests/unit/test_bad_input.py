@@ -418,6 +418,13 @@ CASES = {
         loaded=1,
         skipped=["repost"],
     ),
+    # The common form older API tiers and exports deliver: the text says RT, no referenced_tweets.
+    "social_retweet_in_rt_form": Case(
+        "social",
+        {"posts_1.json": x_page(post(), post(id="9003", text="RT @AcmeCare: My router is broken again"))},
+        loaded=1,
+        skipped=["repost"],
+    ),
     "social_exact_copies_are_one_signal": Case(
         "social",
         {"posts_1.json": x_page(post(), post(id="9002", text="@AcmeCare  My smart_tv is BROKEN again"))},

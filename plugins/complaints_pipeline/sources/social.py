@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -129,6 +130,10 @@ def _landed(post: dict, is_weibo: bool) -> dict[str, str | None]:
     }
 
 
+# A retweet as older API tiers and many exports deliver it: the text "RT @user: ..." and no reference.
+_RETWEET_TEXT = re.compile(r"^\s*RT @\w{1,15}:")
+
+
 def _repost_of(post: dict) -> str | None:
     """The id of the post a repost shares, for X (referenced_tweets) and Weibo (retweeted_status)."""
     for reference in post.get("referenced_tweets") or []:
@@ -177,5 +182,8 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
         original = _repost_of(post)
         if original is not None:
             yield Skip(source_file, position, "repost", f"a repost of {original}: one complaint signal", original)
+            continue
+        if not is_weibo and isinstance(post.get("text"), str) and _RETWEET_TEXT.match(post["text"]):
+            yield Skip(source_file, position, "repost", 'a retweet ("RT @user:"): one complaint signal')
             continue
         yield row_or_reject(to_row, post, ctx, source_file, position, raw, _landed(post, is_weibo))
