@@ -22,6 +22,9 @@ os.environ.update(
         "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        # One key for every installation a test makes, so two of them (DuckDB and PostgreSQL, a backfill and
+        # the daily runs) give a customer the same key; test_modes checks the installation's own key.
+        "COMPLAINTS_PII_KEY": "a-test-key-for-customer-pseudonyms",
     }
 )
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="complaints-airflow-"))

@@ -10,9 +10,13 @@ Every path the pipeline writes lives under ``COMPLAINTS_HOME`` (default: ``var/`
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +125,7 @@ def load_settings() -> Settings:
         local_tz=_env("COMPLAINTS_LOCAL_TZ", "Asia/Shanghai"),
         holiday_country=_env("COMPLAINTS_HOLIDAY_COUNTRY", "CN"),
         holiday_subdivision=_env("COMPLAINTS_HOLIDAY_SUBDIVISION", ""),
-        pii_key=_env("COMPLAINTS_PII_KEY", "change-me-in-production"),
+        pii_key=pii_key(home),
         alert_recipients=addresses(_env("COMPLAINTS_ALERT_TO", "service-managers@example.com")),
         oncall_recipients=addresses(_env("COMPLAINTS_ONCALL_TO", "data-oncall@example.com")),
         dashboard_url=_env("COMPLAINTS_DASHBOARD_URL", ""),
@@ -134,6 +138,39 @@ def load_settings() -> Settings:
             a.lower() for a in addresses(_env("COMPLAINTS_SERVICE_MAILBOXES", "complaints@acme.example.com"))
         ),
     )
+
+
+def pii_key(home: Path) -> str:
+    """The secret that keys customer pseudonyms: COMPLAINTS_PII_KEY, else (embedded mode) the installation's
+    own, made at random on first use in COMPLAINTS_HOME/secrets/pii_key (owner-only). Server mode has no
+    fallback: every worker must use the deployment's one key."""
+    configured = os.environ.get("COMPLAINTS_PII_KEY", "").strip()
+    if configured:
+        return configured
+    if mode() == "server":
+        raise ValueError(
+            "COMPLAINTS_PII_KEY is not set: server mode needs the deployment's secret for customer keys"
+            " (README: COMPLAINTS_PII_KEY)"
+        )
+    path = home / "secrets" / "pii_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        draft = path.with_name(f".pii_key.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # whole or not at all; a process that made one first keeps its key
+            log.warning(
+                "COMPLAINTS_PII_KEY is not set: customer keys use this installation's own random key, made now in %s"
+                " (keep it: another key gives every customer another key)",
+                path,
+            )
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text(encoding="ascii").strip()
 
 
 def _warehouse_url() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -127,3 +128,23 @@ def test_airflow_s_sqlite_metadata_waits_for_another_writer_longer_than_the_driv
     # A PostgreSQL metadata database gets no SQLite argument.
     server = airflow_env({"COMPLAINTS_MODE": "server"})
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS" not in server
+
+
+def test_without_a_configured_key_an_installation_makes_its_own_and_server_mode_refuses(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("COMPLAINTS_PII_KEY")
+    monkeypatch.setenv("COMPLAINTS_MODE", "embedded")
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path / "one"))
+    first = load_settings().pii_key
+    path = tmp_path / "one" / "secrets" / "pii_key"
+    assert path.read_text().strip() == first and len(first) == 64 and first != "change-me-in-production"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_settings().pii_key == first  # kept: the same customers keep their keys
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path / "two"))
+    assert load_settings().pii_key != first  # another installation, another key: no constant in the code
+    monkeypatch.setenv("COMPLAINTS_PII_KEY", "configured")
+    assert load_settings().pii_key == "configured"
+
+    monkeypatch.delenv("COMPLAINTS_PII_KEY")
+    monkeypatch.setenv("COMPLAINTS_MODE", "server")
+    with pytest.raises(ValueError, match="^COMPLAINTS_PII_KEY is not set: server mode needs"):
+        load_settings()
