@@ -181,14 +181,15 @@ def store_results(settings: Settings, channel: str, day: dt.date, run_time: dt.d
         store.set(key, ExpectationSuiteValidationResult(**stored))
 
 
-def _shown_safely(value):
-    """A result's values as a page may show them: strings masked like the marts' texts and HTML-escaped."""
+def _shown_safely(value, mask: bool = True):
+    """A result's values as a page may show them: HTML-escaped, and the data's values masked like the marts'
+    texts (not `record`, the file and position a failing record came from, which quality.py writes)."""
     if isinstance(value, str):
-        return html.escape(pii.mask_text(value) or "", quote=True)
+        return html.escape((pii.mask_text(value) or "") if mask else value, quote=True)
     if isinstance(value, dict):
-        return {key: _shown_safely(item) for key, item in value.items()}
+        return {key: _shown_safely(item, mask and key != "record") for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_shown_safely(item) for item in value]
+        return [_shown_safely(item, mask) for item in value]
     return value
 
 
