@@ -65,6 +65,8 @@ class Settings:
     warehouse_url: str = ""  # the PostgreSQL warehouse (server mode); empty: the DuckDB file
     # The service's own mailboxes: their replies in a complaint's thread are its responses.
     service_mailboxes: tuple[str, ...] = ("complaints@acme.example.com",)
+    # The service's own social handles: kept in posts' texts, where every other @handle is masked.
+    service_handles: tuple[str, ...] = ("@AcmeCare",)
     # Public holidays are days off: the country's, and a subdivision's (a state, a province) where given.
     holiday_subdivision: str = ""
 
@@ -136,6 +138,9 @@ def load_settings() -> Settings:
         warehouse_url=_warehouse_url(),
         service_mailboxes=tuple(
             a.lower() for a in addresses(_env("COMPLAINTS_SERVICE_MAILBOXES", "complaints@acme.example.com"))
+        ),
+        service_handles=tuple(
+            h if h.startswith("@") else f"@{h}" for h in addresses(_env("COMPLAINTS_SERVICE_HANDLES", "@AcmeCare"))
         ),
     )
 

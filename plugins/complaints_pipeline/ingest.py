@@ -82,7 +82,13 @@ class _DayExtractor:
         self, channel: str, day: dt.date, settings: Settings, suites: tuple, known_files: dict[str, str]
     ) -> None:
         self.ctx = ParseContext(
-            channel, settings.landing_dir, day, settings.local_tz, settings.pii_key, settings.service_mailboxes
+            channel,
+            settings.landing_dir,
+            day,
+            settings.local_tz,
+            settings.pii_key,
+            settings.service_mailboxes,
+            settings.service_handles,
         )
         self.settings = settings
         self.suite, self.day_suite, self.contract = suites

@@ -296,12 +296,16 @@ CASES = {
     # ---- email: .eml and mbox
     "email_zero_byte_eml": Case("email", {"1.eml": b""}, quarantined=["empty (zero bytes)"]),
     "email_without_date": Case("email", {"1.eml": mail(drop=("Date",))}, quarantined=["no Date header"]),
-    "email_without_message_id": Case("email", {"1.eml": mail(drop=("Message-ID",))}, quarantined=["no Message-ID"]),
-    "email_unknown_charset": Case(
-        "email", {"1.eml": raw_mail(b"broken", "x-klingon")}, quarantined=["charset cannot be decoded"]
-    ),
+    # Message-ID is optional (RFC 5322): the complaint's id comes from the message's bytes.
+    "email_without_message_id": Case("email", {"1.eml": mail(drop=("Message-ID",))}, loaded=1),
+    # A label Python does not know: the charset is detected.
+    "email_unknown_charset": Case("email", {"1.eml": raw_mail(b"broken", "x-klingon")}, loaded=1),
+    # Bytes that neither the label nor any detected charset reads (0x81 and 0x98 are undefined in cp1252
+    # and cp1251, a lone 0xff in the CJK encodings).
     "email_body_not_valid_in_its_charset": Case(
-        "email", {"1.eml": raw_mail(b"\xff\xfe\xfa", "utf-8")}, quarantined=["not valid in its charset"]
+        "email",
+        {"1.eml": raw_mail(b"\x81\x98\xff\xfe\xfa\x81\x98\xff \x81\x98\xff", "utf-8")},
+        quarantined=["not valid in its charset"],
     ),
     "email_gb2312_label_with_gbk_text": Case(
         "email",

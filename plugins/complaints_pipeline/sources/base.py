@@ -102,6 +102,8 @@ class ParseContext:
     pii_key: str
     # The service's own mail addresses (lower case): a reply from one of them is a response, not a complaint.
     service_mailboxes: tuple[str, ...] = ()
+    # The service's own handles (@AcmeCare): kept in posts' texts, where every other handle is masked.
+    service_handles: tuple[str, ...] = ()
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.landing_root).as_posix()
@@ -213,21 +215,93 @@ def html_to_text(text: str | None) -> str | None:
     return re.sub(r"[ \t]{2,}", " ", html.unescape(stripped)).strip()
 
 
+# Encodings a detector may choose between when bytes carry no (or a wrong) label, in the order that
+# breaks a tie: Chinese exports first (the default business is in China), then the common Western,
+# Japanese, Korean and Cyrillic ones.
+# (Not KOI8-R: it maps every byte, so it would read any garbage.)
+PREFERRED_ENCODINGS = ("gb18030", "big5hkscs", "cp1252", "shift_jis", "euc_jp", "euc_kr", "cp1251")
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _decodes(data: bytes, encoding: str, partial: bool = False) -> bool:
+    """Whether the bytes are valid in the encoding; partial: but for a character cut at their end (a
+    sample's)."""
+    for cut in range(4 if partial else 1):
+        try:
+            data[: len(data) - cut].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        except LookupError:
+            return False
+        return True
+    return False
+
+
+def _wide_unicode(data: bytes, partial: bool = False) -> str | None:
+    """UTF-16 or UTF-32 without a byte-order mark, told by where the zero bytes of ASCII text fall."""
+    sample = data[:4096]
+    if len(sample) < 8 or sample.count(0) * 3 < len(sample):
+        return None
+    for encoding, zero_at in (("utf-32-le", (2, 3)), ("utf-32-be", (0, 1))):
+        if all(sample[i] == 0 for start in range(0, len(sample) - 3, 4) for i in (start + z for z in zero_at)):
+            return encoding if _decodes(data, encoding, partial) else None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    encoding = "utf-16-le" if odd > even * 4 else "utf-16-be" if even > odd * 4 else None
+    return encoding if encoding and _decodes(data, encoding, partial) else None
+
+
+def detect_encoding(data: bytes, declared: str | None = None, partial: bool = False) -> str | None:
+    """The encoding of bytes: a byte-order mark's; else the declared one (as its superset) when the bytes
+    are valid in it; else UTF-8 when valid; else UTF-16/32 without a mark; else charset-normalizer's
+    pick among PREFERRED_ENCODINGS (a tie in its chaos measure goes to the earlier one). None when
+    nothing reads the bytes. partial: the bytes are a sample, which may end in a cut character."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding if _decodes(data, encoding, partial) else None
+    wide = _wide_unicode(data, partial)
+    if wide:
+        return wide
+    if declared and _decodes(data, declared, partial):
+        return declared
+    if _decodes(data, "utf-8", partial):
+        return "utf-8"
+    if len(data) < 8:
+        return None  # too few bytes for any detector to tell
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data[: 1 << 16], cp_isolation=list(PREFERRED_ENCODINGS)))
+    if not matches:
+        return None
+    least = min(match.chaos for match in matches)
+    names = {match.encoding for match in matches if match.chaos <= least + 0.01}
+    for encoding in PREFERRED_ENCODINGS:
+        if encoding in names and _decodes(data, encoding, partial):
+            return encoding
+    return None
+
+
 def sniff_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
-    """utf-8-sig for UTF-8 (with or without a byte-order mark), gb18030 for GBK/GB2312/GB18030 exports
-    (the superset Chinese Excel writes): whichever decodes the first megabyte with fewer errors, so one
-    stray byte in a UTF-8 file does not turn the whole file into mojibake."""
+    """A text export's encoding, from its first megabyte: UTF-8 (with or without a byte-order mark) when
+    it decodes with at most one error in a thousand characters, so one stray byte in a UTF-8 file does
+    not turn the whole file into mojibake (that row is quarantined); else detect_encoding()'s answer
+    (GB18030 for the GBK/GB2312 a Chinese Excel writes, UTF-16 from "Unicode text", Big5, cp1252...)."""
     with path.open("rb") as handle:
         head = handle.read(sample_bytes)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
     if len(head) == sample_bytes:  # do not count a character cut by the sample's end
         head = head[: len(head) - 4]
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
     utf8_errors = head.decode("utf-8", errors="replace").count("\ufffd")
-    if utf8_errors == 0:
+    if utf8_errors * 1000 <= len(head) and not _wide_unicode(head, partial=True):
         return "utf-8-sig"
-    gb_errors = head.decode("gb18030", errors="replace").count("\ufffd")
-    return "gb18030" if gb_errors < utf8_errors else "utf-8-sig"
+    return detect_encoding(head, partial=True) or "utf-8-sig"
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -238,8 +312,25 @@ def undecodable(text: str) -> bool:
     return _ESCAPED_BYTE.search(text) is not None
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+# Kana and Hangul: Han characters among them are Japanese or Korean, not Chinese.
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+
+
 def language_of(text: str | None) -> str:
-    return "zh" if text and _CJK.search(text) else "en"
+    """The text's language (ISO 639-1) by py3langid, per text: English mail signed with a Chinese name
+    is English. A text whose letters are mostly Han, with no kana or Hangul, is Chinese without asking
+    the model; a text with no letters is 'en', the default."""
+    if not text:
+        return "en"
+    letters = len(_LETTER.findall(text))
+    if letters == 0:
+        return "en"
+    if len(_CJK.findall(text)) * 2 >= letters and not _KANA_HANGUL.search(text):
+        return "zh"
+    import py3langid
+
+    return py3langid.classify(text)[0]
 
 
 def parse_local_time(value: str | None, column: str, tz: str) -> dt.datetime | None:
@@ -311,16 +402,18 @@ def canonical_row(
     identity: str | None,
     text: str | None,
     extra: dict,
+    known: tuple[str | None, ...] = (),
     **fields: object,
 ) -> dict:
-    """Build one canonical row: stable id, hashed customer, masked text, the rest as given."""
+    """Build one canonical row: stable id, hashed customer, masked text, the rest as given. known: the
+    record's own identities (names, handles, account numbers), masked wherever they appear in its text."""
     row = dict.fromkeys(CANONICAL_COLUMNS)
     row.update(fields)
     # A web export (CFPB) may carry complaints that came in by phone or email: its rows name their channel.
     channel = fields.get("channel") or ctx.channel
     if text is not None and not isinstance(text, str):
         raise FieldError("text", text, f"the complaint text is a JSON {type(text).__name__}, not a string")
-    masked = pii.mask_text(html_to_text(text))
+    masked = pii.mask_text(html_to_text(text), (identity, *known), ctx.service_handles)
     row.update(
         complaint_id=f"{CHANNEL_PREFIX.get(channel, 'XX')}-{source_record_id}",
         channel=channel,

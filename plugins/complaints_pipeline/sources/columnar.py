@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from complaints_pipeline import pii
 from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES
-from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext
+from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext, language_of
 
 # A value the row parser would strip (any Unicode space or control character at either end), or one
 # holding NUL: the row path decides what it means.
@@ -26,9 +26,6 @@ _ISO_NAIVE = rf"^\d{{4}}-\d{{2}}-\d{{2}}T{_CLOCK}(\.\d{{3}}|\.\d{{6}})?$"
 _ISO_AWARE = rf"^\d{{4}}-\d{{2}}-\d{{2}}T{_CLOCK}(\.\d{{3}}|\.\d{{6}})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
 _WHOLE = r"^\d{1,9}$"
 _DECIMAL = r"^-?\d{1,15}(\.\d{1,15})?$"
-# Python's \d is any Unicode digit: the same runs mask_text's phone pattern could match, and "@".
-_MAY_HOLD_CONTACT = r"@|\p{Nd}[\p{Nd}\- ]{6,}\p{Nd}"
-_CJK = r"[\x{4e00}-\x{9fff}]"
 _CSV_SPECIAL = '[",\r\n]'
 
 
@@ -91,17 +88,27 @@ def customer_keys(identities: pa.Array, key: str) -> pa.Array:
     return hashed.column("key").combine_chunks()
 
 
-def texts(column: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+def texts(
+    column: pa.Array, known: list[pa.Array] = (), keep_handles: tuple[str, ...] = ()
+) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(masked text, language, doubt) as base.canonical_row() makes them: text holding markup is
-    doubtful (html_to_text decides), text that may hold a contact is masked by pii.mask_text()."""
+    doubtful (html_to_text decides); text that may hold personal data (pii.MAY_NEED_MASKING, or one of
+    the row's own identities in the known columns) is masked by pii.mask_text()."""
     doubt = pc.fill_null(pc.match_substring_regex(column, "[<&]"), False)
-    contact = pc.fill_null(pc.match_substring_regex(column, _MAY_HOLD_CONTACT), False)
+    contact = pc.fill_null(pc.match_substring_regex(column, pii.MAY_NEED_MASKING), False).to_pylist()
     values = column.to_pylist()
-    for index in pc.indices_nonzero(contact).to_pylist():
-        values[index] = pii.mask_text(values[index])
-    masked = pa.array(values, pa.string())
-    language = pc.if_else(pc.fill_null(pc.match_substring_regex(masked, _CJK), False), "zh", "en")
-    return masked, language, doubt
+    identities = [identity.to_pylist() for identity in known]
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        own = [ids[index] for ids in identities if ids[index]]
+        if contact[index] or pii.mentions(value, own):
+            values[index] = pii.mask_text(value, own, keep_handles)
+    languages: dict[str | None, str] = {}  # a batch's repeated texts are identified once
+    for value in values:
+        if value not in languages:
+            languages[value] = language_of(value)
+    return pa.array(values, pa.string()), pa.array([languages[v] for v in values], pa.string()), doubt
 
 
 def json_object(key: str, column: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -9,6 +9,7 @@ resolution reopens the complaint. Auto-replies and bounces are counted, not load
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import email
 import email.header
@@ -29,6 +30,7 @@ from complaints_pipeline.sources.base import (
     Skip,
     canonical_row,
     clean,
+    detect_encoding,
     find_product,
     html_to_text,
     row_or_reject,
@@ -66,45 +68,92 @@ def complaint_id_for(message_id: str) -> str:
     return f"EM-{hashlib.sha1(message_id.strip().encode()).hexdigest()[:16]}"
 
 
-def _codec(charset: str | None) -> str:
+def _codec(charset: str | None) -> str | None:
+    """The codec a charset label names (its superset), None when Python knows no such codec."""
     label = (charset or "utf-8").strip().strip('"').lower()
-    return CHARSET_SUPERSETS.get(label, label)
+    label = CHARSET_SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+_FOLD = re.compile(r"\s*[\r\n]+[ \t]*")
 
 
 def decode_header(value: object) -> str:
-    """An RFC 2047 header as text, each encoded word decoded with its charset's superset."""
+    """An RFC 2047 header as one line of text: each encoded word decoded with its charset's superset (or,
+    where that label is unknown or wrong, the charset detected), folded lines unfolded."""
     if value is None:
         return ""
     parts = []
     for chunk, charset in email.header.decode_header(str(value)):
         if isinstance(chunk, bytes):
-            parts.append(chunk.decode(_codec(charset), errors="replace"))
+            encoding = detect_encoding(chunk, _codec(charset)) or "utf-8"
+            parts.append(chunk.decode(encoding, errors="replace"))
         else:
             parts.append(chunk)
-    return "".join(parts).strip()
+    return _FOLD.sub(" ", "".join(parts)).strip()
 
 
 def _part_text(part: Message) -> str:
+    """A text part's payload as text: in its declared charset when the bytes are valid in it, else in the
+    charset detected (base.detect_encoding). UnicodeError when neither reads it: the caller rejects."""
     payload = part.get_payload(decode=True) or b""
-    return payload.decode(_codec(part.get_content_charset()))  # LookupError / UnicodeError: caller rejects
+    label = part.get_content_charset()
+    encoding = detect_encoding(payload, _codec(label))
+    if encoding is None:
+        raise UnicodeError(f"neither its declared charset {label or 'utf-8'!r} nor a detected one reads it")
+    return payload.decode(encoding)
+
+
+def _texts(part: Message) -> list[str]:
+    """Every text part of a message, in order: of an alternative, the plain text (else the HTML's
+    text); attachments left out; a multipart without boundaries, as its text."""
+    if part.get_content_disposition() == "attachment":
+        return []
+    maintype, subtype = part.get_content_maintype(), part.get_content_subtype()
+    if part.is_multipart():
+        children = part.get_payload()
+        if subtype == "alternative":
+            for wanted in ("text/plain", "text/html"):
+                chosen = next((child for child in children if child.get_content_type() == wanted), None)
+                if chosen is not None:
+                    return _texts(chosen)
+        return [text for child in children for text in _texts(child)]
+    if maintype == "text" and subtype == "html":
+        return [(html_to_text(_part_text(part)) or "").strip()]
+    if maintype in ("text", "multipart") or not part.get_content_type():
+        # A multipart whose boundary never appears is read as the text it holds.
+        return [_part_text(part).strip()]
+    return []
 
 
 def body_text(message: Message) -> str:
-    """The text/plain part, else the text of the HTML part."""
-    plain = html_part = None
-    for part in message.walk():
-        if part.is_multipart() or part.get_content_disposition() == "attachment":
-            continue
-        subtype = part.get_content_type()
-        if subtype == "text/plain" and plain is None:
-            plain = part
-        elif subtype == "text/html" and html_part is None:
-            html_part = part
-    if plain is not None:
-        return _part_text(plain).strip()
-    if html_part is not None:
-        return (html_to_text(_part_text(html_part)) or "").strip()
-    return ""
+    """All text parts, in order, separated by a blank line."""
+    return "\n\n".join(text for text in _texts(message) if text)
+
+
+# Where a reply's quoted history starts: "On <date>, <someone> wrote:" (on one line or two),
+# "<date>，<someone> 写道：", an "Original Message" rule, or an Outlook header block (From:, then Sent: or
+# Date:). The history (other people's names and words) is not the customer's complaint: cut.
+_QUOTE_HEADER = re.compile(
+    r"^[ \t>]*(?:On\b[^\n]{0,200}(?:\n[^\n]{0,200})?\bwrote:[ \t]*$"
+    r"|[^\n]{0,80}\d{4}年\d{1,2}月\d{1,2}日[^\n]{0,200}写道[:：][ \t]*$"
+    r"|-{2,}[ \t]*(?:Original Message|Forwarded message|原始邮件|转发邮件)[ \t]*-{2,}"
+    r"|(?:From|发件人)[:：][^\n]*\n[ \t>]*(?:Sent|Date|发送时间|时间)[:：])",
+    re.MULTILINE | re.IGNORECASE,
+)
+_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*(?:\n|$)", re.MULTILINE)
+
+
+def latest_reply(text: str) -> str:
+    """The text a person wrote in this message: quoted history (after a reply header) and quoted lines
+    ("> ...") left out."""
+    header = _QUOTE_HEADER.search(text)
+    if header is not None and header.start() > 0:
+        text = text[: header.start()]
+    return _QUOTED_LINE.sub("", text).strip()
 
 
 # The headers expectations/email.json (the raw contract) judges, as they landed.
@@ -125,21 +174,24 @@ def _received_at(message: Message) -> dt.datetime | None:
 
 
 def _not_a_complaint(message: Message, subject: str, sender: str) -> tuple[str, str] | None:
-    """(kind, reason) for auto-replies and delivery-failure notices."""
+    """(kind, reason) for delivery-failure reports (RFC 3464, or from a mailer daemon) and automatic
+    replies (RFC 3834's Auto-Submitted, the headers vacation responders set, an out-of-office subject).
+    A mailing list's Precedence (bulk, list) says nothing about who wrote the message: a person's reply
+    on a list is a reply."""
+    content_type = message.get_content_type()
+    report_type = (message.get_param("report-type") or "").lower() if content_type == "multipart/report" else ""
+    if report_type == "delivery-status" or _BOUNCE_SENDER.match(sender) or _BOUNCE_SUBJECT.search(subject):
+        return "bounce", f"a delivery-failure notice ({subject or 'no subject'}), not a complaint"
     auto_submitted = (message.get("Auto-Submitted") or "no").strip().lower()
     precedence = (message.get("Precedence") or "").strip().lower()
     if (
         auto_submitted != "no"
         or message.get("X-Autoreply")
         or message.get("X-Autorespond")
-        or precedence in ("auto_reply", "bulk", "junk")
+        or precedence == "auto_reply"
         or _AUTO_SUBJECT.search(subject)
     ):
         return "auto_reply", f"an automatic reply ({subject or 'no subject'}), not a complaint"
-    content_type = message.get_content_type()
-    report_type = (message.get_param("report-type") or "").lower() if content_type == "multipart/report" else ""
-    if report_type == "delivery-status" or _BOUNCE_SENDER.match(sender) or _BOUNCE_SUBJECT.search(subject):
-        return "bounce", f"a delivery-failure notice ({subject or 'no subject'}), not a complaint"
     return None
 
 
@@ -158,24 +210,31 @@ class _Mail:
     message: Message
     subject: str
     sender: str
+    sender_name: str  # the From header's display name: masked wherever it appears in the text
+    # The id of a message without a Message-ID (the header is optional, RFC 5322 3.6.4): from its bytes,
+    # so the same message landed again gets the same id.
+    derived_id: str
+
+    def masked_subject(self, *known: str | None) -> str | None:
+        return pii.mask_text(self.subject, (self.sender_name, *known))
 
 
 def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> dict:
     message = mail.message
-    message_id = clean(message.get("Message-ID"))
-    if message_id is None:
-        raise FieldError("Message-ID", None, "the message has no Message-ID header")
+    message_id = clean(message.get("Message-ID")) or mail.derived_id
     body = body_text(message)
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
-    text = _FOOTER.sub("", body).strip()
+    text = latest_reply(_FOOTER.sub("", body))
+    account = clean(footer.get("account"))
     return canonical_row(
         ctx,
         source_record_id=complaint_id_for(message_id)[3:],
         source_file=source_file,
         source_position=position,
-        identity=clean(footer.get("account")) or clean(mail.sender),
+        identity=account or clean(mail.sender),
+        known=(mail.sender_name, account),
         text=text,
-        extra={"message_id": message_id, "subject": pii.mask_text(mail.subject)},
+        extra={"message_id": message_id, "subject": mail.masked_subject(account)},
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
@@ -209,19 +268,20 @@ def _reply_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) 
         if status is None:
             raise FieldError("X-Ticket-Status", label, f"X-Ticket-Status {label!r} is not a status this pipeline knows")
     resolved = status in ("resolved", "closed")
-    body = _FOOTER.sub("", body_text(message)).strip() or None
+    body = latest_reply(_FOOTER.sub("", body_text(message))) or None
     return canonical_row(
         ctx,
         source_record_id=complaint_id_for(root)[3:],
         source_file=source_file,
         source_position=position,
         identity=None,  # the thread names the complaint; a reply is not keyed to anyone again
+        known=(mail.sender_name,),
         # The service's words are not the customer's complaint; the customer's follow-up is.
         text=None if from_service else body,
         extra={
-            "message_id": clean(message.get("Message-ID")),
+            "message_id": clean(message.get("Message-ID")) or mail.derived_id,
             "in_reply_to": root,
-            "subject": pii.mask_text(mail.subject),
+            "subject": mail.masked_subject(),
         },
         version_at=sent,
         version_kind="event" if from_service else "customer_reply",
@@ -331,17 +391,25 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
     try:
         message = fast_message(data) or email.message_from_bytes(data)
         subject = decode_header(message.get("Subject"))
-        sender = email.utils.parseaddr(decode_header(message.get("From")))[1]
+        sender_name, sender = email.utils.parseaddr(decode_header(message.get("From")))
         skip = _not_a_complaint(message, subject, sender)
         if skip is not None:
             return Skip(source_file, position, *skip)
         landed = {name: None if message.get(name) is None else str(message.get(name)) for name in CONTRACT_FIELDS}
         to_row = _to_row if _thread_root(message) is None else _reply_row
-        return row_or_reject(to_row, _Mail(message, subject, sender), ctx, source_file, position, raw, landed)
+        return row_or_reject(
+            to_row,
+            _Mail(message, subject, sender, sender_name, f"<{hashlib.sha256(data).hexdigest()[:32]}@derived.invalid>"),
+            ctx,
+            source_file,
+            position,
+            raw,
+            landed,
+        )
     except LookupError as error:  # a charset label Python does not know
         return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
     except UnicodeError as error:
-        return Reject(source_file, position, raw, f"the message's text is not valid in its charset ({error.reason})")
+        return Reject(source_file, position, raw, f"the message's text is not valid in its charset ({error})")
 
 
 # Bytes of an mbox read at a time; a message may span blocks.

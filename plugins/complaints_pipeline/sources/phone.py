@@ -121,6 +121,7 @@ def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, positio
         source_file=source_file,
         source_position=position,
         identity=clean(record.get("account_no")) or clean(record.get("caller_phone")),
+        known=(record.get("caller_name"), record.get("account_no"), record.get("caller_phone")),
         text=record.get("notes"),
         extra={"agent_id": clean(record.get("agent_id"))},
         received_at=received_at,
@@ -222,7 +223,8 @@ def _batch_items(
     caller, caller_doubt = columnar.cleaned(column["caller_phone"])
     agent, agent_doubt = columnar.cleaned(column["agent_id"])
     extra, extra_doubt = columnar.json_object("agent_id", agent)
-    text, language, text_doubt = columnar.texts(column["notes"])
+    known = [column["caller_name"], column["account_no"], column["caller_phone"]]
+    text, language, text_doubt = columnar.texts(column["notes"], known, ctx.service_handles)
     converted = {
         "source_record_id": ticket,
         "received_at": received_at,

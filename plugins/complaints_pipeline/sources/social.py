@@ -63,6 +63,12 @@ def _weibo_time(value: object, column: str) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def _names(user: dict, handle_key: str, name_key: str) -> tuple[str | None, ...]:
+    """The author's handle (as @handle) and display name, masked wherever the post's text holds them."""
+    handle, name = user.get(handle_key), user.get(name_key)
+    return (f"@{handle}" if isinstance(handle, str) and handle else None, name if isinstance(name, str) else None)
+
+
 def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, users: dict[str, dict]) -> dict:
     post_id = clean(post.get("id"))
     if post_id is None:
@@ -84,6 +90,7 @@ def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, us
         source_file=source_file,
         source_position=position,
         identity=clean(post.get("author_id")),
+        known=_names(author, "username", "name"),
         text=text,
         extra={"platform": "x", "public_metrics": post.get("public_metrics"), "post_id": post_id},
         received_at=None if follows else created_at,
@@ -107,6 +114,7 @@ def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str)
         source_file=source_file,
         source_position=position,
         identity=clean(user.get("idstr") or user.get("id")),
+        known=_names(user, "screen_name", "name"),
         text=text,
         extra={
             "platform": "weibo",

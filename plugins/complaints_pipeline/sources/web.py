@@ -80,6 +80,10 @@ def _form_landed(record: dict) -> dict[str, str | None]:
     return landed
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
     ticket = record.get("ticket") or {}
     if not isinstance(ticket, dict):
@@ -94,6 +98,7 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
         source_file=source_file,
         source_position=position,
         identity=clean(record.get("account_no")) or clean(record.get("email")),
+        known=tuple(_text_or_none(record.get(key)) for key in _FORM_IDENTITIES),
         text=record.get("description"),
         extra={"form": record.get("form")},
         received_at=parse_iso_time(record.get("submitted_at"), "submitted_at"),
@@ -151,7 +156,10 @@ _FORM_FIELDS = (
     ("compensation", "$.ticket.compensation", columnar.json_numbers),
     ("handling_minutes", "$.ticket.handle_minutes", columnar.json_numbers),
 )
+# A form's fields that name its sender: masked wherever they appear in the description.
+_FORM_IDENTITIES = ("name", "phone", "account_no")
 _FORM_PATHS = [path for _, path, _ in _FORM_FIELDS] + ["$.account_no", "$.email", "$.description", "$.ticket"]
+_FORM_PATHS += ["$.name", "$.phone"]
 # Re-serialised by DuckDB, a form holding big or exponent numbers could read back otherwise.
 _FORM_DOUBT = r"[0-9][eE]|[0-9]{16,}"
 
@@ -189,7 +197,8 @@ def _form_batch(
     account, account_doubt = columnar.json_strings(*fields["$.account_no"])
     email, email_doubt = columnar.json_strings(*fields["$.email"])
     description, description_doubt = columnar.json_typed(*fields["$.description"], ("VARCHAR",))
-    text, language, text_doubt = columnar.texts(description)
+    identities = [columnar.json_strings(*fields[f"$.{key}"])[0] for key in _FORM_IDENTITIES]
+    text, language, text_doubt = columnar.texts(description, identities, ctx.service_handles)
     doubts += [account_doubt, email_doubt, description_doubt, text_doubt]
     forms = fields["json $.form"]
     doubts.append(pc.fill_null(pc.match_substring_regex(forms, _FORM_DOUBT), False))
