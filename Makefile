@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 SMTP_PORT ?= 8025
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test setup lint clean privacy-scan
 
 ## One command: set up, generate 60 days, run complaints_daily through Airflow, print the summary.
 demo: setup
@@ -32,6 +32,10 @@ demo: setup
 ## The other: install what the tests need and run the whole suite (CI runs exactly this).
 test: setup lint
 	$(BIN)/python -m pytest
+
+## Search everything published (marts, snapshot, emails, Data Docs, logs) for the landed files' identities.
+privacy-scan: setup
+	$(BIN)/python -m complaints_pipeline.privacy_scan
 
 setup: $(STAMP)
 

@@ -32,6 +32,7 @@ from complaints_pipeline.sources.base import (
     Reject,
     Skip,
     export_time,
+    shown_bytes,
 )
 from complaints_pipeline.staging import (
     StagedDay,
@@ -115,7 +116,8 @@ class _DayExtractor:
         self._quarantine(item)
 
     def _quarantine(self, item: Reject) -> None:
-        fields = {k: v for k, v in asdict(item).items() if k != "landed"}
+        # A byte a parser could not decode is shown as U+FFFD: the quarantine is for people to read.
+        fields = {k: shown_bytes(v) if isinstance(v, str) else v for k, v in asdict(item).items() if k != "landed"}
         self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **fields})
 
     def _skip(self, item: Skip) -> None:
@@ -193,7 +195,7 @@ class _DayExtractor:
             if index < table.num_rows:
                 raw, complaint_id = table.column(RAW_KEY)[index].as_py(), table.column("complaint_id")[index].as_py()
             else:
-                raw, complaint_id = unread[index - table.num_rows].raw_record, None
+                raw, complaint_id = shown_bytes(unread[index - table.num_rows].raw_record), None
             self.rejects.append(
                 base
                 | {"source_file": files[index], "source_position": positions[index], "complaint_id": complaint_id}

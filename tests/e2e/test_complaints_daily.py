@@ -511,3 +511,28 @@ def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeli
         html = page.read_text(encoding="utf-8")
         for asset in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
             assert (page.parent / asset).resolve().is_file(), (page, asset)
+
+
+def test_nothing_published_holds_an_identity_from_the_landed_files(
+    after_normal_day: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The privacy scanner (as `make privacy-scan` runs it) over the marts, the snapshot and its Parquet
+    files, the alert emails, the Data Docs pages and the logs, after every run of this module."""
+    from complaints_pipeline import privacy_scan
+    from complaints_pipeline.config import load_settings
+
+    monkeypatch.setenv("COMPLAINTS_HOME", str(after_normal_day.home))
+    monkeypatch.setenv("COMPLAINTS_LANDING_DIR", str(after_normal_day.landing))
+    settings = load_settings()
+    identities = privacy_scan.landed_identities(settings.landing_dir)
+    # Names, addresses, handles and numbers of every channel's senders were read from the landed files.
+    assert min(len(identities.names), len(identities.emails), len(identities.handles), len(identities.numbers)) > 100
+    report = privacy_scan.scan(settings, identities)
+    assert report.scanned["rows"] > 10_000 and report.scanned["files"] > 100
+    assert dict(report.findings) == {}
+    # The scanner finds what it looks for: in the landed mail itself, the senders' names and addresses.
+    landed = Path(after_normal_day.landing / "email").rglob("*.eml")
+    canary = privacy_scan.Report()
+    for path in list(landed)[:20]:
+        canary.check(path.name, path.read_text(encoding="utf-8", errors="replace"), identities)
+    assert {kind for _, kind in canary.findings} >= {"name", "email address"}

@@ -5,6 +5,7 @@ docs/contract.md describes each column and which field of each channel fills it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import html
@@ -304,12 +305,31 @@ def sniff_encoding(path: Path, sample_bytes: int = 1 << 20) -> str:
     return detect_encoding(head, partial=True) or "utf-8-sig"
 
 
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+_ESCAPED_BYTE = re.compile("[\udc00-\udcff]")
+
+
+def _escape_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler ESCAPE_BYTES: each byte not valid in the encoding becomes a lone surrogate
+    (U+DC00 + byte), as surrogateescape does, but for any codec and any byte (UTF-16 and UTF-32 included),
+    so the record holding it is rejected and the rest of the file read."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(chr(0xDC00 + byte) for byte in error.object[error.start : error.end]), error.end
+
+
+ESCAPE_BYTES = "complaints.escape_bytes"
+codecs.register_error(ESCAPE_BYTES, _escape_bytes)
 
 
 def undecodable(text: str) -> bool:
-    """True when the text holds bytes that were not valid in its encoding (read with surrogateescape)."""
+    """True when the text holds bytes that were not valid in its encoding (read with ESCAPE_BYTES or
+    surrogateescape)."""
     return _ESCAPED_BYTE.search(text) is not None
+
+
+def shown_bytes(text: str) -> str:
+    """A text read with ESCAPE_BYTES as a person can read it: each invalid byte as U+FFFD."""
+    return _ESCAPED_BYTE.sub("\ufffd", text)
 
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -317,10 +337,24 @@ _LETTER = re.compile(r"[^\W\d_]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 
 
+@lru_cache(maxsize=1)
+def _language_identifier():
+    """py3langid's model (97 languages, inside the package: nothing is downloaded), loaded once per process
+    (about half a second), giving probabilities."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+# Below this probability the model is guessing (a one-word text): the language is 'und' (ISO 639-2's
+# undetermined).
+MIN_LANGUAGE_CONFIDENCE = 0.5
+
+
 def language_of(text: str | None) -> str:
     """The text's language (ISO 639-1) by py3langid, per text: English mail signed with a Chinese name
     is English. A text whose letters are mostly Han, with no kana or Hangul, is Chinese without asking
-    the model; a text with no letters is 'en', the default."""
+    the model; a text with no letters is 'en', the default; one the model cannot tell is 'und'."""
     if not text:
         return "en"
     letters = len(_LETTER.findall(text))
@@ -328,9 +362,8 @@ def language_of(text: str | None) -> str:
         return "en"
     if len(_CJK.findall(text)) * 2 >= letters and not _KANA_HANGUL.search(text):
         return "zh"
-    import py3langid
-
-    return py3langid.classify(text)[0]
+    language, confidence = _language_identifier().classify(text)
+    return language if confidence >= MIN_LANGUAGE_CONFIDENCE else "und"
 
 
 def parse_local_time(value: str | None, column: str, tz: str) -> dt.datetime | None:
@@ -438,8 +471,9 @@ def _compact_json(value: object) -> str:
 
 
 def landed_object(fields: dict[str, str | None]) -> str:
-    """LANDED_KEY's value: the fields as one JSON object, as DuckDB's json_object() writes it."""
-    return _compact_json(fields)
+    """LANDED_KEY's value: the fields as one JSON object, as DuckDB's json_object() writes it (a byte
+    that was not valid in its encoding as U+FFFD)."""
+    return _compact_json({k: shown_bytes(v) if isinstance(v, str) else v for k, v in fields.items()})
 
 
 def json_text(value: object) -> str | None:
@@ -505,13 +539,21 @@ def csv_rows(reader: Iterator[list[str]], source_file: str) -> Iterator[tuple[st
         yield str(number), cells
 
 
+def decode_json(text: str) -> object:
+    """json.loads; a document nested too deeply for the parser (a RecursionError) is invalid JSON too."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
+
+
 def load_json_document(path: Path, source_file: str) -> object | Reject | None:
     """A JSON file's document; a Reject when it is not valid JSON; None when the file is empty."""
     text = path.read_text(encoding="utf-8", errors="replace")
     if not text.strip():
         return None
     try:
-        return json.loads(text)
+        return decode_json(text)
     except json.JSONDecodeError as error:
         return Reject(source_file, f"char {error.pos}", text[:10_000], f"the file is not valid JSON ({error.msg})")
 

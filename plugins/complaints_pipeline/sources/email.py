@@ -410,6 +410,19 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
         return Reject(source_file, position, raw, f"the message's charset cannot be decoded ({error})")
     except UnicodeError as error:
         return Reject(source_file, position, raw, f"the message's text is not valid in its charset ({error})")
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+        # The email package on hostile bytes (a NUL in a charset label, a broken parameter): the message,
+        # not the day, is lost to it, and a person can see why.
+        return Reject(
+            source_file, position, raw[:10_000], f"the message cannot be read ({type(error).__name__}: {error})"
+        )
+    except RecursionError:  # the email package's address and MIME parsers recurse on nesting
+        return Reject(
+            source_file,
+            position,
+            raw[:10_000],
+            "the message is nested too deeply to read (a header's comments or MIME parts)",
+        )
 
 
 # Bytes of an mbox read at a time; a message may span blocks.

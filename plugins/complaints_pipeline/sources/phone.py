@@ -18,6 +18,7 @@ import pyarrow.csv as pcsv
 
 from complaints_pipeline.sources import columnar
 from complaints_pipeline.sources.base import (
+    ESCAPE_BYTES,
     LANDED_KEY,
     RAW_KEY,
     FieldError,
@@ -31,6 +32,7 @@ from complaints_pipeline.sources.base import (
     parse_int,
     parse_local_time,
     row_or_reject,
+    shown_bytes,
     sniff_encoding,
     undecodable,
 )
@@ -150,7 +152,8 @@ def _record(
 ) -> dict | Reject | None:
     """One CSV row as a canonical row or a Reject; None for a blank row."""
     position = str(number)
-    raw = csv_line(cells)
+    landed_line = csv_line(cells)
+    raw = shown_bytes(landed_line)  # as a person reads it: an undecodable byte as U+FFFD
     if not any(c.strip() for c in cells):
         return None  # a blank line holds no record (Excel leaves them at the end)
     missing = [c for c in REQUIRED if c not in header]
@@ -162,10 +165,9 @@ def _record(
         return Reject(source_file, position, raw, reason)
     if _NUL in raw:
         return Reject(source_file, position, raw.replace(_NUL, "\\x00"), f"row {number} contains NUL bytes")
-    if undecodable(raw):
-        shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if undecodable(landed_line):
         return Reject(
-            source_file, position, shown, f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}"
+            source_file, position, raw, f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}"
         )
     record = dict(zip(header, cells, strict=True))
     landed = {name: record.get(name) for name in CONTRACT_FIELDS}
@@ -175,14 +177,17 @@ def _record(
 def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) -> Iterator[dict | Reject]:
     """The csv module, row by row: every export the columnar path declines, from row after_row + 1 on."""
     source_file = ctx.relative(path)
-    # surrogateescape: a byte that is not valid in the file's encoding rejects its row, not the file.
-    with path.open(encoding=encoding, errors="surrogateescape", newline="") as handle:
+    # A byte that is not valid in the file's encoding rejects its row, not the file.
+    with path.open(encoding=encoding, errors=ESCAPE_BYTES, newline="") as handle:
         reader = csv.reader(line.replace("\0", _NUL) for line in handle)
         try:
-            header = _header(next(reader))
+            first = next(reader)
         except StopIteration:
             return  # an empty file holds no records
+        header = _header(first)
+        rows = 0
         for item in csv_rows(reader, source_file):
+            rows += 1
             if isinstance(item, Reject):
                 yield item
                 return
@@ -191,6 +196,14 @@ def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) 
                 record = _record(header, cells, int(position), ctx, source_file, encoding)
                 if record is not None:
                     yield record
+        missing = [c for c in REQUIRED if c not in header]
+        unknown = [c for c in header if c not in (*COLUMNS, *OPTIONAL)]
+        if rows == 0 and after_row == 0 and (missing or unknown) and any(c.strip() for c in first):
+            # No row under a header that is no phone export's: whatever the file holds is in that line
+            # (rows run together when line ends are lost), so it is rejected, not passed over.
+            problem = f"no {', '.join(missing)}" if missing else f"{len(unknown)} columns it does not know"
+            reason = f"the file has no rows, and its first line is no phone export's header ({problem})"
+            yield Reject(source_file, "1", shown_bytes(csv_line(first))[:10_000], reason)
 
 
 def _plain_header(path: Path) -> list[str] | None:

@@ -31,6 +31,7 @@ from complaints_pipeline.sources.base import (
     clean,
     csv_line,
     csv_rows,
+    decode_json,
     export_time,
     json_text,
     json_type,
@@ -39,6 +40,7 @@ from complaints_pipeline.sources.base import (
     parse_int,
     parse_iso_time,
     row_or_reject,
+    shown_bytes,
     undecodable,
 )
 
@@ -126,10 +128,10 @@ def _jsonl_line(line: str, number: int, ctx: ParseContext, source_file: str) -> 
         return None
     position = str(number)
     if undecodable(line):
-        shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        shown = shown_bytes(line)
         return Reject(source_file, position, shown, f"line {number} has bytes that are not valid UTF-8")
     try:
-        record = json.loads(line)
+        record = decode_json(line)
     except json.JSONDecodeError as error:
         return Reject(source_file, position, line, f"line {number} is not valid JSON ({error.msg})")
     if not isinstance(record, dict):
