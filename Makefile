@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 SMTP_PORT ?= 8025
 
-.PHONY: demo test setup lint clean privacy-scan
+.PHONY: demo test setup lint clean privacy-scan compose-secrets
 
 ## One command: set up, generate 60 days, run complaints_daily through Airflow, print the summary.
 demo: setup
@@ -36,6 +36,10 @@ test: setup lint
 ## Search everything published (marts, snapshot, emails, Data Docs, logs) for the landed files' identities.
 privacy-scan: setup
 	$(BIN)/python -m complaints_pipeline.privacy_scan
+
+## The compose deployment's passwords and secrets, generated into .env where missing (docker-compose.yml).
+compose-secrets:
+	$(PYTHON) deploy/compose_secrets.py .env
 
 setup: $(STAMP)
 

@@ -7,14 +7,17 @@ warehouse in clear. mask_text() masks, in this order:
 2. the record's own identities wherever they appear (the sender's or caller's name and each part of it,
    account numbers, handles), passed in by the parser -> [name], [account], [handle];
 3. the name lines of a sign-off block ("Regards,\\nPaul Clark", "此致\\n敬礼\\n王娜"), the name after a
-   title (Mr, Ms, Dr), after "my name is" / 我叫 / 姓名, and before 先生 / 女士 -> [name];
+   title (Mr, Mrs, Ms, Mx, Dr, Prof; not Miss, Sir or Madam, which are words too), after "my name is" /
+   "name:" / 我叫 / 姓名, and before 先生 / 女士 -> [name];
 4. @-handles other than the service's own (COMPLAINTS_SERVICE_HANDLES) -> [handle];
 5. street addresses in English and Chinese forms -> [address];
 6. runs of 8 or more digits (phone numbers; after "account", 账号 and the like: account numbers) ->
    [phone] / [account].
 
 Kept, because the analysis needs them: dates and times (2026-11-02, 02-11-2026 14:30), amounts after a
-currency sign or code, order, ticket and reference numbers after their label, and every other word.
+currency sign or code, order, ticket and reference numbers and statutes (15 USC 1681) after their label,
+and every other word. Known false masking, seen on real CFPB narratives: a company named like a person
+("Mr. Cooper", a mortgage servicer) loses its name.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ _DATE = r"(?<!\d)(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{4})(?:[ T]\d{1,2}:\
 _NUMBER_RUN = re.compile(f"(?P<date>{_DATE})|{_PHONE}")
 # What a number run is, by the words just before it.
 _KEPT_LABEL = re.compile(
-    r"(?:[$€£¥￥]|\b(?:USD|CNY|RMB|EUR|GBP|HKD|order|orders|ticket|invoice|ref|reference|tracking|case|"
-    r"complaint|parcel|no|number)\b|订单|单号|工单|编号|金额)[\s.:#：№-]*(?:no\.?|number|号)?[\s.:#：-]*$",
+    r"(?:[$€£¥￥§]|\b(?:USD|CNY|RMB|EUR|GBP|HKD|order|orders|ticket|invoice|ref|reference|tracking|case|"
+    r"complaint|parcel|no|number|U\.?S\.?C|CFR|section)\b\.?|订单|单号|工单|编号|金额)[\s.:#：№-]*(?:no\.?|number|号)?[\s.:#：-]*$",
     re.IGNORECASE,
 )
 _ACCOUNT_LABEL = re.compile(
@@ -42,7 +45,8 @@ _ACCOUNT_LABEL = re.compile(
 )
 # The lookbehind lets a match start only where a run of address characters starts: without it, a long
 # run with no "@" (a 1 MB note of letters) is rescanned from every position, quadratic time.
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# The top-level domain starts with a letter: "Interest@30.5 %" is no address.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
 _HANDLE = re.compile(r"(?<![\w.@])@[\w-]{1,30}")
 
 # A sign-off line, then up to three name lines before a blank line. A name line is at most five words
@@ -60,9 +64,11 @@ _SIGNOFF_BLOCK = re.compile(
 _SIGNOFF_SAME_LINE = re.compile(
     rf"(?im)^([ \t>]*(?:{_EN_SIGNOFF})[ \t]*[,，-][ \t]*)([A-Z][\w'’-]+(?:[ \t]+[A-Z][\w'’.-]*){{0,3}})[ \t]*$"
 )
+# A capitalised word that is a name's, not a form's next label ("Account name : XXXX Account number").
+_NAME_WORD = r"(?!(?:Account|Number|Date|Address|E-?mail|Phone|Opened|Balance|Type|Status|Card)\b)[A-Z][\w'’-]+"
 _TITLED = re.compile(
-    r"\b((?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Madam)\.?[ \t]+)([A-Z][\w'’-]+(?:[ \t]+[A-Z][\w'’-]+)?)"
-    r"|((?i:my name is|name\s*:)[ \t]*)([A-Z][\w'’-]+(?:[ \t]+[A-Z][\w'’-]+){0,2})"
+    rf"\b((?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?[ \t]+)({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+    rf"|((?i:my name is|name\s*:)[ \t]*)({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})"
     r"|((?:我叫|姓名[:：]?|联系人[:：]?)[ \t]*)([\u4e00-\u9fff·]{2,4})"
     r"|()([\u4e00-\u9fff])(?=先生|女士|小姐)"
 )
@@ -83,14 +89,14 @@ _ADDRESS = re.compile(
 MAY_NEED_MASKING = (
     r"@|\p{Nd}[\p{Nd}\- ]{6,}\p{Nd}"
     r"|(?i)(?:regards|wishes|thanks|thank\s+you|cheers|sincerely|yours|respectfully|best|cordially"
-    r"|\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam)\b|name)"
+    r"|\b(?:mr|mrs|ms|mx|dr|prof)\b|name)"
     r"|此致|敬礼|谢谢|感谢|多谢|盼复|祝好|顺祝商祺|敬上|谨上|我叫|姓名|联系人|先生|女士|小姐"
     r"|\d[A-Za-z]?[ \t]+[A-Z]|路|街|大道|巷|弄|胡同"
 )
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Cheap tests that let mask_text() skip the passes that cannot match.
-_TITLE_CUES = ("Mr", "Ms", "Mx", "Miss", "Dr", "Prof", "Sir", "Madam", "name", "Name", "NAME", "我叫", "姓名", "联系人")
+_TITLE_CUES = ("Mr", "Ms", "Mx", "Dr", "Prof", "name", "Name", "NAME", "我叫", "姓名", "联系人")
 _TITLE_CUES += ("先生", "女士", "小姐")
 _ADDRESS_CUE = re.compile(r"\d[A-Za-z]?[ \t]+[A-Z]|路|街|大道|巷|弄|胡同")
 _DIGITS = re.compile(r"\d{4}")

@@ -157,3 +157,37 @@ def test_free_text_masking(text: str, masked: str) -> None:
     from complaints_pipeline.pii import mask_text
 
     assert mask_text(text) == masked
+
+
+def test_a_real_x_page_masks_every_handle_and_links_the_posts_it_quotes(tmp_path: Path) -> None:
+    """tests/fixtures/real/social: ten real @TwitterDev posts (X API v2), expected outcomes by the rule in
+    its SOURCES.md."""
+    real = Path(__file__).parents[1] / "fixtures" / "real" / "social" / "twitterdev_timeline_2022-02.json"
+    path = tmp_path / "social" / DAY.isoformat() / "x_page_1.json"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(real.read_bytes())
+    page = json.loads(real.read_text(encoding="utf-8"))
+
+    good, rejects = _parse(tmp_path, "social", path)
+
+    assert rejects == [] and len(good) == 10
+    texts = {row["complaint_id"]: row["complaint_text"] for row in good}
+    assert texts["SO-1495826817638633472"] == (
+        "Join [handle], [handle] and [handle] Thursday 2/24 at 3:05pm PT for this month’s town hall conversation"
+        " on the recent updates to the Twitter Developer Platform. https://t.co/aJ7yayEwbx"
+    )
+    assert texts["SO-1488610643766824961"].startswith(
+        "Interested in learning how to make bots with the Twitter API? [handle]'s tutorial walks you through"
+        " her latest bot [handle], which"
+    )
+    assert not any("@" in text for text in texts.values())
+    # Every other post's text is as it was.
+    originals = {f"SO-{post['id']}": post["text"] for post in page["data"]}
+    unchanged = [cid for cid, text in texts.items() if text == originals[cid]]
+    assert len(unchanged) == 8
+    # The quoting posts name the complaint they quote.
+    quotes = {row["complaint_id"]: json.loads(row["extra"]).get("quotes") for row in good}
+    assert {cid: q for cid, q in quotes.items() if q} == {
+        "SO-1494041977972744200": "SO-1494040671048581123",
+        "SO-1488930580054085633": "SO-1488619414584922116",
+    }

@@ -92,7 +92,7 @@ def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, us
         identity=clean(post.get("author_id")),
         known=_names(author, "username", "name"),
         text=text,
-        extra={"platform": "x", "public_metrics": post.get("public_metrics"), "post_id": post_id},
+        extra={"platform": "x", "public_metrics": post.get("public_metrics"), "post_id": post_id, **_links(post)},
         received_at=None if follows else created_at,
         version_at=created_at if follows else None,
         version_kind="customer_reply" if follows else None,
@@ -140,6 +140,19 @@ def _landed(post: dict, is_weibo: bool) -> dict[str, str | None]:
 
 # A retweet as older API tiers and many exports deliver it: the text "RT @user: ..." and no reference.
 _RETWEET_TEXT = re.compile(r"^\s*RT @\w{1,15}:")
+
+
+def _links(post: dict) -> dict[str, str]:
+    """What a post quotes and replies to, as the complaint ids those posts have here ('quotes',
+    'replies_to'): a quoted complaint is linked, not folded, since the quoting post says something of its
+    own."""
+    links = {}
+    for reference in post.get("referenced_tweets") or []:
+        if isinstance(reference, dict) and reference.get("id") is not None:
+            kind = {"quoted": "quotes", "replied_to": "replies_to"}.get(str(reference.get("type")))
+            if kind:
+                links[kind] = f"SO-{reference['id']}"
+    return links
 
 
 def _repost_of(post: dict) -> str | None:
