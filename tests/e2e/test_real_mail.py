@@ -71,8 +71,12 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    home = tmp_path_factory.mktemp("mail")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mail")
+
+
+@pytest.fixture(scope="module")
+def outcomes(home: Path) -> dict[str, tuple]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COMPLAINTS_HOME", str(home))
         patch.setenv("COMPLAINTS_MAX_QUARANTINED_SHARE", "1")  # a corpus of oddities, not a day of mail
@@ -127,3 +131,18 @@ def test_what_real_mail_gives(outcomes: dict[str, tuple]) -> None:
     bounces = sorted(name for name, got in outcomes.items() if got == ("skipped", "bounce"))
     assert bounces == ["msg_05", "msg_16", "msg_25", "msg_43"]
     assert outcomes["msg_32"][0] == outcomes["msg_33"][0] == "loaded"
+
+
+def test_no_sender_of_the_corpus_is_named_in_what_it_loaded(outcomes: dict[str, tuple], home: Path) -> None:
+    """The privacy scanner's search, on real mail: the corpus's senders (names and addresses from its From
+    headers) appear in no loaded text or subject."""
+    from complaints_pipeline import privacy_scan
+
+    identities = privacy_scan.landed_identities(home / "landing")
+    assert len(identities.names) == 10 and len(identities.emails) == 17
+    report = privacy_scan.Report()
+    for name, got in outcomes.items():
+        if got[0] == "loaded":
+            report.check(name, got[2], identities)
+            report.check(name, got[3], identities)
+    assert dict(report.findings) == {}

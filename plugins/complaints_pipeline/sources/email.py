@@ -215,8 +215,21 @@ class _Mail:
     # so the same message landed again gets the same id.
     derived_id: str
 
-    def masked_subject(self, *known: str | None) -> str | None:
-        return pii.mask_text(self.subject, (self.sender_name, *known))
+    def people(self, service_mailboxes: tuple[str, ...]) -> tuple[str, ...]:
+        """The display names of everyone the message names in its address headers (From, To, Cc, Reply-To),
+        its own and those of the messages it carries (a forward, a digest), but the service's own
+        mailboxes': masked in its text."""
+        names = []
+        for part in self.message.walk():
+            for header in ("From", "To", "Cc", "Reply-To"):
+                for value in part.get_all(header) or []:
+                    for name, address in email.utils.getaddresses([decode_header(value)]):
+                        if name and address.lower() not in service_mailboxes:
+                            names.append(name)
+        return tuple(dict.fromkeys(names))
+
+    def masked_subject(self, people: tuple[str, ...], *known: str | None) -> str | None:
+        return pii.mask_text(self.subject, (self.sender_name, *people, *known))
 
 
 def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> dict:
@@ -226,15 +239,16 @@ def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> 
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
     text = latest_reply(_FOOTER.sub("", body))
     account = clean(footer.get("account"))
+    people = mail.people(ctx.service_mailboxes)
     return canonical_row(
         ctx,
         source_record_id=complaint_id_for(message_id)[3:],
         source_file=source_file,
         source_position=position,
         identity=account or clean(mail.sender),
-        known=(mail.sender_name, account),
+        known=(mail.sender_name, account, *people),
         text=text,
-        extra={"message_id": message_id, "subject": mail.masked_subject(account)},
+        extra={"message_id": message_id, "subject": mail.masked_subject(people, account)},
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
@@ -269,19 +283,20 @@ def _reply_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) 
             raise FieldError("X-Ticket-Status", label, f"X-Ticket-Status {label!r} is not a status this pipeline knows")
     resolved = status in ("resolved", "closed")
     body = latest_reply(_FOOTER.sub("", body_text(message))) or None
+    people = mail.people(ctx.service_mailboxes)
     return canonical_row(
         ctx,
         source_record_id=complaint_id_for(root)[3:],
         source_file=source_file,
         source_position=position,
         identity=None,  # the thread names the complaint; a reply is not keyed to anyone again
-        known=(mail.sender_name,),
+        known=(mail.sender_name, *people),
         # The service's words are not the customer's complaint; the customer's follow-up is.
         text=None if from_service else body,
         extra={
             "message_id": clean(message.get("Message-ID")) or mail.derived_id,
             "in_reply_to": root,
-            "subject": mail.masked_subject(),
+            "subject": mail.masked_subject(people),
         },
         version_at=sent,
         version_kind="event" if from_service else "customer_reply",
