@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Mainland mobile numbers, international numbers and dashed/spaced landlines: 8+ digits in a run.
 # Boundaries are ASCII on purpose: in Chinese text a number follows a letter directly (电话13812345678).
@@ -115,7 +116,8 @@ def customer_key(identity: str | None, key: str) -> str | None:
     return hmac.digest(key.encode(), normalised.encode(), "sha256").hex()[:32]  # one-shot: OpenSSL in C
 
 
-def identity_tokens(values: Iterable[str | None]) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)  # a mail's subject and body are masked with the same identities
+def identity_tokens(values: tuple[str | None, ...]) -> list[tuple[str, str]]:
     """(token, tag) for each form of a record's own identities that mask_text() looks for in its text:
     a name whole and each part of it of two letters or more (a Chinese name whole, and its given name
     when that has two characters), a handle with and without its @, an account number; longest first."""
@@ -146,27 +148,55 @@ def identity_tokens(values: Iterable[str | None]) -> list[tuple[str, str]]:
 
 
 def mentions(text: str, known: Iterable[str | None]) -> bool:
-    """Whether the text holds any form of the identities that mask_text() would mask (in any case)."""
+    """Whether the text may hold a form of the identities that mask_text() would mask (a cheap test, in
+    any case: every part of two characters or more)."""
     folded = text.lower()
-    return any(token.lower() in folded for token, _ in identity_tokens(known))
+    for value in known:
+        for part in _PARTS.split((value or "").lower()):
+            if len(part.strip(".-@")) >= 2 and part.strip(".-@") in folded:
+                return True
+    return False
+
+
+def _word_at(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] stands as a word: no word character (or @) touches it."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before in "_@") and not (after.isalnum() or after == "_")
+
+
+def _replace_words(text: str, forms: Iterable[str], tag: str, ignore_case: bool) -> str:
+    """Each form where it stands as a word, longest first (no regular expression: one per customer
+    would be compiled for each record)."""
+    haystack = text.lower() if ignore_case else text
+    spans = []
+    for form in sorted(set(forms), key=len, reverse=True):
+        needle = form.lower() if ignore_case else form
+        start = haystack.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            if _word_at(text, start, end) and not any(a < end and start < b for a, b in spans):
+                spans.append((start, end))
+            start = haystack.find(needle, start + 1)
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + tag + text[end:]
+    return text
 
 
 def _mask_tokens(text: str, tokens: list[tuple[str, str]]) -> str:
     """Each token where it stands as a word: as written, capitalised or in capitals for a Latin name
     (so a customer called Green leaves 'the green light' alone), in any case for handles and numbers."""
     for token, tag in tokens:
-        folded = token.lower()
-        if folded not in text.lower():
+        if token.lower() not in text.lower():
             continue
         if _CJK.search(token):
             text = text.replace(token, tag)
-            continue
-        if tag == "[name]":
-            forms = {token, token[:1].upper() + token[1:], token.upper(), token.title()}
-            pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-            text = re.sub(rf"(?<![\w@])(?:{pattern})(?!\w)", tag, text)
+        elif tag == "[name]":
+            forms = (token, token[:1].upper() + token[1:], token.upper(), token.title())
+            text = _replace_words(text, forms, tag, ignore_case=False)
         else:
-            text = re.sub(rf"(?<![\w@])@?{re.escape(token.lstrip('@'))}(?!\w)", tag, text, flags=re.IGNORECASE)
+            bare = token.lstrip("@")
+            text = _replace_words(text, ("@" + bare, bare), tag, ignore_case=True)
     return text
 
 
@@ -200,7 +230,7 @@ def mask_text(text: str | None, known: Iterable[str | None] = (), keep_handles: 
         return None
     if "@" in text:
         text = _EMAIL.sub("[email]", text)
-    tokens = identity_tokens(known)
+    tokens = identity_tokens(tuple(known))
     if tokens:
         text = _mask_tokens(text, tokens)
     text = _SIGNOFF_BLOCK.sub(_signoff, text)

@@ -220,10 +220,15 @@ class _Mail:
         its own and those of the messages it carries (a forward, a digest), but the service's own
         mailboxes': masked in its text."""
         names = []
-        for part in self.message.walk():
-            for header in ("From", "To", "Cc", "Reply-To"):
-                for value in part.get_all(header) or []:
-                    for name, address in email.utils.getaddresses([decode_header(value)]):
+        carried = [p for p in self.message.walk() if p.get("From")][1:] if self.message.is_multipart() else []
+        for part in (self.message, *carried):
+            # The message's own From is parsed once already: its name is sender_name.
+            for header in ("To", "Cc", "Reply-To") if part is self.message else ("From", "To", "Cc", "Reply-To"):
+                for value in part.get_all(header) or ():
+                    text = str(value)
+                    if "<" not in text and "(" not in text and "=?" not in text:
+                        continue  # bare addresses: no name to parse (most mail; the parse is slow)
+                    for name, address in email.utils.getaddresses([decode_header(text)]):
                         if name and address.lower() not in service_mailboxes:
                             names.append(name)
         return tuple(dict.fromkeys(names))
