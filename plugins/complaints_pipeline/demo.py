@@ -52,7 +52,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--end", type=dt.date.fromisoformat, help="last landing date (default: yesterday)")
     args = parser.parse_args(argv)
 
-    settings = load_settings()
+    # Misconfiguration is found before any work, in one line each.
+    try:
+        settings = load_settings()
+    except ValueError as wrong:
+        raise SystemExit(f"make demo: {wrong}") from None
+    try:
+        smtp_sink.check_port("127.0.0.1", args.smtp_port)
+    except SystemExit as taken:
+        raise SystemExit(f"make demo: {taken}") from None
     last = args.end or dt.date.today() - dt.timedelta(days=1)
     first = last - dt.timedelta(days=args.days - 1)
     env = {**os.environ, "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(args.smtp_port, settings.alert_sender)}

@@ -48,6 +48,10 @@ class SaveToFolder:
         return "250 Message accepted for delivery"
 
 
+# Said in the sink's SMTP greeting, so a run can tell it from another server on the port.
+SINK_IDENT = "complaints-pipeline SMTP sink"
+
+
 class SmtpSink:
     """Context manager: an SMTP server on 127.0.0.1:port saving messages into folder."""
 
@@ -56,7 +60,7 @@ class SmtpSink:
         self.host = host
         self.port = port or free_port(host)
         self.handler = SaveToFolder(self.folder)
-        self._controller = Controller(self.handler, hostname=host, port=self.port)
+        self._controller = Controller(self.handler, hostname=host, port=self.port, server_kwargs={"ident": SINK_IDENT})
 
     def __enter__(self) -> SmtpSink:
         self._controller.start()
@@ -85,8 +89,36 @@ def _listening(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def port_holder(host: str, port: int, timeout: float = 2.0) -> str | None:
+    """Who listens on host:port: None when nothing does, SINK_IDENT when this project's sink does, else
+    what it said first (or that it said nothing: an HTTP server, Mailpit's web UI)."""
+    with socket.socket() as probe:
+        probe.settimeout(timeout)
+        if probe.connect_ex((host, port)) != 0:
+            return None
+        try:
+            greeting = probe.recv(200).decode("ascii", errors="replace").strip()
+        except OSError:
+            greeting = ""
+    if SINK_IDENT in greeting:
+        return SINK_IDENT
+    return f"it greeted {greeting[:60]!r}" if greeting else f"it sent no SMTP greeting within {timeout:.0f} s"
+
+
+def check_port(host: str, port: int) -> None:
+    """SystemExit in one line when the port is taken by anything but this project's sink."""
+    holder = port_holder(host, port)
+    if holder not in (None, SINK_IDENT):
+        raise SystemExit(
+            f"port {port} on {host} is taken by something that is not this project's SMTP sink ({holder}); "
+            f"free it, or choose another port: make demo SMTP_PORT={port + 1}"
+        )
+
+
 def start_background(folder: Path, port: int, pidfile: Path, host: str = "127.0.0.1") -> None:
-    """Start the sink as a detached process unless one already listens on the port."""
+    """Start the sink as a detached process unless it already listens on the port (anything else there:
+    SystemExit, see check_port)."""
+    check_port(host, port)
     if _listening(host, port):
         print(f"SMTP sink already listening on {host}:{port}")
         return
