@@ -23,15 +23,20 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 SMTP_PORT ?= 8025
 
-.PHONY: demo test setup lint clean privacy-scan compose-secrets
+.PHONY: demo test test-fast setup lint clean privacy-scan compose-secrets
 
 ## One command: set up, generate 60 days, run complaints_daily through Airflow, print the summary.
 demo: setup
-	$(BIN)/python -m complaints_pipeline.demo --smtp-port $(SMTP_PORT)
+	$(BIN)/complaints demo --smtp-port $(SMTP_PORT)
 
-## The other: install what the tests need and run the whole suite (CI runs exactly this).
+## The other: install what the tests need and run the whole suite (CI runs exactly this), on both cores: each
+## test file runs whole on one worker (its module fixtures are shared by its tests).
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+## The inner loop: pure tests and single-stage tests (no Airflow run, no server, no benchmark), about 2 minutes.
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not server and not benchmark and not slow"
 
 ## Search everything published (marts, snapshot, emails, Data Docs, logs) for the landed files' identities.
 privacy-scan: setup
@@ -43,10 +48,12 @@ compose-secrets:
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock package-lock.json
+$(STAMP): requirements.lock package-lock.json pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.lock)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	# The project itself, editable and without dependencies: its commands `complaints` and `complaints-dbt`
+	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python -e .
 	# Data Docs' scripts and styles, so the pages open offline (pinned in package-lock.json)
 	npm ci --silent --no-audit --no-fund --ignore-scripts
 	touch $@

@@ -18,7 +18,6 @@ one run.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -136,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     warehouses = {}
     for history in (7, args.history_days):
         home = shared.home / f"history-{history}"
-        settings = dataclasses.replace(shared, home=home, warehouse_path=home / "complaints.duckdb")
+        settings = shared.model_copy(update={"home": home, "warehouse_path": home / "complaints.duckdb"})
         loader.load(list(CHANNELS), WEEK, settings)
         rows = copy_back(settings, history) if history > 7 else None
         started = time.perf_counter()

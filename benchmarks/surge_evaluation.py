@@ -330,10 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
 
     settings = scratch_settings(args.home, "surge-eval-")
-    settings = dataclasses.replace(
-        settings,
-        holiday_country=args.country or settings.holiday_country,
-        holiday_subdivision=args.subdivision,
+    settings = settings.model_copy(
+        update={"holiday_country": args.country or settings.holiday_country, "holiday_subdivision": args.subdivision}
     )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     settings.warehouse_path.unlink(missing_ok=True)

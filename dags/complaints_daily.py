@@ -29,8 +29,14 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 6. `send_surge_alerts`: one email per date with new surge dimensions; each date and dimension is alerted
    exactly once (ops.alert_log), and a failed send is retried, then reported.
 
-A task that fails for good (after its retries, with exponential backoff) emails the on-call address
-(variable `complaints_oncall_recipients`).
+7. `check_run` (after everything else, whatever happened): fails the run when any selected channel's date
+   was not loaded by it (blocked by the gate, not delivered: no landing folder, its extract or load failed)
+   or any task failed, naming each with its figures; the other channels loaded and the marts were built first.
+
+A task that fails for good (after its retries, waiting 1-2 minutes, then 2-4, 4-8, ... at most 30) tells the
+on-call person (`oncall.py`): a log line, a row in `$COMPLAINTS_HOME/ops/oncall.sqlite`, an email to
+`complaints_oncall_recipients`, and the Airflow notifier `COMPLAINTS_ONCALL_NOTIFIER` where configured. A
+channel the gate blocked is told once, by `check_run`.
 
 On a DuckDB warehouse (embedded mode) the tasks that write it, the dbt task group's included, share the
 one-slot `warehouse` pool, as DuckDB allows one writing process, and the `warehouse` Celery queue, which
@@ -44,7 +50,6 @@ rebuilds every mart over all history (after a change of standards, targets or su
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
@@ -53,18 +58,20 @@ from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup
 
 from complaints_pipeline.assets import PUBLISHED_MARTS, loaded_by
+from complaints_pipeline.config import load_settings
 from complaints_pipeline.cosmos_dbt import task_group_kwargs
 from complaints_pipeline.modes import writer_args
 from complaints_pipeline.reference import CHANNELS
 
-LOCAL_TZ = os.environ.get("COMPLAINTS_LOCAL_TZ") or "Asia/Shanghai"
-WRITER = writer_args()  # DuckDB: the one-slot pool and the one worker's queue; PostgreSQL: none
-# The first retry's wait; each later one doubles it. Tests shorten it.
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("COMPLAINTS_RETRY_DELAY_SECONDS") or 60))
+SETTINGS = load_settings()  # config.Settings: a wrong value fails the parse in one line naming the setting
+LOCAL_TZ = SETTINGS.local_tz
+WRITER = writer_args(SETTINGS)  # DuckDB: the one-slot pool and the one worker's queue; PostgreSQL: none
+# The first retry's wait; each later one doubles it (with Airflow's jitter). Tests shorten it.
+RETRY_DELAY = timedelta(seconds=SETTINGS.retry_delay_seconds)
 
 
 def notify_on_call(context) -> None:
-    from complaints_pipeline.alerts import task_failed
+    from complaints_pipeline.oncall import task_failed
 
     task_failed(context)
 
@@ -75,7 +82,7 @@ def notify_on_call(context) -> None:
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=LOCAL_TZ),
     start_date=pendulum.datetime(2026, 1, 1, tz=LOCAL_TZ),
     # No catch-up run per missed day: the next run picks up the days before it whose files were never
-    # staged (lookback_days); a longer gap, or history, is a backfill (README, operator's guide).
+    # staged (lookback_days); a longer gap, or history, is a backfill (docs/operators-guide.md).
     catchup=False,
     max_active_runs=1,
     tags=["complaints", "daily"],
@@ -83,7 +90,8 @@ def notify_on_call(context) -> None:
         "owner": "complaints-data",
         "retries": 2,
         "retry_delay": RETRY_DELAY,
-        "retry_exponential_backoff": True,
+        # Airflow waits between base x 2^(try-1) and twice that (its jitter); True would mean a multiplier of 1.
+        "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": notify_on_call,
     },
@@ -156,6 +164,18 @@ def complaints_daily():
 
         return send_surge_alerts(dates, run_id=get_current_context()["run_id"])
 
+    @task(**WRITER, trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
+    def check_run(dates: list[str]) -> dict:
+        from complaints_pipeline.pipeline import check_run
+
+        context = get_current_context()
+        ti, run_id = context["ti"], context["run_id"]
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id]).get(run_id, {})
+        try:
+            return check_run(context["params"]["channels"], dates, run_id, states)
+        except RuntimeError as failed:  # a person must look: retrying finds the same
+            raise AirflowFailException(str(failed)) from failed
+
     dates = landing_dates()
     extracted = [extract.override(task_id=f"extract_{c}")(c, dates) for c in CHANNELS]
     loaded = []
@@ -163,10 +183,13 @@ def complaints_daily():
         load_channel = load.override(task_id=f"load_{channel}", outlets=loaded_by(channel))(channel, dates)
         extracted_channel >> load_channel
         loaded.append(load_channel)
-    extracted >> build_data_docs()
+    docs = build_data_docs()
+    extracted >> docs
     built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
     recorded = record_publication(dates)
-    loaded >> built >> recorded >> [publish_marts(dates), send_surge_alerts(dates)]
+    published, alerted = publish_marts(dates), send_surge_alerts(dates)
+    loaded >> built >> recorded >> [published, alerted]
+    [docs, published, alerted] >> check_run(dates)
 
 
 complaints_daily()

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from complaints_pipeline.config import TELEMETRY_OFF
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.update(
     {
-        "DO_NOT_TRACK": "1",
-        "SCARF_ANALYTICS": "false",
-        "GX_ANALYTICS_ENABLED": "false",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **TELEMETRY_OFF,
         "TQDM_DISABLE": "1",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
         # One key for every installation a test makes, so two of them (DuckDB and PostgreSQL, a backfill and
@@ -27,7 +24,9 @@ os.environ.update(
         "COMPLAINTS_PII_KEY": "a-test-key-for-customer-pseudonyms",
     }
 )
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="complaints-airflow-"))
+# An Airflow home of the suite's own; each xdist worker its own (the Makefile's var/airflow is the demo's).
+if "PYTEST_XDIST_WORKER" in os.environ or "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="complaints-airflow-")
 
 
 def shown_text(page: str) -> str:

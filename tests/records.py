@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from email.message import EmailMessage
+from pathlib import Path
 
 from complaints_pipeline.sources.phone import COLUMNS as PHONE_COLUMNS
 from complaints_pipeline.sources.web import CFPB_COLUMNS
@@ -180,3 +181,16 @@ def post(**overrides) -> dict:
     }
     record.update(overrides)
     return record
+
+
+def garble_satisfaction(export: Path) -> list[list[str]]:
+    """A call-centre export whose every other call has a satisfaction the export system garbled ("n/a"), in place;
+    its rows as they were read (the header first)."""
+    with export.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    column = rows[0].index("satisfaction")
+    for row in rows[1::2]:
+        row[column] = "n/a"
+    with export.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return rows

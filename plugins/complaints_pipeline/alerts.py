@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from complaints_pipeline.config import Settings, addresses, load_settings
+from complaints_pipeline.config import Settings, addresses
 from complaints_pipeline.warehouse import Connection
 
 log = logging.getLogger(__name__)
@@ -401,42 +401,3 @@ def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = No
             + "; ".join(f"{a.subject} ({reason})" for a, reason in failed)
         )
     return sent
-
-
-def task_failed(context) -> None:
-    """on_failure_callback: tell the on-call address which task of the pipeline failed, for which run, and why.
-
-    Runs once a task has failed for good (after its retries). A failure to send is logged, not raised:
-    the task has failed already, and the Airflow UI shows it.
-    """
-    ti = context["ti"]
-    error = context.get("exception")
-    settings = load_settings()
-    subject = f"[complaints] Task failed: {ti.dag_id}.{ti.task_id} ({ti.run_id}, try {ti.try_number})"
-    lines = [
-        f"DAG: {ti.dag_id}",
-        f"Task: {ti.task_id}",
-        f"Run: {ti.run_id}",
-        f"Try: {ti.try_number}",
-        f"Params: {dict(context.get('params') or {})}",
-        "",
-        "Error:",
-        f"{type(error).__name__}: {error}" if error else "(none recorded; see the task log)",
-        "",
-        "Rerun the date or the channel from the UI (Trigger with params), or clear the failed task once fixed.",
-    ]
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["To"] = ", ".join(recipients_of("complaints_oncall_recipients", settings.oncall_recipients))
-    message["Date"] = formatdate(localtime=False)
-    message.set_content("\n".join(lines) + "\n")
-    message.add_alternative(
-        f"<html><body><pre>{html.escape(chr(10).join(lines))}</pre></body></html>\n", subtype="html"
-    )
-    try:
-        hook, message["From"] = _smtp(settings)
-        with hook:
-            hook.get_conn()._smtp_client.send_message(message)
-        log.info("told the on-call address: %s", subject)
-    except Exception:  # noqa: BLE001 - the callback must not hide the task's own failure
-        log.exception("could not tell the on-call address that %s failed", ti.task_id)

@@ -1,4 +1,5 @@
-"""Settings read from the environment, with embedded defaults rooted in the checkout.
+"""Settings: one object holding every setting, read from the environment (COMPLAINTS_*), with embedded defaults
+rooted in the checkout.
 
 Every path the pipeline writes lives under ``COMPLAINTS_HOME`` (default: ``var/`` in the checkout).
 
@@ -13,21 +14,32 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_core import PydanticUndefined
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "")
-    return value if value else default
-
-
 MODES = ("embedded", "server")
 DEFAULT_SERVER_WAREHOUSE_URL = "postgresql://postgres@127.0.0.1:5432/complaints"
+DEFAULT_TZ = "Asia/Shanghai"
+# Telemetry off, for every process of the project (Airflow, cosmos, dbt, Great Expectations): users' data stays
+# theirs, and this project's machines reach no analytics host. The Makefile and the Dockerfile repeat it for
+# processes started before Python.
+TELEMETRY_OFF = {
+    "DO_NOT_TRACK": "1",
+    "SCARF_ANALYTICS": "false",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
 
 
 def mode(environ: dict[str, str] | None = None) -> str:
@@ -42,33 +54,161 @@ def addresses(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
 
 
-@dataclass(frozen=True)
-class Settings:
-    home: Path
-    landing_dir: Path
-    staging_dir: Path
-    warehouse_path: Path  # the DuckDB file (embedded mode)
-    dbt_project_dir: Path
-    expectations_dir: Path
-    mail_dir: Path
-    published_dir: Path
-    local_tz: str
-    holiday_country: str
-    pii_key: str
-    alert_recipients: tuple[str, ...]
-    alert_sender: str
-    smtp_conn_id: str
-    oncall_recipients: tuple[str, ...] = ("data-oncall@example.com",)
-    dashboard_url: str = ""
-    data_docs_url: str = ""
-    max_quarantined_share: float = 0.05
-    warehouse_url: str = ""  # the PostgreSQL warehouse (server mode); empty: the DuckDB file
-    # The service's own mailboxes: their replies in a complaint's thread are its responses.
-    service_mailboxes: tuple[str, ...] = ("complaints@acme.example.com",)
-    # The service's own social handles: kept in posts' texts, where every other @handle is masked.
-    service_handles: tuple[str, ...] = ("@AcmeCare",)
-    # Public holidays are days off: the country's, and a subdivision's (a state, a province) where given.
-    holiday_subdivision: str = ""
+def _list(value: object) -> object:
+    """A comma-separated setting as a tuple (the environment holds text; code may pass a tuple)."""
+    return addresses(value) if isinstance(value, str) else value
+
+
+Addresses = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list)]
+
+
+def _setting(default: Any = PydanticUndefined, *, env: str | None = None, shown: str | None = None, **kwargs) -> Any:
+    """A field of Settings: env names its variable when it is not COMPLAINTS_<FIELD>; shown is the default as the
+    configuration table shows it (for a default derived from another setting)."""
+    extra = {k: v for k, v in (("env", env), ("shown", shown)) if v}
+    return Field(default, validation_alias=env, json_schema_extra=extra or None, **kwargs)
+
+
+def _in_home(*parts: str, env: str | None = None, description: str) -> Any:
+    """A path under COMPLAINTS_HOME by default."""
+    return _setting(
+        default_factory=lambda s: s["home"].joinpath(*parts),
+        env=env,
+        shown="$COMPLAINTS_HOME/" + "/".join(parts),
+        description=description,
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of the pipeline, read from COMPLAINTS_* environment variables (load_settings), with its default
+    and meaning: the configuration table in docs/configuration.md is generated from this class."""
+
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", frozen=True, extra="ignore", env_ignore_empty=True)
+
+    mode: Literal["embedded", "server"] = _setting(
+        "embedded", description="`embedded` or `server`: see docs/server-mode.md"
+    )
+    home: Path = _setting(PROJECT_ROOT / "var", shown="var/", description="root of everything a run writes")
+    landing_dir: Path = _in_home("landing", description="where exports land: <channel>/<YYYY-MM-DD>/<files>")
+    staging_dir: Path = _in_home(
+        "staging", description="validated rows, quarantine and skips per channel and date, before the load (Parquet)"
+    )
+    warehouse_path: Path = _in_home(
+        "warehouse", "complaints.duckdb", env="COMPLAINTS_WAREHOUSE", description="the DuckDB warehouse file"
+    )
+    warehouse_url: str = _setting(
+        default_factory=lambda s: DEFAULT_SERVER_WAREHOUSE_URL if s["mode"] == "server" else "",
+        shown=f"server mode: `{DEFAULT_SERVER_WAREHOUSE_URL}`",
+        description="the PostgreSQL warehouse; `duckdb` keeps the DuckDB file in server mode",
+    )
+    warehouse_queue: str = _setting(
+        "warehouse", description="the Celery queue of the tasks that write a DuckDB warehouse (one worker serves it)"
+    )
+    dbt_project_dir: Path = _setting(PROJECT_ROOT / "dbt_project", shown="dbt_project/", description="the dbt project")
+    expectations_dir: Path = _setting(
+        PROJECT_ROOT / "expectations", shown="expectations/", description="the Great Expectations suites"
+    )
+    mail_dir: Path = _in_home(
+        "mail", description="where the loopback SMTP sink keeps the mail it receives (embedded mode)"
+    )
+    published_dir: Path = _in_home("published", description="where the marts for BI tools are published")
+    data_docs_assets: Path = _setting(
+        PROJECT_ROOT / "node_modules",
+        shown="node_modules/",
+        description="the npm packages Data Docs' pages load their scripts and styles from (package-lock.json)",
+    )
+    local_tz: str = _setting(DEFAULT_TZ, description="time zone of the exports and of the business day (IANA name)")
+    holiday_country: str = _setting(
+        "CN",
+        description="whose public holidays are days off (ISO code of the `holidays` package: `US`, `GB`, `DE`, ...)",
+    )
+    holiday_subdivision: str = _setting(
+        "", description="a subdivision's holidays too (a US state such as `TX`, a province), in `holidays` codes"
+    )
+    pii_key: str = _setting(
+        default_factory=lambda s: _installation_key(s["home"], s["mode"]),
+        shown="embedded: made at random in `$COMPLAINTS_HOME/secrets/pii_key`; server: none (required)",
+        description="the secret of the HMAC that pseudonymises customers",
+        repr=False,
+    )
+    service_mailboxes: Addresses = _setting(
+        ("complaints@acme.example.com",),
+        description="the service's own mail addresses: their replies in a thread are responses, not complaints",
+    )
+    service_handles: Addresses = _setting(
+        ("@AcmeCare",), description="the service's own social handles, kept in posts' texts where others are masked"
+    )
+    alert_recipients: Addresses = _setting(
+        ("service-managers@example.com",),
+        env="COMPLAINTS_ALERT_TO",
+        description="who gets the surge alerts, when the Airflow variable `complaints_alert_recipients` does not say",
+    )
+    alert_sender: str = _setting(
+        "complaints-pipeline@example.com",
+        env="COMPLAINTS_ALERT_FROM",
+        description="the alerts' sender, when the SMTP connection's `from_email` does not say",
+    )
+    oncall_recipients: Addresses = _setting(
+        ("data-oncall@example.com",),
+        env="COMPLAINTS_ONCALL_TO",
+        description="who hears of a failed task or run, when the variable `complaints_oncall_recipients` does not say",
+    )
+    oncall_notifier: str = _setting(
+        "",
+        description="an Airflow notifier class (dotted path) that also tells the on-call person, not through the relay",
+    )
+    oncall_notifier_args: dict[str, Any] = _setting(
+        default_factory=dict, description="the notifier's keyword arguments, a JSON object"
+    )
+    dashboard_url: str = _setting(
+        "", description="link in the alert email, when the variable `complaints_dashboard_url` does not say"
+    )
+    data_docs_url: str = _setting(
+        "", description="link in the alert email, when the variable `complaints_data_docs_url` does not say"
+    )
+    smtp_conn_id: str = _setting("smtp_default", description="the Airflow connection mail is sent through")
+    smtp_port: int = _setting(
+        8025, ge=1, le=65535, description="the loopback SMTP sink's port (embedded mode, no SMTP connection set)"
+    )
+    max_quarantined_share: float = _setting(
+        0.05,
+        ge=0,
+        le=1,
+        description="a channel's day whose quarantined share is significantly above this is blocked",
+    )
+    retry_delay_seconds: float = _setting(
+        60, gt=0, description="a failed task's first wait; each later one doubles (Airflow adds up to as much again)"
+    )
+
+    @field_validator("service_mailboxes")
+    @classmethod
+    def _lower(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(a.lower() for a in value)
+
+    @field_validator("service_handles")
+    @classmethod
+    def _at(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h if h.startswith("@") else f"@{h}" for h in value)
+
+    @field_validator("local_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Shanghai or Europe/London") from None
+        return value
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _url(cls, value: str, info) -> str:
+        if info.data.get("mode") != "server" or value == "duckdb":
+            return ""
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected postgresql://user@host:port/database or duckdb")
+        return value
 
     @property
     def warehouse_kind(self) -> str:
@@ -90,10 +230,28 @@ class Settings:
         return self.landing_dir / "_ground_truth"
 
 
+def env_name(field: str) -> str:
+    extra = Settings.model_fields[field].json_schema_extra or {}
+    return extra.get("env") or f"COMPLAINTS_{field.upper()}"
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = next((f for f in Settings.model_fields if field in (f, env_name(f))), field)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "literal_error":
+        message = "expected one of " + ", ".join(first["ctx"]["expected"].replace("'", "").split(" or "))
+    elif message.startswith("Input should be "):
+        message = "expected " + message.removeprefix("Input should be ")
+    return f"{env_name(name)}={first.get('input')!r}: {message}"
+
+
 def dbt_target_env(settings: Settings) -> dict[str, str]:
     """The variables dbt reads: the target of the configured warehouse and where it is (profiles.yml), and the
-    calendar's country (dbt_project.yml), so dbt and the loader that wrote raw.public_holidays agree."""
+    business calendar (dbt_project.yml's vars), all derived from the settings."""
     calendar = {
+        "COMPLAINTS_LOCAL_TZ": settings.local_tz,
         "COMPLAINTS_HOLIDAY_COUNTRY": settings.holiday_country,
         "COMPLAINTS_HOLIDAY_SUBDIVISION": settings.holiday_subdivision,
     }
@@ -113,49 +271,44 @@ def dbt_target_env(settings: Settings) -> dict[str, str]:
 
 
 def load_settings() -> Settings:
-    """Read the settings now (not at import), so tests can point them at temporary folders."""
-    home = Path(_env("COMPLAINTS_HOME", str(PROJECT_ROOT / "var")))
-    return Settings(
-        home=home,
-        landing_dir=Path(_env("COMPLAINTS_LANDING_DIR", str(home / "landing"))),
-        staging_dir=Path(_env("COMPLAINTS_STAGING_DIR", str(home / "staging"))),
-        warehouse_path=Path(_env("COMPLAINTS_WAREHOUSE", str(home / "warehouse" / "complaints.duckdb"))),
-        dbt_project_dir=Path(_env("COMPLAINTS_DBT_PROJECT_DIR", str(PROJECT_ROOT / "dbt_project"))),
-        expectations_dir=Path(_env("COMPLAINTS_EXPECTATIONS_DIR", str(PROJECT_ROOT / "expectations"))),
-        mail_dir=Path(_env("COMPLAINTS_MAIL_DIR", str(home / "mail"))),
-        published_dir=Path(_env("COMPLAINTS_PUBLISHED_DIR", str(home / "published"))),
-        local_tz=_env("COMPLAINTS_LOCAL_TZ", "Asia/Shanghai"),
-        holiday_country=_env("COMPLAINTS_HOLIDAY_COUNTRY", "CN"),
-        holiday_subdivision=_env("COMPLAINTS_HOLIDAY_SUBDIVISION", ""),
-        pii_key=pii_key(home),
-        alert_recipients=addresses(_env("COMPLAINTS_ALERT_TO", "service-managers@example.com")),
-        oncall_recipients=addresses(_env("COMPLAINTS_ONCALL_TO", "data-oncall@example.com")),
-        dashboard_url=_env("COMPLAINTS_DASHBOARD_URL", ""),
-        data_docs_url=_env("COMPLAINTS_DATA_DOCS_URL", ""),
-        alert_sender=_env("COMPLAINTS_ALERT_FROM", "complaints-pipeline@example.com"),
-        smtp_conn_id=_env("COMPLAINTS_SMTP_CONN_ID", "smtp_default"),
-        max_quarantined_share=float(_env("COMPLAINTS_MAX_QUARANTINED_SHARE", "0.05")),
-        warehouse_url=_warehouse_url(),
-        service_mailboxes=tuple(
-            a.lower() for a in addresses(_env("COMPLAINTS_SERVICE_MAILBOXES", "complaints@acme.example.com"))
-        ),
-        service_handles=tuple(
-            h if h.startswith("@") else f"@{h}" for h in addresses(_env("COMPLAINTS_SERVICE_HANDLES", "@AcmeCare"))
-        ),
-    )
+    """Read the settings now (not at import), so tests can point them at temporary folders. A wrong value is a
+    ValueError in one line naming the variable and what is expected."""
+    mode()  # COMPLAINTS_MODE first: the other defaults depend on it
+    try:
+        return Settings()
+    except ValidationError as wrong:
+        raise ValueError(_one_line(wrong)) from None
+    except SettingsError as unreadable:  # a JSON setting that is not JSON
+        field = str(unreadable).split('"')[1] if '"' in str(unreadable) else ""
+        name = env_name(field) if field in Settings.model_fields else "a COMPLAINTS_ setting"
+        raise ValueError(f"{name}={os.environ.get(name, '')!r}: expected a JSON object") from None
 
 
-def pii_key(home: Path) -> str:
-    """The secret that keys customer pseudonyms: COMPLAINTS_PII_KEY, else (embedded mode) the installation's
-    own, made at random on first use in COMPLAINTS_HOME/secrets/pii_key (owner-only). Server mode has no
-    fallback: every worker must use the deployment's one key."""
-    configured = os.environ.get("COMPLAINTS_PII_KEY", "").strip()
-    if configured:
-        return configured
-    if mode() == "server":
+def settings_table() -> str:
+    """The configuration table (Markdown) of docs/configuration.md, from Settings."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        extra = field.json_schema_extra or {}
+        if "shown" in extra:
+            default = extra["shown"] if extra["shown"].startswith(("server", "embedded")) else f"`{extra['shown']}`"
+        elif field.default_factory is not None:
+            default = "none"
+        elif isinstance(field.default, tuple):
+            default = f"`{','.join(field.default)}`"
+        else:
+            default = f"`{field.default}`" if field.default not in ("", None) else "none"
+        rows.append(f"| `{env_name(name)}` | {default} | {field.description} |")
+    return "\n".join(rows) + "\n"
+
+
+def _installation_key(home: Path, mode_name: str) -> str:
+    """The secret that keys customer pseudonyms when COMPLAINTS_PII_KEY is not set: (embedded mode) the
+    installation's own, made at random on first use in COMPLAINTS_HOME/secrets/pii_key (owner-only). Server mode
+    has no fallback: every worker must use the deployment's one key."""
+    if mode_name == "server":
         raise ValueError(
             "COMPLAINTS_PII_KEY is not set: server mode needs the deployment's secret for customer keys"
-            " (README: COMPLAINTS_PII_KEY)"
+            " (docs/configuration.md: COMPLAINTS_PII_KEY)"
         )
     path = home / "secrets" / "pii_key"
     if not path.exists():
@@ -178,14 +331,5 @@ def pii_key(home: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def _warehouse_url() -> str:
-    """The PostgreSQL warehouse's URL, or "" for the DuckDB file (embedded mode, or server mode with
-    COMPLAINTS_WAREHOUSE_URL=duckdb)."""
-    if mode() == "embedded":
-        return ""
-    url = _env("COMPLAINTS_WAREHOUSE_URL", DEFAULT_SERVER_WAREHOUSE_URL)
-    if url == "duckdb":
-        return ""
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise ValueError(f"COMPLAINTS_WAREHOUSE_URL={url!r}: expected postgresql://user@host:port/database or duckdb")
-    return url
+if __name__ == "__main__":
+    print(settings_table(), end="")

@@ -26,7 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from complaints_pipeline.config import PROJECT_ROOT, dbt_target_env, load_settings
+from complaints_pipeline.config import TELEMETRY_OFF, dbt_target_env, load_settings
 
 PROFILE_NAME = "complaints"
 TARGET_NAME = "duckdb"
@@ -35,12 +35,14 @@ _NOT_SOURCE = {"target", "logs", "dbt_packages", "__pycache__"}
 
 
 def dbt_executable() -> Path:
-    """The dbt of this interpreter's virtualenv (PATH need not include it: the tests call .venv/bin/airflow)."""
-    return Path(sys.executable).with_name("dbt")
+    """The dbt of this interpreter's virtualenv (PATH need not include it: the tests call .venv/bin/airflow),
+    through `complaints-dbt` (dbt_guard.py) where the project is installed: a kill of the task stops dbt too."""
+    guarded = Path(sys.executable).with_name("complaints-dbt")
+    return guarded if guarded.exists() else Path(sys.executable).with_name("dbt")
 
 
 def dbt_project_dir() -> Path:
-    return Path(os.environ.get("COMPLAINTS_DBT_PROJECT_DIR") or PROJECT_ROOT / "dbt_project")
+    return load_settings().dbt_project_dir
 
 
 def _fingerprint(project: Path) -> str:
@@ -86,7 +88,7 @@ def dbt_manifest(project: Path | None = None) -> Path:
                 "--quiet",
             ],
             cwd=project,
-            env={**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+            env={**os.environ, **dbt_target_env(load_settings()), **TELEMETRY_OFF},
             check=True,
             capture_output=True,
             text=True,
@@ -109,8 +111,7 @@ def runtime_env(context: Any, operator: Any) -> None:
         **dbt_target_env(settings),
         "DBT_LOG_PATH": str(logs),
         "DBT_LOG_FORMAT_FILE": "text",  # the producer logs JSON to stdout (cosmos parses it); dbt.log stays text
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **TELEMETRY_OFF,
     }
 
 

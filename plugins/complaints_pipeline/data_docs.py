@@ -31,7 +31,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from complaints_pipeline import pii
-from complaints_pipeline.config import PROJECT_ROOT, Settings
+from complaints_pipeline.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def build(settings: Settings, suite_files: list[Path]) -> Path:
 
 def asset_source() -> Path | None:
     """Where `make setup` installed the pages' assets (node_modules), or None."""
-    folder = Path(os.environ.get("COMPLAINTS_DATA_DOCS_ASSETS") or PROJECT_ROOT / "node_modules")
+    folder = load_settings().data_docs_assets
     return folder if (folder / "jquery").is_dir() else None
 
 

@@ -59,6 +59,7 @@ class DayResult:
     records_in: int = 0
     loaded: int = 0
     quarantined: int = 0
+    quarantined_held: int = 0  # records the quarantined ones held beyond themselves (the posts of a lost page)
     skipped: int = 0
     skipped_by_kind: dict[str, int] = field(default_factory=dict)
     quarantined_by_check: dict[str, int] = field(default_factory=dict)
@@ -117,7 +118,12 @@ class _DayExtractor:
 
     def _quarantine(self, item: Reject) -> None:
         # A byte a parser could not decode is shown as U+FFFD: the quarantine is for people to read.
-        fields = {k: shown_bytes(v) if isinstance(v, str) else v for k, v in asdict(item).items() if k != "landed"}
+        self.result.quarantined_held += item.holds - 1
+        fields = {
+            k: shown_bytes(v) if isinstance(v, str) else v
+            for k, v in asdict(item).items()
+            if k not in ("landed", "holds")
+        }
         self.rejects.append({"channel": self.ctx.channel, "partition_date": self.ctx.partition_date, **fields})
 
     def _skip(self, item: Skip) -> None:
@@ -260,7 +266,7 @@ class _DayExtractor:
             learned_history(self.settings.staging_dir, channel, day),
             working_day=is_working_day(day, self.settings.holiday_country, self.settings.holiday_subdivision),
             loaded=self.result.loaded,
-            quarantined=self.result.quarantined,
+            quarantined=self.result.quarantined + self.result.quarantined_held,
             max_quarantined_share=self.settings.max_quarantined_share,
             default_source=CHANNEL_SOURCES[channel],
             day_start=export_time(day - dt.timedelta(days=1), self.settings.local_tz),
@@ -297,6 +303,24 @@ class BatchBlockedError(RuntimeError):
     """A channel's day failed a blocking expectation of the day suite: staged for inspection, not loaded."""
 
 
+NOT_DELIVERED = "no landing folder {folder}: the export was not delivered (an empty folder means no complaints)"
+
+
+def not_delivered(channel: str, day: dt.date, settings: Settings) -> list[str]:
+    """A date with no landing folder: staged as not delivered (no records, nothing learned from it), unless
+    it was delivered and staged before (its folder cleared away since: the staged day stays). What to report."""
+    earlier = staged_summary(settings.staging_dir, channel, day)
+    folder = f"{channel}/{day.isoformat()}/"
+    if earlier and not earlier.get("not_delivered"):
+        log.warning("%s %s: the landing folder %s is gone; the day stays as staged before", channel, day, folder)
+        return []
+    message = NOT_DELIVERED.format(folder=folder)
+    summary = asdict(DayResult(channel, day.isoformat())) | {"not_delivered": True, "blocked": [message]}
+    StagedDay(staging_folder(settings.staging_dir, channel, day)).commit(summary)
+    log.warning("%s %s: %s", channel, day, message)
+    return [f"{channel} {day}: {message}"]
+
+
 def learned_history(staging_dir: Path, channel: str, day: dt.date) -> list[dict]:
     """Profiles of the channel's staged days before this one (newest first, within the suite's
     history window), leaving out days the gate blocked."""
@@ -320,6 +344,9 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     run_time = dt.datetime.now(dt.UTC)
     blocked: list[str] = []
     for day in days:
+        if not (settings.landing_dir / channel / day.isoformat()).is_dir():
+            blocked += not_delivered(channel, day, settings)
+            continue
         extractor = _DayExtractor(channel, day, settings, (suite, day_suite, contract), known_files)
         result = extractor.run(landed_files(settings.landing_dir, channel, day))
         results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
@@ -336,5 +363,5 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
             log.warning("%s %s: %s", channel, day, warning)
         blocked += [f"{channel} {day}: {message}" for message in result.blocked]
     if blocked:
-        raise BatchBlockedError("the day gate blocked this load:\n" + "\n".join(blocked))
+        raise BatchBlockedError("not loaded:\n" + "\n".join(blocked))
     return {"channel": channel, **dict(totals)}

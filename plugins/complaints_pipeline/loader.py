@@ -258,7 +258,7 @@ class _DayLoad:
                 skipped,
                 run_id,
                 withheld,
-                "blocked" if blocked else "passed",
+                "not_delivered" if summary.get("not_delivered") else "blocked" if blocked else "passed",
                 None if messages is None else "\n".join(messages),
                 "; ".join(summary.get("expectations_failed", [])) or None,
                 self.loaded_at,

@@ -22,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-from complaints_pipeline.config import PROJECT_ROOT, load_settings, mode
+from complaints_pipeline.config import PROJECT_ROOT, TELEMETRY_OFF, Settings, load_settings, mode
 
 SERVER_DEFAULTS = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
@@ -43,15 +43,8 @@ PROJECT_DEFAULTS = {
     "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
     "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    "DO_NOT_TRACK": "1",
-    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-    "SCARF_ANALYTICS": "false",
-    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    **TELEMETRY_OFF,
 }
-# The Celery queue of the tasks that write a DuckDB warehouse: one worker serves it (README, server mode).
-WAREHOUSE_QUEUE_DEFAULT = "warehouse"
 WAREHOUSE_POOL = "warehouse"
 
 
@@ -75,16 +68,17 @@ def airflow_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def writer_args() -> dict[str, str]:
+def writer_args(settings: Settings | None = None) -> dict[str, str]:
     """Operator arguments of every task that can write the warehouse.
 
     DuckDB: one writing process at a time, so the one-slot `warehouse` pool; and the `warehouse` Celery
     queue, which one worker (on the host holding the file) serves, so only that host ever writes it.
     PostgreSQL takes concurrent writers: no pool, any worker.
     """
-    if load_settings().warehouse_kind != "duckdb":
+    settings = settings or load_settings()
+    if settings.warehouse_kind != "duckdb":
         return {}
-    return {"pool": WAREHOUSE_POOL, "queue": os.environ.get("COMPLAINTS_WAREHOUSE_QUEUE") or WAREHOUSE_QUEUE_DEFAULT}
+    return {"pool": WAREHOUSE_POOL, "queue": settings.warehouse_queue}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -90,6 +90,17 @@ def send_surge_alerts(dates: list[str], run_id: str | None = None) -> list[str]:
     return [a.subject for a in alerts.send_alerts(_days(dates), load_settings(), run_id=run_id)]
 
 
+def check_run(channels: list[str], dates: list[str], run_id: str, task_states: dict[str, str]) -> dict:
+    """The run's outcome (outcome.py): raises RunFailedError naming every channel-day not loaded and every
+    failed task; returns the channel-days loaded."""
+    from complaints_pipeline import outcome
+
+    result = outcome.judge(load_settings(), list(channels), _days(dates), run_id, task_states)
+    if result.problems:
+        raise outcome.RunFailedError(result.message(run_id))
+    return {"loaded": result.loaded}
+
+
 def build_data_docs() -> str:
     """Render the Data Docs pages of new validation results and the index; returns the index's path."""
     settings = load_settings()

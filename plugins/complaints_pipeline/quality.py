@@ -21,8 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from complaints_pipeline.config import TELEMETRY_OFF
+
 # GX reads these at import; this machine has no internet and a run must not print progress bars.
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+for _name, _value in TELEMETRY_OFF.items():
+    os.environ.setdefault(_name, _value)
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 log = logging.getLogger(__name__)
@@ -357,6 +360,23 @@ def _meta(suite_document: dict, parameter: str) -> dict:
     raise KeyError(f"no expectation in suite {suite_document['name']} reads ${parameter}")
 
 
+QUARANTINE_CONFIDENCE = 0.95
+
+
+def allowed_quarantined(records: int, share: float, confidence: float = QUARANTINE_CONFIDENCE) -> int:
+    """The most quarantined records a day of `records` may hold before its quarantined share is significantly
+    above `share` (a one-sided binomial test at 1 - confidence). A big day is held to about the share itself
+    (1,000,000 records: 50,359 at 5 %); a small one may have a few bad records (16: 2) without its good ones
+    being withheld, as one bad post among 15 is no evidence that the export broke."""
+    if share >= 1 or records == 0:
+        return records
+    if share <= 0:
+        return 0
+    from scipy.stats import binom
+
+    return int(binom.ppf(confidence, records, share))
+
+
 def day_parameters(
     suite: dict, history: list[dict], working_day: bool, loaded: int, quarantined: int, max_quarantined_share: float
 ) -> dict:
@@ -367,7 +387,7 @@ def day_parameters(
     parameters = {
         # an export arrived: any record, new complaint or update
         "min_rows_on_working_day": 1 if working_day and any(p.get("versions", p["rows"]) for p in history) else 0,
-        "min_rows_kept": math.ceil((1 - max_quarantined_share) * (loaded + quarantined) - 1e-9),
+        "min_rows_kept": loaded + quarantined - allowed_quarantined(loaded + quarantined, max_quarantined_share),
         "usual_rows_low": math.floor(min(rows) / tolerance) if enough else 0,
         "usual_rows_high": math.ceil(max(rows) * tolerance) if enough and max(rows) else None,
     }

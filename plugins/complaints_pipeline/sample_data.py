@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from complaints_pipeline.business_calendar import is_holiday
+from complaints_pipeline.config import DEFAULT_TZ
 from complaints_pipeline.reference import (
     CATEGORIES,
     CATEGORY_SHARE,
@@ -1503,7 +1504,7 @@ def generate_day(
     per_day: int = 2000,
     seed: int = 42,
     country: str = "CN",
-    local_tz: str = "Asia/Shanghai",
+    local_tz: str = DEFAULT_TZ,
     surges: Sequence[Surge] = (),
     first_day: dt.date | None = None,
 ) -> DaySummary:
@@ -1586,7 +1587,7 @@ def generate(
     per_day: int = 2000,
     seed: int = 42,
     country: str = "CN",
-    local_tz: str = "Asia/Shanghai",
+    local_tz: str = DEFAULT_TZ,
     surges: Sequence[Surge] | None = None,
     on_day: Callable[[DaySummary], None] | None = None,
 ) -> GenerationSummary:
@@ -1644,7 +1645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--per-day", type=int, default=2000, help="records on an ordinary weekday (default 2000)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--country", default="CN", help="public holidays of this country (default CN)")
-    parser.add_argument("--local-tz", default="Asia/Shanghai", help="call-centre time zone")
+    parser.add_argument("--local-tz", default=DEFAULT_TZ, help="call-centre time zone")
     args = parser.parse_args(argv)
     summary = generate(
         args.start,

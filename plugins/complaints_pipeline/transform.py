@@ -9,11 +9,10 @@ import datetime as dt
 import logging
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from complaints_pipeline import warehouse
-from complaints_pipeline.config import Settings, dbt_target_env
+from complaints_pipeline.config import TELEMETRY_OFF, Settings, dbt_target_env
+from complaints_pipeline.cosmos_dbt import dbt_executable
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +21,14 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         **dbt_target_env(settings),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **TELEMETRY_OFF,
     }
 
 
 def dbt_command(settings: Settings, *args: str) -> list[str]:
     project = str(settings.dbt_project_dir)
-    dbt = Path(sys.executable).with_name("dbt")
     return [
-        str(dbt),
+        str(dbt_executable()),
         *args,
         "--project-dir",
         project,

@@ -138,7 +138,7 @@ create table if not exists raw.mart_publications (
 # Added with the day gate; a warehouse made before it gains the columns in place.
 RECONCILIATION_GATE_COLUMNS = (
     "withheld integer default 0",  # rows that passed row checks, held back by a blocked day
-    "gate varchar default 'passed'",  # passed | blocked
+    "gate varchar default 'passed'",  # passed | blocked | not_delivered (no landing folder)
     "gate_messages varchar",  # what blocked, or warned about, the day
     "expectations_failed varchar",  # row-level expectations some row failed, '; '-separated
     # When this load committed (UTC): dbt's incremental models rebuild the dates loaded since their last build.

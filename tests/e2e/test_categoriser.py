@@ -111,7 +111,7 @@ def test_the_complaints_a_person_categorised_train_a_versioned_model(pipeline) -
     assert json.loads((categoriser.models_dir(settings) / "current.json").read_text()) == {
         "version": trained["version"]
     }
-    # Held out a fifth while training: well above chance, below what the README quotes as the goal (0.7).
+    # Held out a fifth while training: well above chance, below what docs/warehouse.md quotes as the goal (0.7).
     assert 0.35 < trained["held_out"]["macro_f1"] < 0.8
     # The export's complaints are categorised by their consumers' Issues, in the marts too; those whose Issue
     # fits none of the categories by the keyword rules, if any matches (no model existed at their load).

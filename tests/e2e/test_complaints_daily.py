@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import shown_text
+from records import garble_satisfaction
 from services import Pipeline
 
 from complaints_pipeline.sample_data import Surge, generate
@@ -428,21 +429,20 @@ def test_a_broken_phone_export_blocks_phone_only(after_normal_day: Pipeline) -> 
     pipeline = after_normal_day
     generate(BROKEN_DAY, BROKEN_DAY, pipeline.home / "landing", per_day=PER_DAY, seed=7)
     (export,) = (pipeline.home / "landing" / "phone" / BROKEN_DAY.isoformat()).glob("*.csv")
-    with export.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
-    column = rows[0].index("satisfaction")
-    for row in rows[1::2]:  # every other call: a satisfaction the export system garbled
-        row[column] = "n/a"
-    with export.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    rows = garble_satisfaction(export)
 
     output = pipeline.run_dag(BROKEN_DAY + dt.timedelta(days=1), fails=True)
 
     assert "too large a share of the day's records was quarantined" in output
-    # The failed task told the on-call address, once (the data is at fault: no retries).
+    # The run failed, after the other channels loaded and the marts were built; the on-call address was told
+    # once, by the run's last task, naming the channel-day (the data is at fault: no retries).
+    assert "DagRun failed" in output
     (oncall,) = pipeline.mails("oncall@example.com")
-    assert oncall["Subject"].startswith("[complaints] Task failed: complaints_daily.extract_phone (")
-    assert "too large a share of the day's records was quarantined" in oncall.get_body(("plain",)).get_content()
+    assert oncall["Subject"].strip().startswith("[complaints] Task failed: complaints_daily.check_run (")
+    told = oncall.get_body(("plain",)).get_content()
+    assert f"phone {BROKEN_DAY}: blocked by the quality gate" in told
+    assert "too large a share of the day's records was quarantined" in told
+    assert "complaints status" in told
     gates = dict(
         pipeline.query("select channel, gate from raw.load_reconciliation where partition_date = ?", [BROKEN_DAY])
     )

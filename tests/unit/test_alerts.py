@@ -180,15 +180,3 @@ def test_the_first_alert_log_by_date_counts_its_dates_as_sent(env) -> None:
         (DAY, "category", "billing_dispute", "sent"),
         (DAY, "product", "broadband", "sent"),
     ]
-
-
-def test_a_failed_task_tells_the_on_call_address(env, monkeypatch) -> None:
-    monkeypatch.setenv("COMPLAINTS_ONCALL_TO", "oncall@example.com")
-    ti = SimpleNamespace(dag_id="complaints_daily", task_id="load_warehouse", run_id="scheduled__x", try_number=3)
-    alerts.task_failed({"ti": ti, "exception": RuntimeError("phone 2026-09-08: <counts> do not add up")})
-    (mail,) = mails(env.sink)
-    assert mail["To"] == "oncall@example.com"
-    assert mail["Subject"] == "[complaints] Task failed: complaints_daily.load_warehouse (scheduled__x, try 3)"
-    text, page = parts(mail)
-    assert "RuntimeError: phone 2026-09-08: <counts> do not add up" in text
-    assert "&lt;counts&gt;" in page

@@ -18,7 +18,7 @@ PLUGINS = Path(__file__).parents[2] / "plugins"
 def _demo(tmp_path: Path, port: int, **env: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "complaints_pipeline.demo", "--smtp-port", str(port), "--days", "1"],
+        [str(Path(sys.executable).with_name("complaints")), "demo", "--smtp-port", str(port), "--days", "1"],
         env={**os.environ, "PYTHONPATH": str(PLUGINS), "COMPLAINTS_HOME": str(tmp_path), **env},
         capture_output=True,
         text=True,
@@ -43,7 +43,7 @@ def test_a_port_taken_by_another_server_stops_the_demo_at_once_in_one_line(tmp_p
     assert result.returncode != 0 and seconds < 10
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert f"port {port} on 127.0.0.1 is taken by something that is not this project's SMTP sink" in lines[0]
+    assert f"port {port} on 127.0.0.1 (the loopback SMTP sink's) is taken by something that is not" in lines[0]
     assert f"SMTP_PORT={port + 1}" in lines[0]
     assert not (tmp_path / "landing").exists()  # nothing was generated
 
@@ -58,4 +58,4 @@ def test_a_wrong_mode_stops_the_demo_in_one_line(tmp_path: Path) -> None:
     result, seconds = _demo(tmp_path, free_port(), COMPLAINTS_MODE="cluster")
     assert result.returncode != 0 and seconds < 10
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("make demo: ") and "COMPLAINTS_MODE" in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("complaints: ") and "COMPLAINTS_MODE" in lines[0], result.stderr

@@ -186,6 +186,7 @@ def test_a_seed_is_printed_so_a_failure_replays(capsys) -> None:
     assert len(variants(PARSE_VARIANTS, 0)) == PARSE_VARIANTS >= 500
 
 
+@pytest.mark.slow
 def test_no_variant_crashes_or_hangs_a_parser(tmp_path: Path) -> None:
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     failures = []
@@ -225,6 +226,7 @@ def test_no_variant_crashes_or_hangs_a_parser(tmp_path: Path) -> None:
     assert not failures, f"FUZZ_SEED={SEED}: {len(failures)} variants failed:\n" + "\n".join(failures[:20])
 
 
+@pytest.mark.slow
 def test_no_variant_crashes_the_extract_stage_and_every_record_is_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -64,8 +64,10 @@ def test_a_late_file_for_an_earlier_date_is_picked_up_by_the_next_run(settings) 
     dates = pipeline.resolve_dates(None, None, interval_start, "Asia/Shanghai", lookback_days=7)
     assert dates == [DAY.isoformat(), NEXT.isoformat()]
 
-    # NEXT, a working day, has landed nothing yet: the gate blocks it, after staging both dates.
-    with pytest.raises(ingest.BatchBlockedError, match=f"web {NEXT}: .*no complaints on a working day"):
+    # NEXT has no landing folder yet: not delivered (not zero complaints), told after staging both dates.
+    with pytest.raises(
+        ingest.BatchBlockedError, match=f"web {NEXT}: no landing folder web/{NEXT}/: the export was not"
+    ):
         ingest.extract("web", [dt.date.fromisoformat(d) for d in dates], settings)
     assert sorted(r["complaint_id"] for r in _staged(settings, DAY, "complaints")) == ["WB-S1", "WB-S9"]
     summary = json.loads((staging.staging_folder(settings.staging_dir, "web", DAY) / "summary.json").read_text())

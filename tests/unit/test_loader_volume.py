@@ -11,6 +11,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from conftest import query
 
 from complaints_pipeline import loader, staging
@@ -47,6 +48,7 @@ def _stage(settings, day: dt.date, tables: list[pa.Table]) -> None:
     staged.commit({"partition_date": day.isoformat(), "files": [{"file": "f"}], "records_in": records})
 
 
+@pytest.mark.slow
 def test_a_channel_day_of_300000_records_loads_and_its_overlapping_export_is_judged(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
     settings = load_settings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -141,7 +140,7 @@ def test_a_load_that_does_not_add_up_fails_and_writes_nothing(warehouse_settings
 
 def test_settings_are_read_at_call_time(monkeypatch) -> None:
     monkeypatch.setenv("COMPLAINTS_HOME", "/somewhere")
-    assert dataclasses.asdict(load_settings())["warehouse_path"] == Path("/somewhere/warehouse/complaints.duckdb")
+    assert load_settings().warehouse_path == Path("/somewhere/warehouse/complaints.duckdb")
 
 
 def test_an_overlapping_export_skips_what_is_loaded_and_loads_what_changed(warehouse_settings) -> None:

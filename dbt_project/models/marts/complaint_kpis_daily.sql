@@ -197,7 +197,7 @@ final as (
     select
         {{ kpi_rates('counts', 'targets') }},
         coalesce(backlog.end_of_day_backlog_count, 0) as end_of_day_backlog_count,
-        coalesce(channel_days.is_blocked, false) as is_channel_missing,
+        coalesce(channel_days.is_blocked or channel_days.is_not_delivered, false) as is_channel_missing,
         channel_days.gate_messages as quality_gate_messages,
         date_loads.loaded_at
     from counts

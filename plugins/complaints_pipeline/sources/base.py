@@ -171,6 +171,9 @@ class Reject:
     # The record's landed fields (LANDED_KEY's JSON) when a field could not be read: the raw contract
     # judges the record, and names the expectation it breaks; the parser's reason stands if none.
     landed: str | None = None
+    # How many records the rejected one held (an X page that is not valid JSON held its posts): the day gate
+    # counts them all, so a lost page weighs as the posts it lost. Not a column: the reason says it.
+    holds: int = 1
 
 
 class FieldError(ValueError):

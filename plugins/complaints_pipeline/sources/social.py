@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -179,17 +180,29 @@ def _posts(document: object) -> tuple[list, dict[str, dict], bool] | None:
     return None
 
 
+_POST_TEXT = re.compile(r'"(?:text|full_text)"\s*:')
+
+
+def _lost_page(reject: Reject, path: Path) -> Reject:
+    """A page that cannot be read weighs as the posts it held (about: a post has a "text" field)."""
+    held = len(_POST_TEXT.findall(path.read_text(encoding="utf-8", errors="replace")))
+    if held <= 1:
+        return reject
+    return replace(reject, reason=f"{reject.reason}; it held about {held} posts, all quarantined with it", holds=held)
+
+
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
     source_file = ctx.relative(path)
     document = load_json_document(path, source_file)
-    if document is None or isinstance(document, Reject):
-        if document is not None:
-            yield document
+    if document is None:
+        return
+    if isinstance(document, Reject):
+        yield _lost_page(document, path)
         return
     found = _posts(document)
     if found is None:
         raw = json.dumps(document, ensure_ascii=False)[:10_000]
-        yield Reject(source_file, "page", raw, "the JSON is neither an X API v2 page nor Weibo posts")
+        yield _lost_page(Reject(source_file, "page", raw, "the JSON is neither an X API v2 page nor Weibo posts"), path)
         return
     posts, users, is_weibo = found
     page_number = path.stem.rsplit("_", 1)[-1]

@@ -18,6 +18,7 @@ renamed as (
         gate_messages,
         coalesce(withheld, 0) as withheld_count,
         coalesce(gate, 'passed') = 'blocked' as is_blocked,
+        coalesce(gate, 'passed') = 'not_delivered' as is_not_delivered,
         -- A warehouse loaded before loads were timed counts as loaded at the start of time.
         coalesce(loaded_at, cast('1970-01-01' as {{ dbt.type_timestamp() }})) as loaded_at
     from source

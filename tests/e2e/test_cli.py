@@ -1,0 +1,121 @@
+"""The operator's guide, as a newcomer follows it, with `complaints` commands only, in the default mode.
+
+Each command runs as the installed `complaints` (make setup puts it in the virtualenv) against its own
+COMPLAINTS_HOME: Airflow's SQLite metadata prepared on first use, runs through `airflow dags test` (no
+scheduler), mail to the loopback sink the command starts itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from records import garble_satisfaction
+
+from complaints_pipeline.smtp_sink import free_port
+
+pytestmark = pytest.mark.e2e
+
+FIRST = dt.date(2026, 8, 3)  # a Monday
+SECOND = FIRST + dt.timedelta(days=1)
+BROKEN = FIRST + dt.timedelta(days=2)
+PER_DAY = 150
+
+
+class Operator:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {
+            **os.environ,
+            "COMPLAINTS_HOME": str(home),
+            "AIRFLOW_HOME": str(home / "airflow"),
+            "COMPLAINTS_SMTP_PORT": str(free_port()),
+            "COMPLAINTS_RETRY_DELAY_SECONDS": "1",
+            "COLUMNS": "200",  # rich's tables as wide as a terminal's
+        }
+        self.env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
+
+    def __call__(self, *args: str, fails: bool = False) -> str:
+        command = [str(Path(sys.executable).with_name("complaints")), *args]
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=900)
+        output = done.stdout + done.stderr
+        assert (done.returncode != 0) == fails, f"complaints {' '.join(args)} exited {done.returncode}:\n{output}"
+        return output
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.home / "warehouse" / "complaints.duckdb"), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def operator(tmp_path_factory: pytest.TempPathFactory) -> Operator:
+    run = Operator(tmp_path_factory.mktemp("operator"))
+    assert "records written" in run("generate", str(FIRST), str(BROKEN), "--per-day", str(PER_DAY), "--seed", "5")
+    return run
+
+
+def test_run_a_range_then_backfill_it_day_by_day_loads_nothing_twice(operator: Operator) -> None:
+    output = operator("run", str(FIRST), str(SECOND))
+    assert f"run 1/1 {FIRST} to {SECOND}: succeeded" in output
+    counts = operator.query("select channel, partition_date, loaded from raw.load_reconciliation order by 1, 2")
+    assert len(counts) == 8 and all(loaded > 0 for *_, loaded in counts)
+
+    output = operator("backfill", str(FIRST), str(SECOND))
+    assert f"run 1/2 {FIRST}: succeeded" in output and f"run 2/2 {SECOND}: succeeded" in output
+    assert operator.query("select channel, partition_date, loaded from raw.load_reconciliation order by 1, 2") == counts
+    phone = operator.query("select count(*), count(distinct (complaint_id, version_at)) from raw.phone_complaints")
+    assert phone[0][0] == phone[0][1]  # no version twice
+
+
+def test_a_blocked_channel_fails_the_run_and_status_says_why_then_a_fixed_file_is_replayed(
+    operator: Operator, tmp_path: Path
+) -> None:
+    (export,) = (operator.home / "landing" / "phone" / BROKEN.isoformat()).glob("*.csv")
+    original = tmp_path / export.name
+    shutil.copy2(export, original)
+    rows = garble_satisfaction(export)
+
+    output = operator("run", str(BROKEN), fails=True)
+    assert f"run 1/1 {BROKEN}: failed" in output
+    status = operator("status", str(BROKEN))
+    assert f"phone {BROKEN} BLOCKED: " in status
+    assert "too large a share of the day's records was quarantined" in status
+    assert f"complaints quarantine show phone {BROKEN}" in status
+    assert "check_run" in status  # the on-call notice, recorded whatever the relay did
+
+    listed = operator("quarantine", "list", "--date", str(BROKEN), "--channel", "phone")
+    assert export.name in listed
+    exported = tmp_path / "bad.csv"
+    told = operator("quarantine", "export", "phone", str(BROKEN), "--to", str(exported))
+    with exported.open(encoding="utf-8") as handle:
+        bad = list(csv.DictReader(handle))
+    assert f"{len(bad):,} quarantined records written" in told and len(bad) >= (len(rows) - 1) // 2
+    garbled = [r for r in bad if r["failing_column"] == "satisfaction" and r["failing_value"] == "n/a"]
+    assert len(garbled) == (len(rows) - 1 + 1) // 2  # every other call; the rest are the generator's own
+
+    output = operator("quarantine", "replay", str(original), "--channel", "phone", "--date", str(BROKEN))
+    assert f"run 1/1 {BROKEN}: succeeded" in output
+    (gate,) = operator.query(
+        "select gate from raw.load_reconciliation where channel = 'phone' and partition_date = ?", [BROKEN]
+    )
+    assert gate == ("passed",)
+    assert list((operator.home / "replaced" / "phone" / BROKEN.isoformat()).glob(f"*-{export.name}"))
+
+
+def test_land_checks_the_format_before_copying(operator: Operator, tmp_path: Path) -> None:
+    wrong = tmp_path / "calls.json"
+    wrong.write_text("{}")
+    output = operator("land", str(wrong), "--channel", "phone", "--date", str(BROKEN), fails=True)
+    assert "calls.json: phone reads only *.csv files" in output
+    garbage = tmp_path / "posts.json"
+    garbage.write_text("{not json")
+    output = operator("land", str(garbage), "--channel", "social", "--date", str(BROKEN), fails=True)
+    assert "posts.json holds nothing social can read" in output
+    assert not (operator.home / "landing" / "social" / BROKEN.isoformat() / "posts.json").exists()
