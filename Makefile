@@ -48,10 +48,12 @@ compose-secrets:
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock package-lock.json pyproject.toml
+# requirements-dev.lock: requirements.lock (what runs in production, the Docker image's) and the tests' and
+# linters' tools, at the same versions.
+$(STAMP): requirements-dev.lock package-lock.json pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.lock)
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements-dev.lock)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
 	# The project itself, editable and without dependencies: its commands `complaints` and `complaints-dbt`
 	$(BIN)/uv pip install --quiet --no-deps --python $(BIN)/python -e .
 	# Data Docs' scripts and styles, so the pages open offline (pinned in package-lock.json)

@@ -60,6 +60,7 @@ from complaints_pipeline import sample_data as sd  # noqa: E402
 from complaints_pipeline import surges  # noqa: E402
 from complaints_pipeline.business_calendar import public_holidays  # noqa: E402
 from complaints_pipeline.reference import CATEGORY_SHARE, CHANNEL_SHARE  # noqa: E402
+from complaints_pipeline.sample_data.parameters import PRODUCT_SHARE, REGION_SHARE  # noqa: E402
 
 BURN_IN_DAYS = 28
 RECALL_FACTOR = 2.0  # generated data: a surge is a rise of 2x or more
@@ -100,8 +101,8 @@ def shares() -> dict[str, dict[str, float]]:
         "total": {"all": 1.0},
         "channel": dict(CHANNEL_SHARE),
         "category": dict(CATEGORY_SHARE),
-        "product": dict(sd.PRODUCT_SHARE),
-        "region": dict(sd.REGION_SHARE),
+        "product": dict(PRODUCT_SHARE),
+        "region": dict(REGION_SHARE),
     }
 
 

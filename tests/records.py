@@ -9,8 +9,8 @@ import json
 from email.message import EmailMessage
 from pathlib import Path
 
+from complaints_pipeline.sources.cfpb import CFPB_COLUMNS
 from complaints_pipeline.sources.phone import COLUMNS as PHONE_COLUMNS
-from complaints_pipeline.sources.web import CFPB_COLUMNS
 
 __all__ = [
     "PHONE_COLUMNS",

@@ -12,7 +12,7 @@ import subprocess
 
 from complaints_pipeline import warehouse
 from complaints_pipeline.config import TELEMETRY_OFF, Settings, dbt_target_env
-from complaints_pipeline.cosmos_dbt import dbt_executable
+from complaints_pipeline.cosmos_dbt import PUBLICATION_MART, dbt_executable
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def run_dbt(settings: Settings, *args: str) -> None:
 
 
 def build(settings: Settings, full_refresh: bool = False) -> None:
-    run_dbt(settings, "build", *(["--full-refresh"] if full_refresh else []))
+    run_dbt(settings, "build", "--exclude", PUBLICATION_MART, *(["--full-refresh"] if full_refresh else []))
 
 
 def publish(settings: Settings, days: list[dt.date], run_id: str | None = None, full_refresh: bool = False) -> None:
@@ -77,4 +77,4 @@ def record_publication(settings: Settings, days: list[dt.date], run_id: str | No
     """After a build whose every model and test passed: log the dates as published and refresh the one mart
     that reads that log (analysis timeliness)."""
     warehouse.record_publication(days, settings, run_id=run_id)
-    run_dbt(settings, "run", "--select", "complaint_kpis_monthly")
+    run_dbt(settings, "build", "--select", PUBLICATION_MART)

@@ -656,3 +656,18 @@ def test_compose_secrets_generates_what_is_missing_keeps_what_is_set_and_writes_
     before = env_file.read_text(encoding="utf-8")
     assert module.write_missing(env_file, {"SUPERSET_PASSWORD": "x"}) == []
     assert env_file.read_text(encoding="utf-8") == before
+
+
+def _pins(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", path.read_text(encoding="utf-8"), re.M))
+
+
+def test_the_image_gets_what_runs_in_production_at_the_versions_developers_test():
+    """requirements.lock (the image's) holds no test or lint tool, and pins every package as requirements-dev.lock
+    (make setup's) does: what CI tests is what the image runs."""
+    runtime, dev = _pins(LOCK_FILE), _pins(REPO_ROOT / "requirements-dev.lock")
+    assert {name: dev.get(name) for name in runtime} == runtime
+    assert not {"pytest", "pytest-xdist", "ruff", "sqlfluff", "sqlfluff-templater-dbt"} & set(runtime)
+    assert {"apache-airflow", "dbt-core", "great-expectations", "typer", "pydantic-settings", "aiosmtpd"} <= set(
+        runtime
+    )

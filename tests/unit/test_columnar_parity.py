@@ -285,7 +285,7 @@ def test_the_block_mbox_reader_splits_as_the_line_reader(
 
 def test_a_generated_mbox_splits_as_the_line_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(email_source, "MBOX_BLOCK_BYTES", 4096)
-    monkeypatch.setattr(sample_data, "MBOX_THRESHOLD", 100)  # the day's mail lands as one mbox
+    monkeypatch.setattr(sample_data.mail, "MBOX_THRESHOLD", 100)  # the day's mail lands as one mbox
     landing = tmp_path / "landing"
     sample_data.generate_day(GENERATED_DAY, landing, per_day=4000, seed=3)
     (path,) = (landing / "email" / GENERATED_DAY.isoformat()).glob("*.mbox")

@@ -14,6 +14,7 @@ from records import form, jsonl, post, x_page
 
 from complaints_pipeline import ingest, quality, staging
 from complaints_pipeline.config import load_settings
+from complaints_pipeline.quality import day_gate
 
 SUITE = json.loads((REPO_ROOT / "expectations" / "complaints_day.json").read_text())
 CATEGORIES = {"billing_dispute": 60, "product_quality": 40}
@@ -167,7 +168,7 @@ def test_every_expectation_of_the_day_suite_is_covered_by_a_test_here() -> None:
         ("expect_column_values_to_not_be_null", "min_filled_status"),
         ("expect_column_kl_divergence_to_be_less_than", "category_drift_threshold"),
     }
-    in_suite = {(e["type"], min(quality._parameters_read(e["kwargs"]))) for e in SUITE["expectations"]}
+    in_suite = {(e["type"], min(day_gate._parameters_read(e["kwargs"]))) for e in SUITE["expectations"]}
     assert in_suite == tested
 
 

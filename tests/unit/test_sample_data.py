@@ -24,6 +24,8 @@ import pytest
 from complaints_pipeline import sample_data as sd
 from complaints_pipeline.business_calendar import is_holiday
 from complaints_pipeline.reference import CATEGORIES, CHANNELS, STATUSES
+from complaints_pipeline.sample_data import model as sd_model
+from complaints_pipeline.sample_data import texts as sd_texts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = dt.date(2026, 9, 30), dt.date(2026, 10, 1)  # an ordinary Wednesday, then a holiday
@@ -191,7 +193,7 @@ def test_web_line_count_equals_generated(landing: Path) -> None:
 
 
 def test_social_pages_hold_at_most_a_page_and_every_author(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sd, "SOCIAL_PAGE_SIZE", 7)
+    monkeypatch.setattr(sd.social, "SOCIAL_PAGE_SIZE", 7)
     sd.generate(WEDNESDAY, WEDNESDAY, tmp_path, per_day=300)
     paths = (tmp_path / "social" / str(WEDNESDAY)).glob("*.json")
     pages = sorted(paths, key=lambda p: int(p.stem.rsplit("_", 1)[1]))
@@ -205,7 +207,7 @@ def test_social_pages_hold_at_most_a_page_and_every_author(tmp_path: Path, monke
 
 
 def test_mbox_above_the_threshold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sd, "MBOX_THRESHOLD", 10)
+    monkeypatch.setattr(sd.mail, "MBOX_THRESHOLD", 10)
     sd.generate(WEDNESDAY, WEDNESDAY, tmp_path, per_day=200)
     folder = tmp_path / "email" / str(WEDNESDAY)
     assert [p.name for p in folder.iterdir()] == [f"mailbox_{WEDNESDAY}.mbox"]
@@ -315,13 +317,13 @@ def test_good_records_are_clean(landing: Path) -> None:
 
 
 def test_every_template_and_filler_is_clean() -> None:
-    for category, by_lang in sd._TEMPLATES.items():
+    for category, by_lang in sd_texts._TEMPLATES.items():
         for lang, templates in by_lang.items():
             assert len(sd.CATEGORY_KEYWORDS[category][lang]) >= 4
             for template in templates:
                 assert categories_in(template.format(product="router")) == {category}, template
-    fillers = [*sd._OPENINGS["en"], *sd._OPENINGS["zh"], *sd._CLOSINGS["en"], *sd._CLOSINGS["zh"]]
-    fillers += [*sd._SALUTATIONS["en"], *sd._SALUTATIONS["zh"], *sd._SIGNOFFS["en"], *sd._SIGNOFFS["zh"]]
+    groups = (sd_texts._OPENINGS, sd_texts._CLOSINGS, sd_texts._SALUTATIONS, sd_texts._SIGNOFFS)
+    fillers = [filler for group in groups for language in ("en", "zh") for filler in group[language]]
     assert not any(categories_in(f) for f in fillers)
 
 
@@ -543,7 +545,7 @@ def test_no_event_of_a_life_happens_at_an_export_s_instant() -> None:
         "picks": np.array([[0], [0]]),
     }
     received = np.array([midnight - 3600, midnight - 7200])
-    life = sd._life(batch, received)
+    life = sd_model._life(batch, received)
     # Answered and resolved at midnight (a day apart): each a second later; the other life is untouched.
     assert life["first"].tolist() == [midnight + 1, midnight - 6600]
     assert life["resolve"].tolist() == [midnight + 86401, midnight - 6000]

@@ -1,26 +1,3 @@
-{#- The cuts every KPI and surge series is computed for: dimension name -> the complaints column. -#}
-{% macro complaint_dimensions() -%}
-    {{ return({
-        'total': "'all'",
-        'channel': 'channel',
-        'category': 'complaint_category',
-        'product': 'product',
-        'region': 'region',
-    }) }}
-{%- endmacro %}
-
-{#- One row per complaint and dimension: `relation`'s columns plus dimension_name and dimension_value. -#}
-{% macro unpivot_dimensions(relation) %}
-    {%- for name, column in complaint_dimensions().items() %}
-        select
-            '{{ name }}' as dimension_name,
-            coalesce({{ column }}, 'unknown') as dimension_value,
-            {{ relation }}.*
-        from {{ relation }}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
-{% endmacro %}
-
 {#- The KPI rates from the counts (the same columns daily and monthly), with each target met or missed. -#}
 {% macro kpi_rates(counts, targets) %}
     {{ counts }}.*,
@@ -44,14 +21,4 @@
     >= {{ targets }}.satisfaction_target as is_satisfaction_target_met,
     {{ safe_ratio(counts ~ '.effectively_resolved_count', counts ~ '.resolved_count') }}
     >= {{ targets }}.effective_resolution_target as is_effective_resolution_target_met
-{% endmacro %}
-
-{#- The targets of seed kpi_targets as one row. -#}
-{% macro kpi_targets_wide() %}
-    select
-        max(case when kpi_name = 'timely_handling_rate' then target_rate end) as timely_handling_target,
-        max(case when kpi_name = 'satisfaction_rate' then target_rate end) as satisfaction_target,
-        max(case when kpi_name = 'effective_resolution_rate' then target_rate end) as effective_resolution_target,
-        max(case when kpi_name = 'analysis_timeliness_rate' then target_rate end) as analysis_timeliness_target
-    from {{ ref('kpi_targets') }}
 {% endmacro %}
