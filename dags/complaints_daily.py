@@ -18,11 +18,12 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 3. `build_data_docs`: renders the validation results every extract stored (per suite, channel and
    date) as Great Expectations Data Docs: `$COMPLAINTS_HOME/quality/docs/index.html`.
 4. `dbt` (astronomer-cosmos task group, watcher mode): `dbt.dbt_producer_watcher` runs one `dbt build`
-   (seeds, models and their tests; the incremental models rebuild only the dates loaded since their
-   last build); the sensors `dbt.<model>.run`, `dbt.<model>.test`, `dbt.<seed>.seed` (`dbt.<seed>_seed`
-   if untested) report their node's result, and a retried sensor runs its node alone. Then
-   `record_publication` logs the dates as published (`raw.mart_publications`), which analysis
-   timeliness in `marts.complaint_kpis_monthly` is measured on.
+   (seeds, models and their tests, but `complaint_kpis_monthly`; the incremental models rebuild only the
+   dates loaded since their last build); the sensors `dbt.<model>.run`, `dbt.<model>.test`,
+   `dbt.<seed>.seed` (`dbt.<seed>_seed` if untested) report their node's result, and a retried sensor
+   runs its node alone. Then
+   `record_publication` logs the dates as published (`raw.mart_publications`) and builds
+   `marts.complaint_kpis_monthly`, whose analysis timeliness is measured on that log.
 5. `publish_marts`: copies the marts into a read-only snapshot for BI tools, swapped in atomically
    (`$COMPLAINTS_HOME/published/complaints_marts.duckdb` and `published/parquet/current/`); updates
    the `complaints.marts.*` Assets, which downstream DAGs can be scheduled on.

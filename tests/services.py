@@ -255,3 +255,11 @@ class AirflowServices:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def docs_page(home: Path, suite: str, channel: str, day: dt.date) -> str:
+    """The Data Docs page of the newest run of a suite on a channel's day, in an installation's home."""
+    folder = home / "quality" / "docs" / "validations" / suite / f"{channel}-{day}"
+    newest = max(folder.iterdir())  # run times sort as they happened
+    (page,) = newest.glob("*.html")
+    return page.read_text(encoding="utf-8")

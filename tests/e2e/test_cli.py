@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import shown_text
 from records import garble_satisfaction
+from services import docs_page
 
 from complaints_pipeline.smtp_sink import free_port
 
@@ -49,6 +53,9 @@ class Operator:
         output = done.stdout + done.stderr
         assert (done.returncode != 0) == fails, f"complaints {' '.join(args)} exited {done.returncode}:\n{output}"
         return output
+
+    def mails(self) -> list[Path]:
+        return sorted((self.home / "mail").glob("*.eml"))
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.home / "warehouse" / "complaints.duckdb"), read_only=True) as con:
@@ -95,6 +102,7 @@ def test_a_blocked_channel_fails_the_run_and_status_says_why_then_a_fixed_file_i
     assert "too large a share of the day's records was quarantined" in status
     assert f"complaints quarantine show phone {BROKEN}" in status
     assert "check_run" in status  # the on-call notice, recorded whatever the relay did
+    _the_other_channels_loaded_and_the_on_call_was_told_once(operator, len(rows))
 
     listed = operator("quarantine", "list", "--date", str(BROKEN), "--channel", "phone")
     assert export.name in listed
@@ -113,6 +121,41 @@ def test_a_blocked_channel_fails_the_run_and_status_says_why_then_a_fixed_file_i
     )
     assert gate == ("passed",)
     assert list((operator.home / "replaced" / "phone" / BROKEN.isoformat()).glob(f"*-{export.name}"))
+
+
+def _the_other_channels_loaded_and_the_on_call_was_told_once(operator: Operator, rows: int) -> None:
+    gates = dict(operator.query("select channel, gate from raw.load_reconciliation where partition_date = ?", [BROKEN]))
+    assert gates == {"phone": "blocked", "email": "passed", "web": "passed", "social": "passed"}
+    assert operator.query("select count(*) from raw.phone_complaints where partition_date = ?", [BROKEN]) == [(0,)]
+    ((quarantined, withheld),) = operator.query(
+        "select quarantined, withheld from raw.load_reconciliation where channel = 'phone' and partition_date = ?",
+        [BROKEN],
+    )
+    assert quarantined >= (rows - 1) // 2 and withheld > 0
+    kpis = {
+        channel: (count, missing)
+        for channel, count, missing in operator.query(
+            "select dimension_value, complaint_count, is_channel_missing from marts.complaint_kpis_daily "
+            "where dimension_name = 'channel' and complaint_date = ?",
+            [BROKEN],
+        )
+    }
+    assert kpis["phone"] == (0, True)
+    truth = json.loads((operator.home / "landing" / "_ground_truth" / f"{BROKEN}.json").read_text())["counts"]
+    for channel in ("email", "web", "social"):
+        counts = truth[channel]
+        assert kpis[channel] == (counts["generated"] - counts["bad"] - counts["skipped"] - counts["updates"], False)
+    # Told once, by the run's last task, naming the channel-day (the data is at fault: no retries).
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in operator.mails()]
+    (oncall,) = [m for m in mails if m["To"] == "data-oncall@example.com"]
+    assert oncall["Subject"].strip().startswith("[complaints] Task failed: complaints_daily.check_run (")
+    told = oncall.get_body(("plain",)).get_content()
+    assert f"phone {BROKEN}: blocked by the quality gate" in told
+    assert "too large a share of the day's records was quarantined" in told
+    # The blocked day's Data Docs page says so: the day suite failed on the quarantined share.
+    page = shown_text(docs_page(operator.home, "complaints_day", "phone", BROKEN))
+    assert "Status: Failed" in page and "Unsuccessful Expectations 1 " in page
+    assert "Must have greater than or equal to" in page  # min_rows_kept, with the day's figure
 
 
 def test_land_checks_the_format_before_copying(operator: Operator, tmp_path: Path) -> None:

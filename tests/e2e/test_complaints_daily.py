@@ -17,9 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import shown_text
-from records import garble_satisfaction
-from services import Pipeline
+from services import Pipeline, docs_page
 
 from complaints_pipeline.sample_data import Surge, generate
 from complaints_pipeline.smtp_sink import SmtpSink
@@ -422,65 +420,6 @@ def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_t
     assert pipeline.query("select count(*) from raw.web_complaints") == rows_before
 
 
-BROKEN_DAY = SURGE_DAY + dt.timedelta(days=1)  # a Wednesday
-
-
-def test_a_broken_phone_export_blocks_phone_only(after_normal_day: Pipeline) -> None:
-    pipeline = after_normal_day
-    generate(BROKEN_DAY, BROKEN_DAY, pipeline.home / "landing", per_day=PER_DAY, seed=7)
-    (export,) = (pipeline.home / "landing" / "phone" / BROKEN_DAY.isoformat()).glob("*.csv")
-    rows = garble_satisfaction(export)
-
-    output = pipeline.run_dag(BROKEN_DAY + dt.timedelta(days=1), fails=True)
-
-    assert "too large a share of the day's records was quarantined" in output
-    # The run failed, after the other channels loaded and the marts were built; the on-call address was told
-    # once, by the run's last task, naming the channel-day (the data is at fault: no retries).
-    assert "DagRun failed" in output
-    (oncall,) = pipeline.mails("oncall@example.com")
-    assert oncall["Subject"].strip().startswith("[complaints] Task failed: complaints_daily.check_run (")
-    told = oncall.get_body(("plain",)).get_content()
-    assert f"phone {BROKEN_DAY}: blocked by the quality gate" in told
-    assert "too large a share of the day's records was quarantined" in told
-    assert "complaints status" in told
-    gates = dict(
-        pipeline.query("select channel, gate from raw.load_reconciliation where partition_date = ?", [BROKEN_DAY])
-    )
-    assert gates == {"phone": "blocked", "email": "passed", "web": "passed", "social": "passed"}
-    assert pipeline.query("select count(*) from raw.phone_complaints where partition_date = ?", [BROKEN_DAY]) == [(0,)]
-    quarantined, withheld = pipeline.query(
-        "select quarantined, withheld from raw.load_reconciliation where channel = 'phone' and partition_date = ?",
-        [BROKEN_DAY],
-    )[0]
-    assert quarantined >= (len(rows) - 1) // 2 and withheld > 0
-    kpis = {
-        channel: (count, missing)
-        for channel, count, missing in pipeline.query(
-            "select dimension_value, complaint_count, is_channel_missing from marts.complaint_kpis_daily "
-            "where dimension_name = 'channel' and complaint_date = ?",
-            [BROKEN_DAY],
-        )
-    }
-    assert kpis["phone"] == (0, True)
-    truth = pipeline.ground_truth(BROKEN_DAY)["counts"]
-    for channel in ("email", "web", "social"):
-        counts = truth[channel]
-        good = counts["generated"] - counts["bad"] - counts["skipped"] - counts["updates"]
-        assert kpis[channel] == (good, False), channel
-    # The blocked day's Data Docs page says so: the day suite failed on the quarantined share.
-    page = _docs_page(pipeline, "complaints_day", "phone", BROKEN_DAY)
-    assert "Status: Failed" in shown_text(page) and "Unsuccessful Expectations 1 " in shown_text(page)
-    assert "Must have greater than or equal to" in shown_text(page)  # min_rows_kept, with the day's figure
-
-
-def _docs_page(pipeline: Pipeline, suite: str, channel: str, day: dt.date) -> str:
-    """The Data Docs page of the newest run of a suite on a channel's day."""
-    folder = pipeline.home / "quality" / "docs" / "validations" / suite / f"{channel}-{day}"
-    newest = max(folder.iterdir())  # run times sort as they happened
-    (page,) = newest.glob("*.html")
-    return page.read_text(encoding="utf-8")
-
-
 def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeline) -> None:
     docs = after_history.home / "quality" / "docs"
     index = (docs / "index.html").read_text(encoding="utf-8")
@@ -499,7 +438,7 @@ def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeli
         for bad in after_history.ground_truth(day)["bad_records"]
         if bad["channel"] == "phone" and bad["kind"] == "satisfaction_out_of_range"
     )
-    page = _docs_page(after_history, "complaints", "phone", day)
+    page = docs_page(after_history.home, "complaints", "phone", day)
     assert "satisfaction_score" in page and f"{bad['source_file']} at {bad['position']}" in page
     # Every script and style is a local copy: the pages open in a browser without internet.
     from complaints_pipeline.data_docs import external_links
