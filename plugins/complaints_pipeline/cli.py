@@ -425,8 +425,8 @@ def demo(
     if not all(ok for _, ok in outcomes):
         log = settings.home / "logs" / "complaints.log"
         raise fail(f"the demo's run failed; its output is in {log}:\n{tail(log)}")
-    console.print()
-    console.print(summary.render(settings, first, last), highlight=False)
+    print()
+    print(summary.render(settings, first, last))  # plain text: a terminal's or a log's width, never wrapped
 
 
 # ---------------------------------------------------------------- quarantine
