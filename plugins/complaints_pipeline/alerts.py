@@ -324,7 +324,7 @@ def recipients_of(key: str, default: tuple[str, ...]) -> list[str]:
     return list(addresses(variable(key, ",".join(default))))
 
 
-def _smtp(settings: Settings):
+def smtp_hook(settings: Settings):
     """Airflow's SMTP hook for the configured connection, and the sender: the connection's from_email."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook  # Airflow is only needed when mail goes out
 
@@ -367,7 +367,7 @@ def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = No
         if not alerts:
             log.info("no new surge to alert on for %s to %s", min(days), max(days))
             return sent
-        hook, sender = _smtp(settings)
+        hook, sender = smtp_hook(settings)
         outbox = [(alert, compose(alert, links(settings), sender, recipients, run_id)) for alert in alerts]
         for alert, message in outbox:
             _log_attempt(con, alert, message, "pending", None, run_id)

@@ -8,31 +8,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from urllib.parse import urlsplit
 
 from complaints_pipeline.config import Settings, mode
+from complaints_pipeline.smtp_sink import listening
 
 TIMEOUT = 3.0  # seconds per service probed
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=TIMEOUT):
-            return True
-    except OSError:
-        return False
 
 
 def _postgres(url: str, what: str, setting: str) -> list[str]:
     import psycopg
 
-    parts = urlsplit(url.replace("postgresql+psycopg2://", "postgresql://"))
+    url = url.replace("postgresql+psycopg2://", "postgresql://")  # Airflow's SQLAlchemy form too
+    parts = urlsplit(url)
     host, port, database = parts.hostname or "127.0.0.1", parts.port or 5432, parts.path.lstrip("/")
-    if not _reachable(host, port):
+    if not listening(host, port, TIMEOUT):
         return [f"{what}: nothing listens on {host}:{port}; start PostgreSQL there, or point {setting} elsewhere"]
     try:
-        psycopg.connect(url.replace("postgresql+psycopg2://", "postgresql://"), connect_timeout=int(TIMEOUT)).close()
+        psycopg.connect(url, connect_timeout=int(TIMEOUT)).close()
     except psycopg.OperationalError as error:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         if "does not exist" in reason and "database" in reason:
@@ -77,7 +70,9 @@ def airflow_services(settings: Settings) -> list[str]:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], "Airflow's metadata", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
     )
     broker = urlsplit(env.get("AIRFLOW__CELERY__BROKER_URL", ""))
-    if broker.scheme.startswith("redis") and not _reachable(broker.hostname or "127.0.0.1", broker.port or 6379):
+    if broker.scheme.startswith("redis") and not listening(
+        broker.hostname or "127.0.0.1", broker.port or 6379, TIMEOUT
+    ):
         problems.append(
             f"the Celery broker: nothing listens on {broker.hostname}:{broker.port or 6379}; start Redis there,"
             " or point AIRFLOW__CELERY__BROKER_URL elsewhere"
@@ -98,7 +93,7 @@ def mail(settings: Settings) -> list[str]:
         except (ValueError, AttributeError):
             parts = urlsplit(configured)
             host, port = parts.hostname or "127.0.0.1", parts.port or 25
-        if not _reachable(host, port):
+        if not listening(host, port, TIMEOUT):
             return [
                 f"the mail relay {host}:{port} ({variable}) does not answer: alerts and on-call emails would fail"
                 " (the on-call notice still goes to the task log, $COMPLAINTS_HOME/ops/oncall.sqlite and"

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from complaints_pipeline import checks
 from complaints_pipeline.config import Settings, load_settings, mode
+from complaints_pipeline.modes import airflow_env
 from complaints_pipeline.reference import CHANNELS
 
 app = typer.Typer(
@@ -76,27 +77,29 @@ def selected(channels: list[str] | None) -> list[str]:
 # ---------------------------------------------------------------- Airflow, in the configured mode
 
 
-def airflow_env(settings: Settings) -> dict[str, str]:
-    from complaints_pipeline.modes import airflow_env as mode_env
+AIRFLOW = Path(sys.executable).with_name("airflow")  # this virtualenv's; PATH need not hold it
 
-    return mode_env()
+
+def run_log(settings: Settings) -> Path:
+    """Where the output of every Airflow command `complaints` starts goes."""
+    log = settings.home / "logs" / "complaints.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    return log
 
 
 def airflow(env: dict[str, str], *args: str, log: Path) -> subprocess.CompletedProcess:
     """An Airflow CLI command of this virtualenv, its output appended to log."""
-    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as handle:
         handle.write(f"\n$ airflow {' '.join(args)}\n")
         handle.flush()
-        command = [str(Path(sys.executable).with_name("airflow")), *args]
-        return subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        return subprocess.run([str(AIRFLOW), *args], env=env, stdout=handle, stderr=subprocess.STDOUT)
 
 
 def tail(log: Path, lines: int = 25) -> str:
     return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-def ensure_metadata(settings: Settings, env: dict[str, str], log: Path) -> None:
+def ensure_metadata(env: dict[str, str], log: Path) -> None:
     """Embedded mode: Airflow's SQLite metadata database migrated and the warehouse pool made, once per
     Airflow version (a stamp in AIRFLOW_HOME says it was done)."""
     from importlib.metadata import version
@@ -122,19 +125,11 @@ def _task_of(line: str) -> str | None:
     return name or None
 
 
-def dags_test(settings: Settings, env: dict[str, str], conf: dict, label: str, log: Path) -> bool:
+def dags_test(env: dict[str, str], conf: dict, label: str, log: Path) -> bool:
     """One run of the DAG in this process's mode with `airflow dags test`, showing the task it is on; True if the
     run succeeded. Its whole output goes to log."""
     logical = dt.date.fromisoformat(conf["end_date"]) + dt.timedelta(days=1)
-    command = [
-        str(Path(sys.executable).with_name("airflow")),
-        "dags",
-        "test",
-        DAG_ID,
-        logical.isoformat(),
-        "--conf",
-        json.dumps(conf),
-    ]
+    command = [str(AIRFLOW), "dags", "test", DAG_ID, logical.isoformat(), "--conf", json.dumps(conf)]
     started = time.monotonic()
     with log.open("a", encoding="utf-8") as handle, console.status(f"{label}: starting") as status:
         handle.write(f"\n$ {' '.join(command)}\n")
@@ -167,7 +162,8 @@ class LoopbackMail:
         from complaints_pipeline import smtp_sink
         from complaints_pipeline.demo import smtp_connection
 
-        if mode() != "embedded" or self.env.get(f"AIRFLOW_CONN_{self.settings.smtp_conn_id.upper()}"):
+        connection = f"AIRFLOW_CONN_{self.settings.smtp_conn_id.upper()}"
+        if mode() != "embedded" or self.env.get(connection):
             return self
         port = self.settings.smtp_port
         try:
@@ -175,9 +171,7 @@ class LoopbackMail:
         except SystemExit as taken:
             raise fail(f"{taken} (or COMPLAINTS_SMTP_PORT=...)") from None
         smtp_sink.start_background(self.settings.mail_dir, port, self.pidfile)
-        self.env[f"AIRFLOW_CONN_{self.settings.smtp_conn_id.upper()}"] = smtp_connection(
-            port, self.settings.alert_sender
-        )
+        self.env[connection] = smtp_connection(port, self.settings.alert_sender)
         self.started = True
         return self
 
@@ -198,9 +192,8 @@ def conf_of(first: dt.date, last: dt.date, channels: list[str], full_refresh: bo
     }
 
 
-def trigger_on_server(settings: Settings, conf: dict, log: Path) -> None:
+def trigger_on_server(env: dict[str, str], conf: dict, log: Path) -> None:
     """Server mode: the run goes to the deployment's scheduler (`airflow dags trigger`); returns at once."""
-    env = airflow_env(settings)
     done = airflow(env, "dags", "trigger", DAG_ID, "--conf", json.dumps(conf), log=log)
     if done.returncode != 0:
         raise fail(f"`airflow dags trigger` failed; output in {log}:\n{tail(log)}")
@@ -211,19 +204,18 @@ def run_range(
     settings: Settings, runs: list[tuple[dt.date, dt.date]], channels: list[str], full_refresh: bool, lookback: int
 ) -> list[tuple[str, bool]]:
     """Each (first, last) as one run of the DAG, in order; what each did."""
-    log = settings.home / "logs" / "complaints.log"
-    env = airflow_env(settings)
+    log, env = run_log(settings), airflow_env()
     if mode() == "server":
         for first, last in runs:
-            trigger_on_server(settings, conf_of(first, last, channels, full_refresh, lookback), log)
+            trigger_on_server(env, conf_of(first, last, channels, full_refresh, lookback), log)
         return []
-    ensure_metadata(settings, env, log)
+    ensure_metadata(env, log)
     outcomes = []
     with LoopbackMail(settings, env):
         for number, (first, last) in enumerate(runs, start=1):
             label = f"run {number}/{len(runs)} {first}" + ("" if first == last else f" to {last}")
             conf = conf_of(first, last, channels, full_refresh, lookback)
-            outcomes.append((label, dags_test(settings, env, conf, label, log)))
+            outcomes.append((label, dags_test(env, conf, label, log)))
     return outcomes
 
 
@@ -267,9 +259,9 @@ def backfill(
         raise typer.BadParameter(f"END {last} is before START {first}")
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     if mode() == "server":
-        log = settings.home / "logs" / "complaints.log"
+        log = run_log(settings)
         args = ["backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{first}", "--to-date", f"{last}"]
-        if airflow(airflow_env(settings), *args, log=log).returncode != 0:
+        if airflow(airflow_env(), *args, log=log).returncode != 0:
             raise fail(f"`airflow backfill create` failed; output in {log}:\n{tail(log)}")
         console.print(f"Backfill of {len(days)} days created; follow it: complaints status")
         return
@@ -423,7 +415,7 @@ def demo(
     generate(first.isoformat(), last.isoformat(), per_day=per_day, seed=seed)
     outcomes = run_range(settings, [(first, last)], list(CHANNELS), full_refresh=False, lookback=7)
     if not all(ok for _, ok in outcomes):
-        log = settings.home / "logs" / "complaints.log"
+        log = run_log(settings)
         raise fail(f"the demo's run failed; its output is in {log}:\n{tail(log)}")
     print()
     print(summary.render(settings, first, last))  # plain text: a terminal's or a log's width, never wrapped

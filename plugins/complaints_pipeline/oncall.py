@@ -65,7 +65,7 @@ def recent_notices(settings: Settings, limit: int = 10) -> list[dict]:
 
 
 def _email(settings: Settings, subject: str, lines: list[str]) -> str:
-    from complaints_pipeline.alerts import _smtp, recipients_of
+    from complaints_pipeline.alerts import recipients_of, smtp_hook
 
     message = EmailMessage()
     message["Subject"] = subject
@@ -76,7 +76,7 @@ def _email(settings: Settings, subject: str, lines: list[str]) -> str:
         f"<html><body><pre>{html.escape(chr(10).join(lines))}</pre></body></html>\n", subtype="html"
     )
     try:
-        hook, message["From"] = _smtp(settings)
+        hook, message["From"] = smtp_hook(settings)
         with hook:
             hook.get_conn()._smtp_client.send_message(message)
     except Exception as error:  # noqa: BLE001 - the other paths still tell someone

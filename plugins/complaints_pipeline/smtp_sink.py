@@ -83,9 +83,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def _listening(host: str, port: int) -> bool:
+def listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Whether anything accepts connections on host:port."""
     with socket.socket() as probe:
-        probe.settimeout(0.5)
+        probe.settimeout(timeout)
         return probe.connect_ex((host, port)) == 0
 
 
@@ -119,7 +120,7 @@ def start_background(folder: Path, port: int, pidfile: Path, host: str = "127.0.
     """Start the sink as a detached process unless it already listens on the port (anything else there:
     SystemExit, see check_port)."""
     check_port(host, port)
-    if _listening(host, port):
+    if listening(host, port):
         print(f"SMTP sink already listening on {host}:{port}")
         return
     pidfile.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +134,7 @@ def start_background(folder: Path, port: int, pidfile: Path, host: str = "127.0.
     )
     pidfile.write_text(str(process.pid))
     for _ in range(100):
-        if _listening(host, port):
+        if listening(host, port):
             print(f"SMTP sink listening on {host}:{port}, saving to {folder}")
             return
         time.sleep(0.1)
