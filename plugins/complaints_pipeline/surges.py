@@ -59,7 +59,8 @@ def score_series(settings: Settings, counts: pd.DataFrame, dbt_vars: str | None 
         con.execute(
             """
             create or replace table intermediate.int_complaints_counted as
-            select cast(date as date) as complaint_date, dimension as dimension_name, value as dimension_value,
+            select cast(date as date) as complaint_date, dimension || ':' || value as series_key,
+                   dimension as dimension_name, value as dimension_value,
                    cast("count" as bigint) as complaint_count, cast(? as timestamp) as loaded_at
             from counts
             """,

@@ -99,11 +99,16 @@ def test_ingest_benchmark(tmp_path) -> None:
     assert float(figure(r"warehouse load\s+([\d.]+) s", out)) > 0
 
 
-def test_incremental_benchmark(tmp_path) -> None:
-    out = run(
-        "incremental_benchmark.py", "--per-day", "40", "--history-days", "21", "--repeats", "1",
-        "--work", str(tmp_path / "incremental"), tmp_path=tmp_path,
+def run_whole_runs(script: str, history_days: int, tmp_path) -> str:
+    """A script that times whole runs over days of history: 40 complaints a day, once, in a scratch folder."""
+    return run(
+        script, "--per-day", "40", "--history-days", str(history_days), "--repeats", "1",
+        "--work", str(tmp_path / "work"), tmp_path=tmp_path,
     )  # fmt: skip
+
+
+def test_incremental_benchmark(tmp_path) -> None:
+    out = run_whole_runs("incremental_benchmark.py", 21, tmp_path)
     small = int(figure(r"\s7 days of history: ([\d,]+) complaints", out).replace(",", ""))
     large = int(figure(r"21 days of history: ([\d,]+) complaints", out).replace(",", ""))
     assert large > 2 * small  # three copies of the week
@@ -111,9 +116,6 @@ def test_incremental_benchmark(tmp_path) -> None:
 
 
 def test_dag_overhead(tmp_path) -> None:
-    out = run(
-        "dag_overhead.py", "--per-day", "40", "--history-days", "2", "--repeats", "1",
-        "--work", str(tmp_path / "dag"), tmp_path=tmp_path,
-    )  # fmt: skip
+    out = run_whole_runs("dag_overhead.py", 2, tmp_path)
     assert float(figure(r"DAG / bare:\s+([\d.]+)", out)) > 0
     assert int(figure(r"sum of its (\d+) task instances", out)) > 20

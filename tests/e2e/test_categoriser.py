@@ -20,9 +20,9 @@ import json
 
 import pytest
 from conftest import REPO_ROOT, query
+from homes import settings_in
 
 from complaints_pipeline import categoriser, ingest, loader, transform
-from complaints_pipeline.config import load_settings
 from complaints_pipeline.sources.email import complaint_id_for
 
 pytestmark = pytest.mark.e2e
@@ -48,54 +48,45 @@ def _labelled() -> list[dict]:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     home = tmp_path_factory.mktemp("categoriser")
-    mp = pytest.MonkeyPatch()
-    for name, value in {
-        "COMPLAINTS_HOME": str(home),
-        "COMPLAINTS_HOLIDAY_COUNTRY": "US",
-        "COMPLAINTS_LOCAL_TZ": "America/New_York",
-        "COMPLAINTS_MAX_QUARANTINED_SHARE": "1",
-    }.items():
-        mp.setenv(name, value)
-    settings = load_settings()
-    rows = _labelled()
-    exported = [r for r in rows if int(r["complaint_id"]) % 5 != 0]
-    mailed = [r for r in rows if int(r["complaint_id"]) % 5 == 0 and r["category"] != "other"]
+    with settings_in(home, holiday_country="US", local_tz="America/New_York", max_quarantined_share="1") as settings:
+        rows = _labelled()
+        exported = [r for r in rows if int(r["complaint_id"]) % 5 != 0]
+        mailed = [r for r in rows if int(r["complaint_id"]) % 5 == 0 and r["category"] != "other"]
 
-    folder = settings.landing_dir / "web" / EXPORT_DAY.isoformat()
-    folder.mkdir(parents=True)
-    with (folder / "cfpb_export.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CFPB_HEADER)
-        for r in exported:
-            record = dict.fromkeys(CFPB_HEADER, "")
-            record.update({
-                "Date received": r["date_received"], "Product": r["product"], "Issue": r["issue"],
-                "Sub-issue": r["sub_issue"], "Consumer complaint narrative": r["narrative"],
-                "Submitted via": "Web", "Company response to consumer": "Closed with explanation",
-                "Complaint ID": r["complaint_id"],
-            })  # fmt: skip
-            writer.writerow([record[c] for c in CFPB_HEADER])
-    folder = settings.landing_dir / "email" / MAIL_DAY.isoformat()
-    folder.mkdir(parents=True)
-    sent = dt.datetime.combine(MAIL_DAY, dt.time(15), tzinfo=dt.UTC)
-    for n, r in enumerate(mailed):
-        message = email.message.EmailMessage()
-        message["From"] = f"customer{n}@example.net"
-        message["To"] = "complaints@acme.example.com"
-        message["Subject"] = "My complaint"
-        message["Date"] = email.utils.format_datetime(sent + dt.timedelta(seconds=n))
-        message["Message-ID"] = f"<cfpb-{r['complaint_id']}@example.net>"
-        message.set_content(r["narrative"])
-        (folder / f"{n}.eml").write_bytes(bytes(message))
+        folder = settings.landing_dir / "web" / EXPORT_DAY.isoformat()
+        folder.mkdir(parents=True)
+        with (folder / "cfpb_export.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CFPB_HEADER)
+            for r in exported:
+                record = dict.fromkeys(CFPB_HEADER, "")
+                record.update({
+                    "Date received": r["date_received"], "Product": r["product"], "Issue": r["issue"],
+                    "Sub-issue": r["sub_issue"], "Consumer complaint narrative": r["narrative"],
+                    "Submitted via": "Web", "Company response to consumer": "Closed with explanation",
+                    "Complaint ID": r["complaint_id"],
+                })  # fmt: skip
+                writer.writerow([record[c] for c in CFPB_HEADER])
+        folder = settings.landing_dir / "email" / MAIL_DAY.isoformat()
+        folder.mkdir(parents=True)
+        sent = dt.datetime.combine(MAIL_DAY, dt.time(15), tzinfo=dt.UTC)
+        for n, r in enumerate(mailed):
+            message = email.message.EmailMessage()
+            message["From"] = f"customer{n}@example.net"
+            message["To"] = "complaints@acme.example.com"
+            message["Subject"] = "My complaint"
+            message["Date"] = email.utils.format_datetime(sent + dt.timedelta(seconds=n))
+            message["Message-ID"] = f"<cfpb-{r['complaint_id']}@example.net>"
+            message.set_content(r["narrative"])
+            (folder / f"{n}.eml").write_bytes(bytes(message))
 
-    ingest.extract("web", [EXPORT_DAY], settings)
-    loader.load(["web"], [EXPORT_DAY], settings)
-    trained = categoriser.train(settings)
-    ingest.extract("email", [MAIL_DAY], settings)
-    loader.load(["email"], [MAIL_DAY], settings)
-    transform.build(settings)
-    yield settings, trained, exported, mailed
-    mp.undo()
+        ingest.extract("web", [EXPORT_DAY], settings)
+        loader.load(["web"], [EXPORT_DAY], settings)
+        trained = categoriser.train(settings)
+        ingest.extract("email", [MAIL_DAY], settings)
+        loader.load(["email"], [MAIL_DAY], settings)
+        transform.build(settings)
+        yield settings, trained, exported, mailed
 
 
 def test_the_complaints_a_person_categorised_train_a_versioned_model(pipeline) -> None:

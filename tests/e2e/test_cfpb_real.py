@@ -21,9 +21,9 @@ import io
 
 import pytest
 from conftest import REPO_ROOT, query
+from homes import settings_in
 
 from complaints_pipeline import ingest, loader, transform
-from complaints_pipeline.config import load_settings
 from complaints_pipeline.sources.base import export_time
 
 pytestmark = pytest.mark.e2e
@@ -70,24 +70,19 @@ def _closed_later() -> tuple[str, list[dict[str, str]]]:
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("cfpb")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPLAINTS_HOME", str(home))
     # A US regulator's complaints: US public holidays, Eastern time.
-    mp.setenv("COMPLAINTS_HOLIDAY_COUNTRY", "US")
-    mp.setenv("COMPLAINTS_LOCAL_TZ", "America/New_York")
-    settings = load_settings()
-    for day, names in LANDINGS.items():
-        folder = settings.landing_dir / "web" / day.isoformat()
-        folder.mkdir(parents=True)
-        for name in names:
-            (folder / name).write_bytes((REAL / name).read_bytes())
-    text, closing = _closed_later()
-    (settings.landing_dir / "web" / SECOND.isoformat() / "cfpb_2020_closed_later_made_by_test.csv").write_text(text)
-    ingest.extract("web", [FIRST, SECOND], settings)
-    results = {(r["partition_date"]): r for r in loader.load(["web"], [FIRST, SECOND], settings)}
-    transform.build(settings)
-    yield settings, results, closing
-    mp.undo()
+    with settings_in(home, holiday_country="US", local_tz="America/New_York") as settings:
+        for day, names in LANDINGS.items():
+            folder = settings.landing_dir / "web" / day.isoformat()
+            folder.mkdir(parents=True)
+            for name in names:
+                (folder / name).write_bytes((REAL / name).read_bytes())
+        text, closing = _closed_later()
+        (settings.landing_dir / "web" / SECOND.isoformat() / "cfpb_2020_closed_later_made_by_test.csv").write_text(text)
+        ingest.extract("web", [FIRST, SECOND], settings)
+        results = {(r["partition_date"]): r for r in loader.load(["web"], [FIRST, SECOND], settings)}
+        transform.build(settings)
+        yield settings, results, closing
 
 
 def test_every_row_is_loaded_quarantined_or_skipped_and_none_twice(landed) -> None:

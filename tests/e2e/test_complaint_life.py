@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from homes import settings_in
 from records import PHONE_COLUMNS, form, jsonl, mail, phone_csv, phone_row, post, x_page
 
 from complaints_pipeline import ingest, loader, transform
-from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.email import complaint_id_for
 
@@ -202,18 +202,13 @@ def marts(settings) -> dict[str, tuple]:
 
 @pytest.fixture(scope="module")
 def days_in_order(tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("life")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPLAINTS_HOME", str(home))
-    mp.setenv("COMPLAINTS_MAX_QUARANTINED_SHARE", "1")
-    settings = load_settings()
-    seen = []
-    for day in range(len(DAYS)):
-        land(settings.landing_dir, day)
-        run(settings, [day])
-        seen.append({**marts(settings), "forgotten": forgotten(settings)})
-    yield settings, seen, open_book(settings)
-    mp.undo()
+    with settings_in(tmp_path_factory.mktemp("life"), max_quarantined_share="1") as settings:
+        seen = []
+        for day in range(len(DAYS)):
+            land(settings.landing_dir, day)
+            run(settings, [day])
+            seen.append({**marts(settings), "forgotten": forgotten(settings)})
+        yield settings, seen, open_book(settings)
 
 
 def test_each_day_the_marts_show_the_life_so_far(days_in_order) -> None:
@@ -297,13 +292,11 @@ def test_the_kpis_of_the_received_date_change_as_versions_arrive(days_in_order) 
     assert rows == [(1, 1, 1, 1)]
 
 
-def test_the_same_life_landed_in_reverse_order_gives_the_same_marts(days_in_order, tmp_path, monkeypatch) -> None:
+def test_the_same_life_landed_in_reverse_order_gives_the_same_marts(days_in_order, tmp_path) -> None:
     settings_in_order, seen, book = days_in_order
-    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
-    monkeypatch.setenv("COMPLAINTS_MAX_QUARANTINED_SHARE", "1")
-    settings = load_settings()
-    shutil.copytree(settings_in_order.landing_dir, settings.landing_dir)
-    for day in reversed(range(len(DAYS))):
-        run(settings, [day], build=day == 0)
-    assert {**marts(settings), "forgotten": forgotten(settings)} == seen[-1]
-    assert open_book(settings) == book
+    with settings_in(tmp_path, max_quarantined_share="1") as settings:
+        shutil.copytree(settings_in_order.landing_dir, settings.landing_dir)
+        for day in reversed(range(len(DAYS))):
+            run(settings, [day], build=day == 0)
+        assert {**marts(settings), "forgotten": forgotten(settings)} == seen[-1]
+        assert open_book(settings) == book

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from homes import settings_in
 
 from complaints_pipeline import ingest, loader
-from complaints_pipeline.config import load_settings
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "real" / "mail" / "cpython"
 DAY = dt.date(2026, 10, 12)
@@ -77,10 +77,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def outcomes(home: Path) -> dict[str, tuple]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("COMPLAINTS_HOME", str(home))
-        patch.setenv("COMPLAINTS_MAX_QUARANTINED_SHARE", "1")  # a corpus of oddities, not a day of mail
-        settings = load_settings()
+    with settings_in(home, max_quarantined_share="1") as settings:  # a corpus of oddities, not a day of mail
         folder = settings.landing_dir / "email" / DAY.isoformat()
         folder.mkdir(parents=True)
         for message in sorted(CORPUS.glob("msg_*.txt")):

@@ -20,10 +20,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 from conftest import REPO_ROOT
+from homes import settings_in
 
 from complaints_pipeline import surges
 from complaints_pipeline.business_calendar import public_holidays
-from complaints_pipeline.config import load_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +57,8 @@ SERIES = {
 
 
 def _settings(tmp_path_factory, name: str, country: str = "US"):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPLAINTS_HOME", str(tmp_path_factory.mktemp(name)))
-    mp.setenv("COMPLAINTS_HOLIDAY_COUNTRY", country)
-    settings = load_settings()
-    mp.undo()
-    return settings
+    with settings_in(tmp_path_factory.mktemp(name), holiday_country=country) as settings:
+        return settings
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,12 @@ class Case:
     skipped: list[str] = field(default_factory=list)  # one expected kind per record
 
 
+def thread(reply_id: str, headers: dict[str, str]) -> dict[str, bytes]:
+    """The files of a thread: mail()'s message, and a reply to it (Message-ID reply_id, with these headers)."""
+    reply = mail(message_id=reply_id, subject="Re: complaint", headers={"In-Reply-To": "<m1@example.cn>", **headers})
+    return {"1.eml": mail(), "2.eml": reply}
+
+
 CSV = f"calls_{DAY}.csv"
 LONG = "x" * 1_000_000
 
@@ -328,31 +334,19 @@ CASES = {
     ),
     "email_reply_belongs_to_its_thread": Case(
         "email",
-        {
-            "1.eml": mail(),
-            "2.eml": mail(
-                message_id="<m2@example.cn>",
-                subject="Re: complaint",
-                headers={"In-Reply-To": "<m1@example.cn>", "References": "<m1@example.cn>"},
-            ),
-        },
+        thread("<m2@example.cn>", {"References": "<m1@example.cn>"}),
         loaded=2,  # the complaint, and the customer writing again: a version of it
     ),
     "email_service_reply_answers_and_resolves": Case(
         "email",
-        {
-            "1.eml": mail(),
-            "2.eml": mail(
-                message_id="<r1@acme.example.com>",
-                subject="Re: complaint",
-                headers={
-                    "From": "Acme Care <complaints@acme.example.com>",
-                    "In-Reply-To": "<m1@example.cn>",
-                    "Date": "Mon, 12 Oct 2026 15:00:00 +0800",
-                    "X-Ticket-Status": "solved",
-                },
-            ),
-        },
+        thread(
+            "<r1@acme.example.com>",
+            {
+                "From": "Acme Care <complaints@acme.example.com>",
+                "Date": "Mon, 12 Oct 2026 15:00:00 +0800",
+                "X-Ticket-Status": "solved",
+            },
+        ),
         loaded=2,
     ),
     "email_service_reply_with_an_unknown_status": Case(

@@ -10,7 +10,12 @@ complaints as (
 
 dimensioned as (
 
-    {{ unpivot_dimensions('complaints') }}
+    select
+        complaints.*,
+        dimensions.dimension_name,
+        {{ dimension_value('dimensions.dimension_name') }} as dimension_value
+    from complaints
+    cross join {{ ref('int_complaint_dimensions') }} as dimensions
 
 ),
 
@@ -20,10 +25,12 @@ final as (
         complaint_date,
         dimension_name,
         dimension_value,
+        -- One column naming the series, for the surge model's joins.
+        dimension_name || ':' || dimension_value as series_key,
         count(*) as complaint_count,
         max(loaded_at) as loaded_at
     from dimensioned
-    group by 1, 2, 3
+    group by complaint_date, dimension_name, dimension_value
 
 )
 

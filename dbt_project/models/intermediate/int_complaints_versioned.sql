@@ -10,7 +10,7 @@ with
 rebuilt_complaints as (
 
     select distinct complaint_id
-    from {{ ref('int_complaints_unioned') }}
+    from {{ ref('stg_channels__complaints') }}
     where {{ is_rebuilt('complaint_date') }}
 
 ),
@@ -18,7 +18,7 @@ rebuilt_complaints as (
 versions as (
 
     select unioned.*
-    from {{ ref('int_complaints_unioned') }} as unioned
+    from {{ ref('stg_channels__complaints') }} as unioned
     inner join rebuilt_complaints
         on unioned.complaint_id = rebuilt_complaints.complaint_id
 
@@ -112,10 +112,10 @@ merged as (
 
 ),
 
--- The latest load of each date: every row of a rebuilt date carries it (macros/incremental.sql).
+-- The latest load of each date: every row of a rebuilt date carries it (macros/rebuild_dates.sql).
 date_loads as (
 
-    {{ date_loads() }}
+    select * from {{ ref('stg_pipeline__complaint_date_loads') }}
 
 ),
 

@@ -23,7 +23,7 @@ states as (
             partition by complaint_id, landed_date
             order by version_at desc, source_file desc, source_position desc
         ) as landed_rank
-    from {{ ref('int_complaints_unioned') }}
+    from {{ ref('stg_channels__complaints') }}
     where version_kind in ('snapshot', 'event') and status is not null
 
 ),
@@ -44,7 +44,7 @@ complaints as (
 book_days as (
 
     select loads.complaint_date as book_date
-    from ({{ date_loads() }}) as loads
+    from {{ ref('stg_pipeline__complaint_date_loads') }} as loads
     where {{ is_rebuilt('loads.complaint_date', window_days) }}
 
 ),
@@ -75,7 +75,7 @@ open_at_day_end as (
 
 date_loads as (
 
-    {{ date_loads() }}
+    select * from {{ ref('stg_pipeline__complaint_date_loads') }}
 
 ),
 

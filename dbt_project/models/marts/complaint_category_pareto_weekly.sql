@@ -1,24 +1,10 @@
--- Weekly Pareto of complaint categories within each product and each region.
-with
-
-{{ weekly_complaints() }}
-
-scoped as (
-
-    select
-        'product' as scope_name,
-        coalesce(product, 'unknown') as scope_value,
-        complaint_date,
-        complaint_category
-    from complaints
-    union all
-    select
-        'region' as scope_name,
-        coalesce(region, 'unknown') as scope_value,
-        complaint_date,
-        complaint_category
-    from complaints
-
-),
-
-{{ weekly_pareto('scoped', ['scope_name', 'scope_value'], 'complaint_category') }}
+-- Weekly Pareto of complaint categories within each product and each region (computed with the other
+-- weekly Paretos in int_complaints_weekly_pareto).
+select
+    week_start_date,
+    scope_name,
+    scope_value,
+    item_value as complaint_category,
+    {{ pareto_measures() | join(',\n    ') }}
+from {{ ref('int_complaints_weekly_pareto') }}
+where pareto_name = 'category'

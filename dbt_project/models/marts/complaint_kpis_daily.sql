@@ -57,21 +57,15 @@ dates as (
 
 targets as (
 
-    {{ kpi_targets_wide() }}
+    select * from {{ ref('int_kpi_targets') }}
 
 ),
 
 -- The loaded days this run rebuilds.
 date_loads as (
 
-    select * from ({{ date_loads() }}) as loads
-    where {{ is_rebuilt('loads.complaint_date', window_days, var('clock_days')) }}
-
-),
-
-dimensioned as (
-
-    {{ unpivot_dimensions('complaints') }}
+    select * from {{ ref('stg_pipeline__complaint_date_loads') }}
+    where {{ is_rebuilt('complaint_date', window_days, var('clock_days')) }}
 
 ),
 
@@ -104,11 +98,20 @@ open_at_day_end as (
 
 ),
 
-backlog_dimensioned as (
+-- The complaints, and the open ones at each day's end, once per dimension with their value in it.
+{% for dimensioned, facts in [('dimensioned', 'complaints'), ('backlog_dimensioned', 'open_at_day_end')] %}
+    {{ dimensioned }} as (
 
-    {{ unpivot_dimensions('open_at_day_end') }}
+        select
+            {{ facts }}.*,
+            dimensions.dimension_name,
+            {{ dimension_value('dimensions.dimension_name') }} as dimension_value
+        from {{ facts }}
+        cross join {{ ref('int_complaint_dimensions') }} as dimensions
 
-),
+    ),
+
+{% endfor %}
 
 backlog as (
 

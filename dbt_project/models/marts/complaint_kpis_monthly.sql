@@ -16,7 +16,7 @@ publications as (
 
 targets as (
 
-    {{ kpi_targets_wide() }}
+    select * from {{ ref('int_kpi_targets') }}
 
 ),
 

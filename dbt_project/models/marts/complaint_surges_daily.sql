@@ -39,7 +39,7 @@ rebuilt as (
 -- The days this run rebuilds and the days their baselines and the new-value check look back on.
 loaded_days as (
 
-    {{ date_loads() }}
+    select * from {{ ref('stg_pipeline__complaint_date_loads') }}
 
 ),
 
@@ -81,6 +81,7 @@ counted as (
 series as (
 
     select distinct
+        series_key,
         dimension_name,
         dimension_value
     from counted
@@ -91,6 +92,7 @@ series as (
 filled as (
 
     select
+        series.series_key,
         series.dimension_name,
         series.dimension_value,
         window_days.date_day,
@@ -105,7 +107,7 @@ filled as (
     cross join window_days
     left join counted
         on
-            {{ same_series('series', 'counted') }}
+            series.series_key = counted.series_key
             and window_days.date_day = counted.complaint_date
 
 ),
@@ -114,8 +116,7 @@ filled as (
 history_days as (
 
     select
-        target_day.dimension_name,
-        target_day.dimension_value,
+        target_day.series_key,
         target_day.date_day,
         past_day.date_day as past_date,
         past_day.day_number as past_day_number,
@@ -125,7 +126,7 @@ history_days as (
     from filled as target_day
     inner join filled as past_day
         on
-            {{ same_series('target_day', 'past_day') }}
+            target_day.series_key = past_day.series_key
             and target_day.date_day > past_day.date_day
             and past_day.date_day >= {{ dbt.dateadd('day', -season_days, 'target_day.date_day') }}
             and not past_day.is_holiday
@@ -138,20 +139,18 @@ history_days as (
 season_median as (
 
     select
-        dimension_name,
-        dimension_value,
+        series_key,
         date_day,
         percentile_cont(0.5) within group (order by past_count) as median_count
     from history_days
-    group by 1, 2, 3
+    group by series_key, date_day
 
 ),
 
 weekday_factors as (
 
     select
-        history_days.dimension_name,
-        history_days.dimension_value,
+        history_days.series_key,
         history_days.date_day,
         history_days.past_weekday as iso_day_of_week,
         -- From the second week on; with two weeks, the larger (a quiet day among two is no pattern yet); with
@@ -166,8 +165,8 @@ weekday_factors as (
         end as weekday_factor
     from history_days
     inner join season_median
-        on {{ same_series_day('history_days', 'season_median') }}
-    group by 1, 2, 3, 4
+        on history_days.series_key = season_median.series_key and history_days.date_day = season_median.date_day
+    group by history_days.series_key, history_days.date_day, history_days.past_weekday
 
 ),
 
@@ -176,15 +175,14 @@ weekday_factors as (
 level_points as (
 
     select
-        history_days.dimension_name,
-        history_days.dimension_value,
+        history_days.series_key,
         history_days.date_day,
         history_days.past_day_number,
         history_days.past_count / weekday_factors.weekday_factor as level_count
     from history_days
     inner join weekday_factors
         on
-            {{ same_series_day('history_days', 'weekday_factors') }}
+            history_days.series_key = weekday_factors.series_key and history_days.date_day = weekday_factors.date_day
             and history_days.past_weekday = weekday_factors.iso_day_of_week
     where history_days.is_baseline
 
@@ -193,14 +191,13 @@ level_points as (
 point_median as (
 
     select
-        dimension_name,
-        dimension_value,
+        series_key,
         date_day,
         count(*) as point_count,
         max(level_count) as max_level,
         percentile_cont(0.5) within group (order by level_count) as median_level
     from level_points
-    group by 1, 2, 3
+    group by series_key, date_day
 
 ),
 
@@ -208,8 +205,7 @@ point_median as (
 pair_slopes as (
 
     select
-        earlier.dimension_name,
-        earlier.dimension_value,
+        earlier.series_key,
         earlier.date_day,
         percentile_cont(0.5) within group (
             order by (later.level_count - earlier.level_count) / (later.past_day_number - earlier.past_day_number)
@@ -222,9 +218,9 @@ pair_slopes as (
     from level_points as earlier
     inner join level_points as later
         on
-            {{ same_series_day('earlier', 'later') }}
+            earlier.series_key = later.series_key and earlier.date_day = later.date_day
             and earlier.past_day_number < later.past_day_number
-    group by 1, 2, 3
+    group by earlier.series_key, earlier.date_day
 
 ),
 
@@ -244,7 +240,7 @@ trend as (
         end as trend_z
     from point_median
     left join pair_slopes
-        on {{ same_series_day('point_median', 'pair_slopes') }}
+        on point_median.series_key = pair_slopes.series_key and point_median.date_day = pair_slopes.date_day
 
 ),
 
@@ -252,8 +248,7 @@ trend as (
 carried as (
 
     select
-        level_points.dimension_name,
-        level_points.dimension_value,
+        level_points.series_key,
         level_points.date_day,
         level_points.level_count,
         level_points.level_count + coalesce(trend.sen_slope, 0) * (filled.day_number - level_points.past_day_number)
@@ -261,36 +256,34 @@ carried as (
         abs(level_points.level_count - trend.median_level) as median_distance
     from level_points
     inner join trend
-        on {{ same_series_day('level_points', 'trend') }}
+        on level_points.series_key = trend.series_key and level_points.date_day = trend.date_day
     inner join filled
-        on {{ same_series_day('level_points', 'filled') }}
+        on level_points.series_key = filled.series_key and level_points.date_day = filled.date_day
 
 ),
 
 line as (
 
     select
-        dimension_name,
-        dimension_value,
+        series_key,
         date_day,
         percentile_cont(0.5) within group (order by carried_count) as sen_level,
         percentile_cont(0.5) within group (order by median_distance) as median_mad
     from carried
-    group by 1, 2, 3
+    group by series_key, date_day
 
 ),
 
 line_spread as (
 
     select
-        carried.dimension_name,
-        carried.dimension_value,
+        carried.series_key,
         carried.date_day,
         percentile_cont(0.5) within group (order by abs(carried.carried_count - line.sen_level)) as line_mad
     from carried
     inner join line
-        on {{ same_series_day('carried', 'line') }}
-    group by 1, 2, 3
+        on carried.series_key = line.series_key and carried.date_day = line.date_day
+    group by carried.series_key, carried.date_day
 
 ),
 
@@ -309,9 +302,9 @@ spread as (
         ) as is_trend
     from trend
     inner join line
-        on {{ same_series_day('trend', 'line') }}
+        on trend.series_key = line.series_key and trend.date_day = line.date_day
     inner join line_spread
-        on {{ same_series_day('trend', 'line_spread') }}
+        on trend.series_key = line_spread.series_key and trend.date_day = line_spread.date_day
 
 ),
 
@@ -319,26 +312,24 @@ spread as (
 kept_points as (
 
     select
-        carried.dimension_name,
-        carried.dimension_value,
+        carried.series_key,
         carried.date_day,
         avg(carried.level_count) as mean_level,
         count(*) as kept_count
     from carried
     inner join spread
-        on {{ same_series_day('carried', 'spread') }}
+        on carried.series_key = spread.series_key and carried.date_day = spread.date_day
     where abs({{ count_z_score(
         'carried.level_count', 'greatest(spread.median_level, 0.5)', 'spread.flat_dispersion'
     ) }}) < {{ var('surge_min_z') }}
-    group by 1, 2, 3
+    group by carried.series_key, carried.date_day
 
 ),
 
 level_chosen as (
 
     select
-        spread.dimension_name,
-        spread.dimension_value,
+        spread.series_key,
         spread.date_day,
         spread.is_trend,
         case when spread.is_trend then spread.point_count else kept_points.kept_count end as level_days,
@@ -346,7 +337,7 @@ level_chosen as (
         case when spread.is_trend then spread.line_dispersion else spread.flat_dispersion end as dispersion
     from spread
     left join kept_points
-        on {{ same_series_day('spread', 'kept_points') }}
+        on spread.series_key = kept_points.series_key and spread.date_day = kept_points.date_day
 
 ),
 
@@ -354,8 +345,7 @@ level_chosen as (
 base as (
 
     select
-        filled.dimension_name,
-        filled.dimension_value,
+        filled.series_key,
         filled.date_day,
         filled.holiday_name,
         filled.complaint_count,
@@ -363,10 +353,10 @@ base as (
         level_chosen.level_count * coalesce(weekday_factors.weekday_factor, 1.0) as base_count
     from filled
     inner join level_chosen
-        on {{ same_series_day('filled', 'level_chosen') }}
+        on filled.series_key = level_chosen.series_key and filled.date_day = level_chosen.date_day
     left join weekday_factors
         on
-            {{ same_series_day('filled', 'weekday_factors') }}
+            filled.series_key = weekday_factors.series_key and filled.date_day = weekday_factors.date_day
             and filled.iso_day_of_week = weekday_factors.iso_day_of_week
 
 ),
@@ -376,8 +366,7 @@ base as (
 holiday_history as (
 
     select
-        current_day.dimension_name,
-        current_day.dimension_value,
+        current_day.series_key,
         current_day.date_day,
         sum(case when past_day.holiday_name = current_day.holiday_name then past_day.complaint_count end)
             as same_holiday_count,
@@ -392,20 +381,19 @@ holiday_history as (
     -- A holiday on a weekend takes less from a day that is quiet anyway: weekends learn from weekends.
     inner join base as past_day
         on
-            {{ same_series('current_day', 'past_day') }}
+            current_day.series_key = past_day.series_key
             and current_day.is_weekend = past_day.is_weekend
             and current_day.date_day > past_day.date_day
             and past_day.date_day >= {{ dbt.dateadd('day', -holiday_days, 'current_day.date_day') }}
     where current_day.holiday_name is not null and past_day.holiday_name is not null
-    group by 1, 2, 3
+    group by current_day.series_key, current_day.date_day
 
 ),
 
 holiday_effects as (
 
     select
-        dimension_name,
-        dimension_value,
+        series_key,
         date_day,
         -- What past holidays brought, with var holiday_prior_count expected complaints' worth of the prior:
         -- one quiet holiday of a small series does not make the next one expect nothing.
@@ -440,18 +428,17 @@ first_loaded as (
 history as (
 
     select
-        current_day.dimension_name,
-        current_day.dimension_value,
+        current_day.series_key,
         current_day.date_day,
         sum(past_day.complaint_count) as earlier_count
     from filled as current_day
     inner join filled as past_day
         on
-            {{ same_series('current_day', 'past_day') }}
+            current_day.series_key = past_day.series_key
             and current_day.date_day > past_day.date_day
             and past_day.date_day >= {{ dbt.dateadd('day', -new_value_days, 'current_day.date_day') }}
     where current_day.is_target
-    group by 1, 2, 3
+    group by current_day.series_key, current_day.date_day
 
 ),
 
@@ -491,15 +478,15 @@ expected as (
     from filled
     cross join first_loaded
     left join level_chosen
-        on {{ same_series_day('filled', 'level_chosen') }}
+        on filled.series_key = level_chosen.series_key and filled.date_day = level_chosen.date_day
     left join weekday_factors
         on
-            {{ same_series_day('filled', 'weekday_factors') }}
+            filled.series_key = weekday_factors.series_key and filled.date_day = weekday_factors.date_day
             and filled.iso_day_of_week = weekday_factors.iso_day_of_week
     left join holiday_effects
-        on {{ same_series_day('filled', 'holiday_effects') }}
+        on filled.series_key = holiday_effects.series_key and filled.date_day = holiday_effects.date_day
     left join history
-        on {{ same_series_day('filled', 'history') }}
+        on filled.series_key = history.series_key and filled.date_day = history.date_day
     where filled.is_target
 
 ),

@@ -215,6 +215,11 @@ class _Mail:
     # so the same message landed again gets the same id.
     derived_id: str
 
+    @property
+    def message_id(self) -> str:
+        """Its Message-ID, or the id derived from its bytes."""
+        return clean(self.message.get("Message-ID")) or self.derived_id
+
     def people(self, service_mailboxes: tuple[str, ...]) -> tuple[str, ...]:
         """The display names of everyone the message names in its address headers (From, To, Cc, Reply-To),
         its own and those of the messages it carries (a forward, a digest), but the service's own
@@ -237,23 +242,51 @@ class _Mail:
         return pii.mask_text(self.subject, (self.sender_name, *people, *known))
 
 
+def _mail_row(
+    mail: _Mail,
+    ctx: ParseContext,
+    source_file: str,
+    position: str,
+    *,
+    thread: str,
+    people: tuple[str, ...],
+    known: tuple[str | None, ...] = (),
+    identity: str | None,
+    text: str | None,
+    extra: dict[str, object] | None = None,
+    **fields: object,
+) -> dict:
+    """A message as a version of the complaint of its thread (whose first Message-ID is thread): its sender's
+    and the people's names and the known identities masked in its text and subject; its Message-ID in extra."""
+    return canonical_row(
+        ctx,
+        source_record_id=complaint_id_for(thread)[3:],
+        source_file=source_file,
+        source_position=position,
+        identity=identity,
+        known=(mail.sender_name, *known, *people),
+        text=text,
+        extra={"message_id": mail.message_id, **(extra or {}), "subject": mail.masked_subject(people, *known)},
+        **fields,
+    )
+
+
 def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> dict:
     message = mail.message
-    message_id = clean(message.get("Message-ID")) or mail.derived_id
     body = body_text(message)
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
     text = latest_reply(_FOOTER.sub("", body))
     account = clean(footer.get("account"))
-    people = mail.people(ctx.service_mailboxes)
-    return canonical_row(
+    return _mail_row(
+        mail,
         ctx,
-        source_record_id=complaint_id_for(message_id)[3:],
-        source_file=source_file,
-        source_position=position,
+        source_file,
+        position,
+        thread=mail.message_id,
+        people=mail.people(ctx.service_mailboxes),
+        known=(account,),
         identity=account or clean(mail.sender),
-        known=(mail.sender_name, account, *people),
         text=text,
-        extra={"message_id": message_id, "subject": mail.masked_subject(people, account)},
         received_at=_received_at(message),
         product=clean(footer.get("product")) or find_product(text),
         region=(clean(footer.get("region")) or "").lower() or None,
@@ -288,21 +321,17 @@ def _reply_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) 
             raise FieldError("X-Ticket-Status", label, f"X-Ticket-Status {label!r} is not a status this pipeline knows")
     resolved = status in ("resolved", "closed")
     body = latest_reply(_FOOTER.sub("", body_text(message))) or None
-    people = mail.people(ctx.service_mailboxes)
-    return canonical_row(
+    return _mail_row(
+        mail,
         ctx,
-        source_record_id=complaint_id_for(root)[3:],
-        source_file=source_file,
-        source_position=position,
+        source_file,
+        position,
+        thread=root,
+        people=mail.people(ctx.service_mailboxes),
         identity=None,  # the thread names the complaint; a reply is not keyed to anyone again
-        known=(mail.sender_name, *people),
         # The service's words are not the customer's complaint; the customer's follow-up is.
         text=None if from_service else body,
-        extra={
-            "message_id": clean(message.get("Message-ID")) or mail.derived_id,
-            "in_reply_to": root,
-            "subject": mail.masked_subject(people),
-        },
+        extra={"in_reply_to": root},
         version_at=sent,
         version_kind="event" if from_service else "customer_reply",
         status=status,

@@ -1,15 +1,16 @@
-{#-
-    The staging body every channel shares: rename and cast the raw contract columns, and give a CFPB
-    complaint the category its consumer's Issue maps to (seed cfpb_issue_categories). The channels differ
-    in parsing (plugins/complaints_pipeline/sources), not here. One row per version of a complaint; its
-    business date is the local date it was received.
--#}
-{% macro stage_complaints(source_relation) %}
+-- Every channel's complaint versions in one relation: the raw contract's columns renamed and cast, and a CFPB
+-- complaint given the category its consumer's Issue maps to (seed cfpb_issue_categories). The channels share
+-- the contract (docs/contract.md) and differ in parsing (plugins/complaints_pipeline/sources), not here. One
+-- row per version of a complaint; its business date is the local date it was received.
+{%- set channels = ['phone', 'email', 'web', 'social'] %}
 with
 
 source as (
 
-    select * from {{ source_relation }}
+    {% for channel in channels %}
+        select * from {{ source(channel, channel ~ '_complaints') }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -17,10 +18,24 @@ source as (
 issues as (
 
     select
-        lower(issue) as issue_key,
-        category as issue_category
+        category as issue_category,
+        lower(issue) as issue_key
     from {{ ref('cfpb_issue_categories') }}
     where category != 'other'
+
+),
+
+-- The CFPB Issue's category, where the complaint came from CFPB and the Issue maps to one of ours.
+issued as (
+
+    select
+        source.*,
+        issues.issue_category
+    from source
+    left join issues
+        on
+            source.record_source = 'cfpb'
+            and lower({{ json_text('source.extra', 'issue') }}) = issues.issue_key
 
 ),
 
@@ -36,7 +51,7 @@ renamed as (
         channel,
         lower(product) as product,
         -- Set by a person: the agent, the web form, a CFPB consumer's Issue.
-        lower(coalesce(source.category, issues.issue_category)) as category,
+        lower(coalesce(category, issue_category)) as category,
         lower(region) as region,
         lower(status) as status,
         lower(complexity) as complexity,
@@ -69,13 +84,8 @@ renamed as (
         source_file,
         source_position
 
-    from source
-    left join issues
-        on
-            source.record_source = 'cfpb'
-            and lower({{ json_text('source.extra', 'issue') }}) = issues.issue_key
+    from issued
 
 )
 
 select * from renamed
-{% endmacro %}

@@ -1,1 +1,0 @@
-{{ stage_complaints(source('email', 'email_complaints')) }}

@@ -1,1 +1,0 @@
-{{ stage_complaints(source('phone', 'phone_complaints')) }}

@@ -1,1 +1,0 @@
-{{ stage_complaints(source('social', 'social_complaints')) }}

@@ -1,1 +1,0 @@
-{{ stage_complaints(source('web', 'web_complaints')) }}
