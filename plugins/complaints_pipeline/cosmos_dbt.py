@@ -6,7 +6,8 @@ model or test failed. Only the producer runs dbt, except when a sensor is retrie
 failed or skipped before reaching its node): it then runs `dbt run`/`dbt seed`/`dbt test --select <its node>`
 itself. Every one of these tasks can therefore write the warehouse: on DuckDB all of them go into the one-slot
 warehouse pool and the warehouse Celery queue (modes.writer_args); on PostgreSQL they run anywhere. The dbt
-target is the configured warehouse's (profiles.yml: duckdb or postgres).
+target is the configured warehouse's (profiles.yml: duckdb or postgres). How dbt is started (its executable,
+environment and paths) is transform.py's, the project's one dbt runner: cosmos is configured from it.
 
 Parse time vs run time: the task graph is read from a manifest written by `dbt parse` (no dbt at DAG parse
 once it is up to date); everything that depends on COMPLAINTS_HOME (warehouse path, dbt log folder, artifacts)
@@ -18,35 +19,19 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from datetime import timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from complaints_pipeline.config import TELEMETRY_OFF, dbt_target_env, load_settings
-
-# The one mart that reads the publication log (raw.mart_publications): built after the log is written, never
-# before it (the task group leaves it out; record_publication builds it, with its tests), so once per run.
-PUBLICATION_MART = "complaint_kpis_monthly"
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.transform import PUBLICATION_MART, dbt_executable, dbt_settings_env, run_dbt
 
 PROFILE_NAME = "complaints"
 TARGET_NAME = "duckdb"
 # Folders of the dbt project that are dbt's output, not its source: never part of the fingerprint.
 _NOT_SOURCE = {"target", "logs", "dbt_packages", "__pycache__"}
-
-
-def dbt_executable() -> Path:
-    """The dbt of this interpreter's virtualenv (PATH need not include it: the tests call .venv/bin/airflow),
-    through `complaints-dbt` (dbt_guard.py) where the project is installed: a kill of the task stops dbt too."""
-    guarded = Path(sys.executable).with_name("complaints-dbt")
-    return guarded if guarded.exists() else Path(sys.executable).with_name("dbt")
-
-
-def dbt_project_dir() -> Path:
-    return load_settings().dbt_project_dir
 
 
 def _fingerprint(project: Path) -> str:
@@ -59,14 +44,15 @@ def _fingerprint(project: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def dbt_manifest(project: Path | None = None) -> Path:
+def dbt_manifest() -> Path:
     """The project's manifest.json, from `dbt parse` when the project's files changed since the last one.
 
     Kept per content fingerprint under the system temp folder, shared by every process and COMPLAINTS_HOME
     of this checkout: DAG parses cost a file walk, and dbt runs only after an edit. The graph (nodes and
     dependencies) is all cosmos reads from it; dbt builds from the project itself at run time.
     """
-    project = project or dbt_project_dir()
+    settings = load_settings()
+    project = settings.dbt_project_dir
     cache = Path(tempfile.gettempdir()) / "complaints_dbt_manifest" / _fingerprint(project)
     manifest = cache / "manifest.json"
     if manifest.exists():
@@ -74,32 +60,8 @@ def dbt_manifest(project: Path | None = None) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="parse-", dir=cache))
     try:
-        subprocess.run(
-            [
-                str(dbt_executable()),
-                "parse",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(project),
-                "--target",
-                TARGET_NAME,
-                "--target-path",
-                str(work / "target"),
-                "--log-path",
-                str(work / "logs"),
-                "--no-partial-parse",
-                "--quiet",
-            ],
-            cwd=project,
-            env={**os.environ, **dbt_target_env(load_settings()), **TELEMETRY_OFF},
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        run_dbt(settings, "parse", "--target", TARGET_NAME, "--no-partial-parse", "--quiet", work=work)
         os.replace(work / "target" / "manifest.json", manifest)  # atomic: concurrent parses agree
-    except subprocess.CalledProcessError as failed:
-        raise RuntimeError(f"dbt parse failed:\n{failed.stdout[-3000:]}\n{failed.stderr[-3000:]}") from failed
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return manifest
@@ -112,10 +74,9 @@ def runtime_env(context: Any, operator: Any) -> None:
     logs.mkdir(parents=True, exist_ok=True)
     operator.env = {
         **(operator.env or {}),
-        **dbt_target_env(settings),
+        **dbt_settings_env(settings),  # as transform.run_dbt runs dbt
         "DBT_LOG_PATH": str(logs),
         "DBT_LOG_FORMAT_FILE": "text",  # the producer logs JSON to stdout (cosmos parses it); dbt.log stays text
-        **TELEMETRY_OFF,
     }
 
 
@@ -136,7 +97,8 @@ def task_group_kwargs(writer: dict[str, str]) -> dict[str, Any]:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    project = dbt_project_dir()
+    settings = load_settings()
+    project = settings.dbt_project_dir
     operator_args: dict[str, Any] = {
         **writer,  # DuckDB: the warehouse pool and queue (modes.writer_args)
         "install_deps": False,  # no packages.yml; never reach the package hub
@@ -153,12 +115,12 @@ def task_group_kwargs(writer: dict[str, str]) -> dict[str, Any]:
     return {
         "project_config": ProjectConfig(
             dbt_project_path=project,
-            manifest_path=dbt_manifest(project),
+            manifest_path=dbt_manifest(),
             install_dbt_deps=False,
         ),
         "profile_config": ProfileConfig(
             profile_name=PROFILE_NAME,
-            target_name=load_settings().warehouse_kind,  # the profile's target of the configured warehouse
+            target_name=settings.warehouse_kind,  # the profile's target of the configured warehouse
             profiles_yml_filepath=project / "profiles.yml",
         ),
         "execution_config": ExecutionConfig(

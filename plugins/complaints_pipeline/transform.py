@@ -1,6 +1,9 @@
-"""Runs the dbt project against the configured warehouse (seeds, models and their tests).
+"""The one dbt runner: how dbt is started (its executable, environment, paths) and the commands run outside cosmos.
 
-dbt runs as a child process of the task so its logging and global state stay out of Airflow's.
+Every dbt process of the project starts from here. cosmos's tasks in complaints_daily (cosmos_dbt.py) take the
+executable and environment from this module; the publication log's mart, the tests and the benchmarks run their
+commands through run_dbt. dbt runs as a child process, so its logging and global state stay out of Airflow's,
+through `complaints-dbt` (dbt_guard.py), so a kill of the task stops it too.
 """
 
 from __future__ import annotations
@@ -9,24 +12,37 @@ import datetime as dt
 import logging
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 from complaints_pipeline import warehouse
 from complaints_pipeline.config import TELEMETRY_OFF, Settings, dbt_target_env
-from complaints_pipeline.cosmos_dbt import PUBLICATION_MART, dbt_executable
 
 log = logging.getLogger(__name__)
 
-
-def dbt_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        **dbt_target_env(settings),
-        **TELEMETRY_OFF,
-    }
+# The one mart that reads the publication log (raw.mart_publications): built after the log is written, never
+# before it (the task group and build() leave it out; record_publication builds it, with its tests), so once
+# per run.
+PUBLICATION_MART = "complaint_kpis_monthly"
 
 
-def dbt_command(settings: Settings, *args: str) -> list[str]:
+def dbt_executable() -> Path:
+    """The dbt of this interpreter's virtualenv (PATH need not include it: the tests call .venv/bin/airflow),
+    through `complaints-dbt` (dbt_guard.py) where the project is installed: a kill of the task stops dbt too."""
+    guarded = Path(sys.executable).with_name("complaints-dbt")
+    return guarded if guarded.exists() else Path(sys.executable).with_name("dbt")
+
+
+def dbt_settings_env(settings: Settings) -> dict[str, str]:
+    """What dbt reads from its environment, derived from the settings: the warehouse target and the business
+    calendar (config.dbt_target_env), and telemetry off."""
+    return {**dbt_target_env(settings), **TELEMETRY_OFF}
+
+
+def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> list[str]:
+    """A dbt command line on the project; its artifacts and log under `work` ($COMPLAINTS_HOME/dbt by default)."""
     project = str(settings.dbt_project_dir)
+    work = work or settings.home / "dbt"
     return [
         str(dbt_executable()),
         *args,
@@ -35,20 +51,20 @@ def dbt_command(settings: Settings, *args: str) -> list[str]:
         "--profiles-dir",
         project,
         "--target-path",
-        str(settings.home / "dbt" / "target"),
+        str(work / "target"),
         "--log-path",
-        str(settings.home / "dbt" / "logs"),
+        str(work / "logs"),
     ]
 
 
-def run_dbt(settings: Settings, *args: str) -> None:
-    """Run one dbt command, streaming its output into this task's log; raise if it fails."""
-    command = dbt_command(settings, *args)
+def run_dbt(settings: Settings, *args: str, work: Path | None = None) -> None:
+    """Run one dbt command, streaming its output into this task's log; raise with its last lines if it fails."""
+    command = dbt_command(settings, *args, work=work)
     log.info("running %s", " ".join(command))
     process = subprocess.Popen(
         command,
         cwd=settings.dbt_project_dir,
-        env=dbt_env(settings),
+        env={**os.environ, **dbt_settings_env(settings)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

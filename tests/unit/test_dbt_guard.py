@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from complaints_pipeline.cosmos_dbt import dbt_executable
+from complaints_pipeline.transform import dbt_executable
 
 # A task's process: starts a child in its own session, as cosmos does for dbt, reports its pid, then waits.
 TASK = """
