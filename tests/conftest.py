@@ -78,10 +78,9 @@ def query(settings, sql: str, params: list | None = None) -> list[tuple]:
 # The longest files first, so that on two workers (make test: -n 2 --dist loadfile) no long file starts last
 # while the other worker idles; measured by --durations in CI. The rest keep their order.
 LONGEST_FIRST = (
-    "e2e/test_backfill.py",
     "e2e/test_complaints_daily.py",
-    "e2e/test_cli.py",
     "server/test_server_mode.py",
+    "e2e/test_cli.py",
     "benchmarks/test_benchmarks_run.py",
     "server/test_cross_adapter.py",
     "e2e/test_complaint_life.py",

@@ -87,6 +87,16 @@ def airflow_cli(env: dict[str, str], *args: str, check: bool = True) -> subproce
     return result
 
 
+def complaints_cli(env: dict[str, str], *args: str, fails: bool = False) -> str:
+    """Run the installed `complaints` command (make setup puts it in the virtualenv) as an operator does; it
+    must exit 0, or non-zero when it fails on purpose (fails). Its output, stdout then stderr."""
+    command = [str(Path(sys.executable).with_name("complaints")), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    output = done.stdout + done.stderr
+    assert (done.returncode != 0) == fails, f"complaints {' '.join(args)} exited {done.returncode}:\n{output}"
+    return output
+
+
 class Pipeline:
     """One installation of the pipeline: its own COMPLAINTS_HOME and Airflow home (SQLite metadata), mail
     going to the loopback SMTP server, run with `airflow dags test` as a user would."""

@@ -61,6 +61,13 @@ def parse_date(text: str) -> dt.date:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def local_midnight(day: dt.date, local_tz: str) -> str:
+    """The start of the day in the local time zone, as ISO 8601 with its UTC offset."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(local_tz)).isoformat()
+
+
 def yesterday(settings: Settings) -> dt.date:
     from zoneinfo import ZoneInfo
 
@@ -260,7 +267,10 @@ def backfill(
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     if mode() == "server":
         log = run_log(settings)
-        args = ["backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{first}", "--to-date", f"{last}"]
+        # The days' local midnights, the runs' logical dates (a bare date would be read as UTC midnight).
+        start_at, end_at = (local_midnight(day, settings.local_tz) for day in (first, last))
+        args = ["backfill", "create", "--dag-id", DAG_ID, "--from-date", start_at, "--to-date", end_at]
+        args += ["--max-active-runs", "1"]  # in order, one day at a time: each builds on the day before
         if airflow(airflow_env(), *args, log=log).returncode != 0:
             raise fail(f"`airflow backfill create` failed; output in {log}:\n{tail(log)}")
         console.print(f"Backfill of {len(days)} days created; follow it: complaints status")

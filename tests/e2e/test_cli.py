@@ -14,15 +14,13 @@ import email.policy
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import shown_text
 from records import garble_satisfaction
-from services import docs_page
+from services import complaints_cli, docs_page
 
 from complaints_pipeline.smtp_sink import free_port
 
@@ -48,11 +46,7 @@ class Operator:
         self.env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
 
     def __call__(self, *args: str, fails: bool = False) -> str:
-        command = [str(Path(sys.executable).with_name("complaints")), *args]
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=900)
-        output = done.stdout + done.stderr
-        assert (done.returncode != 0) == fails, f"complaints {' '.join(args)} exited {done.returncode}:\n{output}"
-        return output
+        return complaints_cli(self.env, *args, fails=fails)
 
     def mails(self) -> list[Path]:
         return sorted((self.home / "mail").glob("*.eml"))

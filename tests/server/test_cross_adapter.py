@@ -7,19 +7,14 @@ the same columns, the same number of rows, equal values, floating-point ones wit
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import math
 from pathlib import Path
 
 import pytest
-from conftest import query
+from marts import assert_same_mart, load_and_build, marts
 
-from complaints_pipeline import pipeline
 from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
-from complaints_pipeline.ingest import BatchBlockedError
-from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sample_data import Surge, generate
 
 pytestmark = pytest.mark.server
@@ -28,8 +23,6 @@ FIRST = dt.date(2026, 8, 24)  # Monday
 HISTORY = [FIRST + dt.timedelta(days=n) for n in range(15)]  # two weeks and a day: same-weekday baselines
 NEXT_DAY = HISTORY[-1] + dt.timedelta(days=1)
 PER_DAY = 150
-# The build's own lineage time differs between two builds; every other column must agree.
-NOT_COMPARED = {"loaded_at"}
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, root: Path, home: str, url: str | None) -> None:
@@ -39,45 +32,6 @@ def _configure(monkeypatch: pytest.MonkeyPatch, root: Path, home: str, url: str 
         monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", url)
     else:
         monkeypatch.delenv("COMPLAINTS_MODE", raising=False)
-
-
-def _run(days: list[dt.date], run_id: str, extract: bool) -> None:
-    dates = [d.isoformat() for d in days]
-    if extract:
-        for channel in CHANNELS:
-            # as in the DAG: a blocked day is loaded as blocked, the other days as staged
-            with contextlib.suppress(BatchBlockedError):
-                pipeline.extract_channel(channel, dates)
-    pipeline.load_warehouse(list(CHANNELS), dates, run_id=run_id)
-    pipeline.build_marts(dates, run_id=run_id)
-
-
-def _mart(settings, name: str) -> tuple[list[str], list[tuple]]:
-    columns = [
-        c
-        for (c,) in query(
-            settings,
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
-            "order by ordinal_position",
-            [name],
-        )
-        if c not in NOT_COMPARED
-    ]
-    rows = query(settings, f"select {', '.join(columns)} from marts.{name}")
-    return columns, rows
-
-
-def _sort_key(row: tuple) -> tuple:
-    # Floats last in the key and rounded: the two warehouses' last bits may differ.
-    return tuple((1, round(v, 6)) if isinstance(v, float) else (0, v is None, str(v)) for v in row)
-
-
-def _same(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is b
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
 
 
 @pytest.fixture(scope="module")
@@ -94,28 +48,16 @@ def built(tmp_path_factory: pytest.TempPathFactory, server_services):
         settings = {}
         for kind, url in (("duckdb", None), ("postgres", database.url)):
             _configure(monkeypatch, root, kind, url)
-            _run(HISTORY, "history", extract=kind == "duckdb")
-            _run([NEXT_DAY], "next_day", extract=kind == "duckdb")
+            load_and_build(HISTORY, "history", extract=kind == "duckdb")
+            load_and_build([NEXT_DAY], "next_day", extract=kind == "duckdb")
             settings[kind] = load_settings()
             assert settings[kind].warehouse_kind == kind
-        yield {kind: {name: _mart(s, name) for name in MARTS} for kind, s in settings.items()}
+        yield {kind: marts(s) for kind, s in settings.items()}
 
 
 @pytest.mark.parametrize("mart", MARTS)
 def test_every_mart_is_the_same_on_duckdb_and_postgres(built, mart: str) -> None:
-    duck_columns, duck_rows = built["duckdb"][mart]
-    pg_columns, pg_rows = built["postgres"][mart]
-    assert duck_columns == pg_columns
-    assert len(duck_rows) == len(pg_rows) > 0
-    differences = []
-    for duck, pg in zip(sorted(duck_rows, key=_sort_key), sorted(pg_rows, key=_sort_key), strict=True):
-        for column, a, b in zip(duck_columns, duck, pg, strict=True):
-            if not _same(a, b):
-                differences.append(
-                    f"{column}: duckdb {a!r} postgres {b!r} in {dict(zip(duck_columns, duck, strict=True))}"
-                )
-    assert not differences, f"{len(differences)} differences, first: " + "\n".join(differences[:5])
-    print(f"marts.{mart}: {len(duck_rows)} rows x {len(duck_columns)} columns identical on DuckDB and PostgreSQL")
+    assert_same_mart(mart, ("DuckDB", built["duckdb"][mart]), ("PostgreSQL", built["postgres"][mart]))
 
 
 def test_the_comparison_covered_surges_and_the_incremental_day(built) -> None:
