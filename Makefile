@@ -29,10 +29,12 @@ SMTP_PORT ?= 8025
 demo: setup
 	$(BIN)/complaints demo --smtp-port $(SMTP_PORT)
 
-## The other: install what the tests need and run the whole suite (CI runs exactly this), on both cores: each
-## test file runs whole on one worker (its module fixtures are shared by its tests).
+## The other: install what the tests need and run the whole suite (CI runs exactly this). Each test file runs
+## whole on one worker (its module fixtures are shared by its tests); three workers on two cores, as the
+## end-to-end tests wait on Airflow's schedulers and sensors a good part of the time (two left a fifth of the
+## CPU idle).
 test: setup lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 ## The inner loop: pure tests and single-stage tests (no Airflow run, no server, no benchmark), about 2 minutes.
 test-fast: setup
