@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-day", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--history-days", type=int, default=14, help="days loaded before the new day")
+    parser.add_argument("--history-days", type=int, default=14, help="days loaded before the new day (0: none)")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = scratch_settings(args.work, "dag-overhead-")
     root = settings.home
     landing = root / "landing"
-    sample_data.generate(history[0], NEW_DAY, landing, per_day=args.per_day, seed=5, surges=[])
+    sample_data.generate(history[0] if history else NEW_DAY, NEW_DAY, landing, per_day=args.per_day, seed=5, surges=[])
     base = root / "base"
     with SmtpSink(root / "mail") as sink:
         env = {
@@ -117,10 +117,12 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update({k: v for k, v in env.items() if k.startswith(("COMPLAINTS_", "AIRFLOW_CONN"))})
         base_env = use(base, env)
         started = time.perf_counter()
-        stages([d.isoformat() for d in history], run_id="history")
+        if history:
+            stages([d.isoformat() for d in history], run_id="history")
         airflow(base_env, "db", "migrate")
         airflow(base_env, "pools", "set", "warehouse", "1", "single DuckDB writer")
-        print(f"history {history[0]} to {history[-1]}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
+        loaded = f"history {history[0]} to {history[-1]}" if history else "no history"
+        print(f"{loaded}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
 
         bare: list[float] = []
         dag: list[float] = []

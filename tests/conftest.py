@@ -75,8 +75,8 @@ def query(settings, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params).fetchall()
 
 
-# The longest files first, so that on two workers (make test: -n 2 --dist loadfile) no long file starts last
-# while the other worker idles; measured by --durations in CI. The rest keep their order.
+# The longest files first, so that on the workers (make test: -n 3 --dist loadfile) no long file starts last
+# while the others idle; measured by --durations in CI. The rest keep their order.
 LONGEST_FIRST = (
     "e2e/test_complaints_daily.py",
     "server/test_server_mode.py",

@@ -24,8 +24,9 @@ from complaints_pipeline.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.e2e
 
-FIRST = dt.date(2026, 8, 3)  # a Monday; no public holiday in the range
-HISTORY_LAST = dt.date(2026, 9, 6)  # 5 weeks of history
+FIRST = dt.date(2026, 8, 17)  # a Monday; no public holiday in the range
+HISTORY_LAST = dt.date(2026, 9, 6)  # 3 weeks of history: every weekday's baseline has three
+HISTORY_DAYS = (HISTORY_LAST - FIRST).days + 1
 NORMAL_DAY = dt.date(2026, 9, 7)
 SURGE_DAY = dt.date(2026, 9, 8)
 PER_DAY = 600
@@ -45,7 +46,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def after_history(pipeline: Pipeline) -> Pipeline:
-    """The historical load: one run over five weeks, as `make demo` does (with full_refresh, which an operator
+    """The historical load: one run over three weeks, as `make demo` does (with full_refresh, which an operator
     sets after changing a rule: every mart rebuilt whole)."""
     pipeline.run_dag(
         NORMAL_DAY, {"start_date": FIRST.isoformat(), "end_date": HISTORY_LAST.isoformat(), "full_refresh": True}
@@ -71,7 +72,7 @@ def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_his
             "select channel, partition_date, records_in, loaded, quarantined, skipped from raw.load_reconciliation"
         )
     }
-    days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
+    days = [FIRST + dt.timedelta(days=n) for n in range(HISTORY_DAYS)]
     assert len(recon) == 4 * len(days)
     for day in days:
         truth = after_history.ground_truth(day)["counts"]
@@ -114,7 +115,9 @@ def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pip
             "select channel, source_file, source_position, check_name from raw.quarantine"
         )
     }
-    injected = [b for n in range(35) for b in after_history.ground_truth(FIRST + dt.timedelta(days=n))["bad_records"]]
+    injected = [
+        b for n in range(HISTORY_DAYS) for b in after_history.ground_truth(FIRST + dt.timedelta(days=n))["bad_records"]
+    ]
     assert injected, "the generator injected no bad records"
     missing = [b for b in injected if (b["channel"], b["source_file"], b["position"]) not in quarantined]
     assert not missing, f"injected bad records not quarantined: {missing}"
@@ -128,7 +131,7 @@ def test_each_injected_bad_record_is_quarantined_where_it_was(after_history: Pip
     skipped = set(after_history.query("select channel, source_file, source_position, kind from raw.skipped"))
     not_a_complaint = [
         (s["channel"], s["source_file"], s["position"], s["kind"])
-        for n in range(35)
+        for n in range(HISTORY_DAYS)
         for s in after_history.ground_truth(FIRST + dt.timedelta(days=n))["skipped_records"]
     ]
     assert {k for _, _, _, k in not_a_complaint} == {"auto_reply", "bounce", "repost"}
@@ -142,7 +145,7 @@ def test_marts_count_every_loaded_complaint(after_history: Pipeline) -> None:
             "select complaint_date, complaint_count from marts.complaint_kpis_daily where dimension_name = 'total'"
         )
     )
-    for n in range(35):
+    for n in range(HISTORY_DAYS):
         day = FIRST + dt.timedelta(days=n)
         counts = after_history.ground_truth(day)["counts"]
         good = sum(c["generated"] - c["bad"] - c["skipped"] - c["updates"] for c in counts.values())
@@ -159,7 +162,7 @@ def test_marts_count_every_loaded_complaint(after_history: Pipeline) -> None:
         }
         expected = {
             (FIRST + dt.timedelta(days=n), value): count
-            for n in range(35)
+            for n in range(HISTORY_DAYS)
             for value, count in after_history.ground_truth(FIRST + dt.timedelta(days=n))["dimension_counts"][
                 dimension
             ].items()
@@ -437,7 +440,7 @@ def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_t
 def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeline) -> None:
     docs = after_history.home / "quality" / "docs"
     index = (docs / "index.html").read_text(encoding="utf-8")
-    days = [FIRST + dt.timedelta(days=n) for n in range((HISTORY_LAST - FIRST).days + 1)]
+    days = [FIRST + dt.timedelta(days=n) for n in range(HISTORY_DAYS)]
     for channel in ("phone", "email", "web", "social"):
         for day in days:
             for suite in (channel, "complaints", "complaints_day"):
