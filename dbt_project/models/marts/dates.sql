@@ -9,10 +9,7 @@ with
 
 loaded_dates as (
 
-    select
-        min(complaint_date) as first_date,
-        max(complaint_date) as last_date
-    from {{ ref('stg_pipeline__complaint_date_loads') }}
+    select * from {{ ref('int_complaint_date_bounds') }}
 
 ),
 
