@@ -7,10 +7,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT
 
 from complaints_pipeline.config import TELEMETRY_OFF
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ.update(
     {
@@ -27,15 +26,6 @@ os.environ.update(
 # An Airflow home of the suite's own; each xdist worker its own (the Makefile's var/airflow is the demo's).
 if "PYTEST_XDIST_WORKER" in os.environ or "AIRFLOW_HOME" not in os.environ:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="complaints-airflow-")
-
-
-def shown_text(page: str) -> str:
-    """What a browser shows of an HTML page: no scripts or styles, no tags, entities decoded, spaces collapsed."""
-    import html
-    import re
-
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
 @pytest.fixture(scope="session")
@@ -65,14 +55,6 @@ def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypat
         monkeypatch.setenv("COMPLAINTS_MODE", "server")
         monkeypatch.setenv("COMPLAINTS_WAREHOUSE_URL", database.url)
         yield load_settings()
-
-
-def query(settings, sql: str, params: list | None = None) -> list[tuple]:
-    """Rows of one query on the settings' warehouse, read-only (DuckDB's `?` parameters on both kinds)."""
-    from complaints_pipeline.warehouse import Connection
-
-    with Connection(settings, read_only=True) as con:
-        return con.execute(sql, params).fetchall()
 
 
 # The longest files first, so that on the workers (make test: -n 3 --dist loadfile) no long file starts last

@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import math
 
-from conftest import query
+from helpers import query
 
 from complaints_pipeline import pipeline
 from complaints_pipeline.assets import MARTS

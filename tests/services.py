@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import duckdb
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.modes import SQLITE_DEFAULTS

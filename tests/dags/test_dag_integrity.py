@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 # The pools the deployment creates (make demo, docker-compose's airflow-init).
 KNOWN_POOLS = {"default_pool", "warehouse"}

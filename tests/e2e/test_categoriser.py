@@ -19,7 +19,7 @@ import email.utils
 import json
 
 import pytest
-from conftest import REPO_ROOT, query
+from helpers import REPO_ROOT, query
 from homes import settings_in
 
 from complaints_pipeline import categoriser, ingest, loader, transform

@@ -20,7 +20,7 @@ import datetime as dt
 import io
 
 import pytest
-from conftest import REPO_ROOT, query
+from helpers import REPO_ROOT, query
 from homes import settings_in
 
 from complaints_pipeline import ingest, loader, transform

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import shown_text
+from helpers import shown_text
 from records import garble_satisfaction
 from services import complaints_cli, docs_page
 

@@ -27,7 +27,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import query
 from homes import settings_in
 from records import PHONE_COLUMNS, form, jsonl, mail, phone_csv, phone_row, post, x_page
 

@@ -19,7 +19,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 from homes import settings_in
 
 from complaints_pipeline import surges

@@ -11,7 +11,7 @@ import email.policy
 from types import SimpleNamespace
 
 import pytest
-from conftest import query
+from helpers import query
 
 from complaints_pipeline import alerts
 from complaints_pipeline.demo import smtp_connection

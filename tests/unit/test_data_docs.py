@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, shown_text
+from helpers import REPO_ROOT, shown_text
 from test_quality_and_load import SUITE, _row
 
 from complaints_pipeline import data_docs, quality, staging

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 from records import form, jsonl, post, x_page
 
 from complaints_pipeline import ingest, quality, staging

@@ -12,7 +12,7 @@ import datetime as dt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import query
+from helpers import query
 
 from complaints_pipeline import loader, staging
 from complaints_pipeline.config import load_settings

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.modes import airflow_env

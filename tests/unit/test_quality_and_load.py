@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import REPO_ROOT, query
+from helpers import REPO_ROOT, query
 
 from complaints_pipeline import loader, staging
 from complaints_pipeline.config import load_settings

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 from records import PHONE_COLUMNS, cfpb, cfpb_csv, form, jsonl, mail, phone_csv, phone_row, post, x_page
 from test_bad_input import Case, run_case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 from complaints_pipeline import business_calendar as calendar
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO_ROOT
+from helpers import REPO_ROOT
 
 from complaints_pipeline.config import Settings, load_settings, settings_table
 
