@@ -76,6 +76,7 @@ def score_series(settings: Settings, counts: pd.DataFrame, dbt_vars: str | None 
         "--select",
         "stg_pipeline__channel_days",
         "stg_pipeline__complaint_date_loads",
+        "int_complaint_date_bounds",
         "dates",
         "complaint_surges_daily",
         *(["--vars", dbt_vars] if dbt_vars else []),

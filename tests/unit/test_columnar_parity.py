@@ -20,7 +20,7 @@ from records import phone_csv, phone_row
 from test_bad_input import CASES, DAY
 
 from complaints_pipeline import pii, sample_data
-from complaints_pipeline.sources import columnar, phone, web
+from complaints_pipeline.sources import base, columnar, phone, web
 from complaints_pipeline.sources import email as email_source
 from complaints_pipeline.sources.base import ParseContext
 
@@ -44,7 +44,7 @@ def _both_paths(path: Path, landing: Path, day: dt.date, channel: str = "phone")
     ctx = ParseContext(channel, landing, day, "Asia/Shanghai", "test-key")
     if channel == "phone":
         items = list(phone.parse_file(path, ctx))
-        rows = list(phone._row_path(path, ctx, phone.sniff_encoding(path)))
+        rows = list(phone._row_path(path, ctx, base.sniff_encoding(path)))
     else:
         items = list(web.parse_file(path, ctx))
         rows = _web_row_path(path, ctx)

@@ -11,19 +11,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from complaints_pipeline.sources.base import (
-    FieldError,
-    ParseContext,
-    Reject,
-    canonical_row,
-    clean,
-    csv_line,
-    csv_rows,
-    export_time,
-    json_text,
-    load_json_document,
-    row_or_reject,
-)
+from complaints_pipeline.sources import base
+from complaints_pipeline.sources.base import FieldError, ParseContext, Reject
 
 CFPB_COLUMNS = (
     "Date received",
@@ -117,7 +106,7 @@ def _cfpb_date(value: object, column: str, tz: str) -> dt.datetime | None:
     """CFPB dates: 2023-04-12, 04/12/2023 (older CSV exports) or ISO with a time (the JSON export and the
     search API: 2019-09-24T12:00:00-05:00). The complaint is dated on the day CFPB gives, read as the start
     of that day in the business's time zone, so its business date is that day."""
-    text = clean(value)
+    text = base.clean(value)
     if text is None:
         return None
     for pattern, part in (("%Y-%m-%d", text[:10]), ("%m/%d/%Y", text)):
@@ -125,7 +114,7 @@ def _cfpb_date(value: object, column: str, tz: str) -> dt.datetime | None:
             day = dt.datetime.strptime(part, pattern).date()
         except ValueError:
             continue
-        return export_time(day - dt.timedelta(days=1), tz)  # local midnight starting the day, in UTC
+        return base.export_time(day - dt.timedelta(days=1), tz)  # local midnight starting the day, in UTC
     raise FieldError(column, value, f"{value!r} is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
@@ -137,22 +126,22 @@ def _cfpb_landed(record: dict) -> dict[str, str | None]:
     landed: dict[str, str | None] = {"format": "cfpb"}
     for name in CFPB_CONTRACT_FIELDS:
         value = record.get(name)
-        landed[name] = value if value is None or isinstance(value, str) else json_text(value)
+        landed[name] = value if value is None or isinstance(value, str) else base.json_text(value)
     return landed
 
 
 def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
-    complaint_id = clean(record.get("Complaint ID"))
+    complaint_id = base.clean(record.get("Complaint ID"))
     if complaint_id is None:
         raise FieldError("Complaint ID", None, "Complaint ID is missing")
-    via = clean(record.get("Submitted via"))
+    via = base.clean(record.get("Submitted via"))
     channel = CFPB_CHANNELS.get((via or "").lower())
     if channel is None:
         raise FieldError("Submitted via", via, f"Submitted via {via!r} is not a channel this pipeline knows")
-    product_name = clean(record.get("Product"))
-    response = (clean(record.get("Company response to consumer")) or "").lower()
+    product_name = base.clean(record.get("Product"))
+    response = (base.clean(record.get("Company response to consumer")) or "").lower()
     status = _CFPB_STATUS.get(response, "closed" if response.startswith("closed") else None)
-    return canonical_row(
+    return base.canonical_row(
         ctx,
         channel=channel,
         record_source="cfpb",
@@ -161,25 +150,25 @@ def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
         source_position=position,
         identity=None,  # CFPB publishes no customer identity
         # Most CFPB complaints publish no narrative (consumers opt in): the issue then stands for the text.
-        text=clean(record.get("Consumer complaint narrative"))
-        or " / ".join(v for v in (clean(record.get("Issue")), clean(record.get("Sub-issue"))) if v)
+        text=base.clean(record.get("Consumer complaint narrative"))
+        or " / ".join(v for v in (base.clean(record.get("Issue")), base.clean(record.get("Sub-issue"))) if v)
         or None,
         extra={
             "source": "cfpb",
             "product_name": product_name,
-            "sub_product": clean(record.get("Sub-product")),
-            "issue": clean(record.get("Issue")),
-            "sub_issue": clean(record.get("Sub-issue")),
-            "company": clean(record.get("Company")),
-            "company_response": clean(record.get("Company response to consumer")),
-            "timely_response": clean(record.get("Timely response?")),
-            "consumer_disputed": clean(record.get("Consumer disputed?")),
+            "sub_product": base.clean(record.get("Sub-product")),
+            "issue": base.clean(record.get("Issue")),
+            "sub_issue": base.clean(record.get("Sub-issue")),
+            "company": base.clean(record.get("Company")),
+            "company_response": base.clean(record.get("Company response to consumer")),
+            "timely_response": base.clean(record.get("Timely response?")),
+            "consumer_disputed": base.clean(record.get("Consumer disputed?")),
             "submitted_via": via,
-            "tags": clean(record.get("Tags")),
+            "tags": base.clean(record.get("Tags")),
         },
         received_at=_cfpb_date(record.get("Date received"), "Date received", ctx.local_tz),
         product=CFPB_PRODUCTS.get((product_name or "").lower(), product_name),
-        region=(clean(record.get("State")) or "").lower() or None,
+        region=(base.clean(record.get("State")) or "").lower() or None,
         status=status,
     )
 
@@ -203,18 +192,18 @@ def _parse_cfpb_csv(
     path: Path, ctx: ParseContext, reader: Iterator[list[str]], header: list[str]
 ) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    for item in csv_rows(reader, source_file):
+    for item in base.csv_rows(reader, source_file):
         if isinstance(item, Reject):
             yield item
             return
         number, cells = item
-        raw = csv_line(cells)
+        raw = base.csv_line(cells)
         if len(cells) != len(header):
             reason = f"row {number} has {len(cells)} of the header's {len(header)} CFPB columns"
             yield Reject(source_file, number, raw, reason)
             continue
         record = dict(zip(header, cells, strict=True))
-        yield row_or_reject(_cfpb_row, record, ctx, source_file, number, raw, _cfpb_landed(record))
+        yield base.row_or_reject(_cfpb_row, record, ctx, source_file, number, raw, _cfpb_landed(record))
 
 
 def parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
@@ -230,7 +219,7 @@ def parse_csv(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
                 + ", ".join(CFPB_REQUIRED)
                 + " and no column the CFPB export does not have"
             )
-            yield Reject(ctx.relative(path), "header", csv_line(header), reason)
+            yield Reject(ctx.relative(path), "header", base.csv_line(header), reason)
             return
         yield from _parse_cfpb_csv(path, ctx, reader, names)
 
@@ -246,7 +235,7 @@ def _cfpb_records(document: object) -> list | None:
 
 def parse_json(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
     source_file = ctx.relative(path)
-    document = load_json_document(path, source_file)
+    document = base.load_json_document(path, source_file)
     if document is None or isinstance(document, Reject):
         if document is not None:
             yield document
@@ -262,4 +251,4 @@ def parse_json(path: Path, ctx: ParseContext) -> Iterator[dict | Reject]:
             yield Reject(source_file, str(index), raw, f"complaint {index} is not a JSON object")
             continue
         record = {CFPB_JSON_KEYS.get(key, key): value for key, value in item.items()}
-        yield row_or_reject(_cfpb_row, record, ctx, source_file, str(index), raw, _cfpb_landed(record))
+        yield base.row_or_reject(_cfpb_row, record, ctx, source_file, str(index), raw, _cfpb_landed(record))

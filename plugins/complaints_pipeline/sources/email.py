@@ -23,18 +23,8 @@ from email.policy import compat32
 from pathlib import Path
 
 from complaints_pipeline import pii
-from complaints_pipeline.sources.base import (
-    FieldError,
-    ParseContext,
-    Reject,
-    Skip,
-    canonical_row,
-    clean,
-    detect_encoding,
-    find_product,
-    html_to_text,
-    row_or_reject,
-)
+from complaints_pipeline.sources import base
+from complaints_pipeline.sources.base import FieldError, ParseContext, Reject, Skip
 
 # Mail labelled with a legacy charset is often written in its superset.
 CHARSET_SUPERSETS = {
@@ -89,7 +79,7 @@ def decode_header(value: object) -> str:
     parts = []
     for chunk, charset in email.header.decode_header(str(value)):
         if isinstance(chunk, bytes):
-            encoding = detect_encoding(chunk, _codec(charset)) or "utf-8"
+            encoding = base.detect_encoding(chunk, _codec(charset)) or "utf-8"
             parts.append(chunk.decode(encoding, errors="replace"))
         else:
             parts.append(chunk)
@@ -101,7 +91,7 @@ def _part_text(part: Message) -> str:
     charset detected (base.detect_encoding). UnicodeError when neither reads it: the caller rejects."""
     payload = part.get_payload(decode=True) or b""
     label = part.get_content_charset()
-    encoding = detect_encoding(payload, _codec(label))
+    encoding = base.detect_encoding(payload, _codec(label))
     if encoding is None:
         raise UnicodeError(f"neither its declared charset {label or 'utf-8'!r} nor a detected one reads it")
     return payload.decode(encoding)
@@ -122,7 +112,7 @@ def _texts(part: Message) -> list[str]:
                     return _texts(chosen)
         return [text for child in children for text in _texts(child)]
     if maintype == "text" and subtype == "html":
-        return [(html_to_text(_part_text(part)) or "").strip()]
+        return [(base.html_to_text(_part_text(part)) or "").strip()]
     if maintype in ("text", "multipart") or not part.get_content_type():
         # A multipart whose boundary never appears is read as the text it holds.
         return [_part_text(part).strip()]
@@ -199,7 +189,7 @@ def _thread_root(message: Message) -> str | None:
     references = (message.get("References") or "").split()
     if references:
         return references[0]
-    reply_to = clean(message.get("In-Reply-To"))
+    reply_to = base.clean(message.get("In-Reply-To"))
     return reply_to.split()[0] if reply_to else None
 
 
@@ -218,7 +208,7 @@ class _Mail:
     @property
     def message_id(self) -> str:
         """Its Message-ID, or the id derived from its bytes."""
-        return clean(self.message.get("Message-ID")) or self.derived_id
+        return base.clean(self.message.get("Message-ID")) or self.derived_id
 
     def people(self, service_mailboxes: tuple[str, ...]) -> tuple[str, ...]:
         """The display names of everyone the message names in its address headers (From, To, Cc, Reply-To),
@@ -258,7 +248,7 @@ def _mail_row(
 ) -> dict:
     """A message as a version of the complaint of its thread (whose first Message-ID is thread): its sender's
     and the people's names and the known identities masked in its text and subject; its Message-ID in extra."""
-    return canonical_row(
+    return base.canonical_row(
         ctx,
         source_record_id=complaint_id_for(thread)[3:],
         source_file=source_file,
@@ -276,7 +266,7 @@ def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> 
     body = body_text(message)
     footer = {key.lower(): value for key, value in _FOOTER.findall(body)}
     text = latest_reply(_FOOTER.sub("", body))
-    account = clean(footer.get("account"))
+    account = base.clean(footer.get("account"))
     return _mail_row(
         mail,
         ctx,
@@ -285,11 +275,11 @@ def _to_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) -> 
         thread=mail.message_id,
         people=mail.people(ctx.service_mailboxes),
         known=(account,),
-        identity=account or clean(mail.sender),
+        identity=account or base.clean(mail.sender),
         text=text,
         received_at=_received_at(message),
-        product=clean(footer.get("product")) or find_product(text),
-        region=(clean(footer.get("region")) or "").lower() or None,
+        product=base.clean(footer.get("product")) or base.find_product(text),
+        region=(base.clean(footer.get("region")) or "").lower() or None,
     )
 
 
@@ -315,7 +305,7 @@ def _reply_row(mail: _Mail, ctx: ParseContext, source_file: str, position: str) 
     from_service = mail.sender.lower() in ctx.service_mailboxes
     status = None
     if from_service:
-        label = clean(message.get("X-Ticket-Status"))
+        label = base.clean(message.get("X-Ticket-Status"))
         status = _TICKET_STATUS.get((label or "in progress").lower())
         if status is None:
             raise FieldError("X-Ticket-Status", label, f"X-Ticket-Status {label!r} is not a status this pipeline knows")
@@ -446,7 +436,7 @@ def _classify(data: bytes, ctx: ParseContext, source_file: str, position: str) -
             return Skip(source_file, position, *skip)
         landed = {name: None if message.get(name) is None else str(message.get(name)) for name in CONTRACT_FIELDS}
         to_row = _to_row if _thread_root(message) is None else _reply_row
-        return row_or_reject(
+        return base.row_or_reject(
             to_row,
             _Mail(message, subject, sender, sender_name, f"<{hashlib.sha256(data).hexdigest()[:32]}@derived.invalid>"),
             ctx,

@@ -16,26 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from complaints_pipeline.sources import columnar
-from complaints_pipeline.sources.base import (
-    ESCAPE_BYTES,
-    LANDED_KEY,
-    RAW_KEY,
-    FieldError,
-    ParseContext,
-    Reject,
-    canonical_row,
-    clean,
-    csv_line,
-    csv_rows,
-    parse_float,
-    parse_int,
-    parse_local_time,
-    row_or_reject,
-    shown_bytes,
-    sniff_encoding,
-    undecodable,
-)
+from complaints_pipeline.sources import base, columnar
+from complaints_pipeline.sources.base import ESCAPE_BYTES, LANDED_KEY, RAW_KEY, FieldError, ParseContext, Reject
 
 log = logging.getLogger(__name__)
 
@@ -111,35 +93,35 @@ CHINESE_HEADERS = {
 
 def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, position: str) -> dict:
     tz = ctx.local_tz
-    ticket = clean(record.get("ticket_no"))
+    ticket = base.clean(record.get("ticket_no"))
     if ticket is None:
         raise FieldError("ticket_no", None, "the ticket number is empty")
-    received_at = parse_local_time(record.get("call_start"), "call_start", tz)
+    received_at = base.parse_local_time(record.get("call_start"), "call_start", tz)
     if received_at is None:
         raise FieldError("call_start", record.get("call_start"), "call_start is empty: the call has no time")
-    return canonical_row(
+    return base.canonical_row(
         ctx,
         source_record_id=ticket,
         source_file=source_file,
         source_position=position,
-        identity=clean(record.get("account_no")) or clean(record.get("caller_phone")),
+        identity=base.clean(record.get("account_no")) or base.clean(record.get("caller_phone")),
         known=(record.get("caller_name"), record.get("account_no"), record.get("caller_phone")),
         text=record.get("notes"),
-        extra={"agent_id": clean(record.get("agent_id"))},
+        extra={"agent_id": base.clean(record.get("agent_id"))},
         received_at=received_at,
-        version_at=parse_local_time(record.get("updated_at"), "updated_at", tz),
-        product=clean(record.get("product")),
-        category=clean(record.get("category")),
-        severity=parse_int(record.get("severity"), "severity"),
-        complexity=clean(record.get("complexity")),
-        region=clean(record.get("region")),
-        status=clean(record.get("status")),
-        first_response_at=parse_local_time(record.get("first_response_time"), "first_response_time", tz),
-        resolved_at=parse_local_time(record.get("resolved_time"), "resolved_time", tz),
-        satisfaction_score=parse_int(record.get("satisfaction"), "satisfaction"),
-        escalation_level=parse_int(record.get("escalation_level"), "escalation_level"),
-        compensation=parse_float(record.get("compensation"), "compensation"),
-        handling_minutes=parse_float(record.get("handle_minutes"), "handle_minutes"),
+        version_at=base.parse_local_time(record.get("updated_at"), "updated_at", tz),
+        product=base.clean(record.get("product")),
+        category=base.clean(record.get("category")),
+        severity=base.parse_int(record.get("severity"), "severity"),
+        complexity=base.clean(record.get("complexity")),
+        region=base.clean(record.get("region")),
+        status=base.clean(record.get("status")),
+        first_response_at=base.parse_local_time(record.get("first_response_time"), "first_response_time", tz),
+        resolved_at=base.parse_local_time(record.get("resolved_time"), "resolved_time", tz),
+        satisfaction_score=base.parse_int(record.get("satisfaction"), "satisfaction"),
+        escalation_level=base.parse_int(record.get("escalation_level"), "escalation_level"),
+        compensation=base.parse_float(record.get("compensation"), "compensation"),
+        handling_minutes=base.parse_float(record.get("handle_minutes"), "handle_minutes"),
     )
 
 
@@ -152,8 +134,8 @@ def _record(
 ) -> dict | Reject | None:
     """One CSV row as a canonical row or a Reject; None for a blank row."""
     position = str(number)
-    landed_line = csv_line(cells)
-    raw = shown_bytes(landed_line)  # as a person reads it: an undecodable byte as U+FFFD
+    landed_line = base.csv_line(cells)
+    raw = base.shown_bytes(landed_line)  # as a person reads it: an undecodable byte as U+FFFD
     if not any(c.strip() for c in cells):
         return None  # a blank line holds no record (Excel leaves them at the end)
     missing = [c for c in REQUIRED if c not in header]
@@ -165,13 +147,13 @@ def _record(
         return Reject(source_file, position, raw, reason)
     if _NUL in raw:
         return Reject(source_file, position, raw.replace(_NUL, "\\x00"), f"row {number} contains NUL bytes")
-    if undecodable(landed_line):
+    if base.undecodable(landed_line):
         return Reject(
             source_file, position, raw, f"row {number} has bytes that are not valid {encoding.replace('-sig', '')}"
         )
     record = dict(zip(header, cells, strict=True))
     landed = {name: record.get(name) for name in CONTRACT_FIELDS}
-    return row_or_reject(_to_row, record, ctx, source_file, position, raw, landed)
+    return base.row_or_reject(_to_row, record, ctx, source_file, position, raw, landed)
 
 
 def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) -> Iterator[dict | Reject]:
@@ -186,7 +168,7 @@ def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) 
             return  # an empty file holds no records
         header = _header(first)
         rows = 0
-        for item in csv_rows(reader, source_file):
+        for item in base.csv_rows(reader, source_file):
             rows += 1
             if isinstance(item, Reject):
                 yield item
@@ -203,7 +185,7 @@ def _row_path(path: Path, ctx: ParseContext, encoding: str, after_row: int = 0) 
             # (rows run together when line ends are lost), so it is rejected, not passed over.
             problem = f"no {', '.join(missing)}" if missing else f"{len(unknown)} columns it does not know"
             reason = f"the file has no rows, and its first line is no phone export's header ({problem})"
-            yield Reject(source_file, "1", shown_bytes(csv_line(first))[:10_000], reason)
+            yield Reject(source_file, "1", base.shown_bytes(base.csv_line(first))[:10_000], reason)
 
 
 def _plain_header(path: Path) -> list[str] | None:
@@ -285,7 +267,7 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[pa.Table | dict | Reje
     """Clean UTF-8 exports go through Arrow's CSV reader in batches; the first block it cannot read
     (a ragged or cut-off row, bytes that are not UTF-8, a blank line) hands the rest of the file to
     the row path, so positions and reasons are those of the row path."""
-    encoding = sniff_encoding(path)
+    encoding = base.sniff_encoding(path)
     header = _plain_header(path) if encoding == "utf-8-sig" else None
     done = 0
     if header is not None:

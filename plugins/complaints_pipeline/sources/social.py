@@ -14,20 +14,8 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from complaints_pipeline.sources.base import (
-    FieldError,
-    ParseContext,
-    Reject,
-    Skip,
-    canonical_row,
-    clean,
-    find_product,
-    json_text,
-    json_type,
-    load_json_document,
-    parse_iso_time,
-    row_or_reject,
-)
+from complaints_pipeline.sources import base
+from complaints_pipeline.sources.base import FieldError, ParseContext, Reject, Skip
 
 # Weibo users write their location in Chinese ("北京 海淀"); the regions this pipeline reports on.
 CHINESE_REGIONS = {
@@ -43,7 +31,7 @@ CHINESE_REGIONS = {
 
 
 def region_of(location: object) -> str | None:
-    text = clean(location)
+    text = base.clean(location)
     if text is None:
         return None
     for name, region in CHINESE_REGIONS.items():
@@ -54,13 +42,13 @@ def region_of(location: object) -> str | None:
 
 def _weibo_time(value: object, column: str) -> dt.datetime | None:
     """Weibo's 'Tue May 31 17:46:55 +0800 2011', or ISO 8601."""
-    text = clean(value)
+    text = base.clean(value)
     if text is None:
         return None
     try:
         parsed = dt.datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
     except ValueError:
-        return parse_iso_time(text, column)
+        return base.parse_iso_time(text, column)
     return parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -71,50 +59,50 @@ def _names(user: dict, handle_key: str, name_key: str) -> tuple[str | None, ...]
 
 
 def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, users: dict[str, dict]) -> dict:
-    post_id = clean(post.get("id"))
+    post_id = base.clean(post.get("id"))
     if post_id is None:
         raise FieldError("id", None, "the post has no id")
     author = users.get(str(post.get("author_id")), {})
     text = post.get("text")
-    created_at = parse_iso_time(post.get("created_at"), "created_at")
+    created_at = base.parse_iso_time(post.get("created_at"), "created_at")
     # The author posting again in the conversation their complaint started: a version of that complaint.
-    conversation = clean(post.get("conversation_id"))
+    conversation = base.clean(post.get("conversation_id"))
     follows = (
         conversation is not None
         and conversation != post_id
         and post.get("in_reply_to_user_id") is not None
         and str(post.get("in_reply_to_user_id")) == str(post.get("author_id"))
     )
-    return canonical_row(
+    return base.canonical_row(
         ctx,
         source_record_id=conversation if follows else post_id,
         source_file=source_file,
         source_position=position,
-        identity=clean(post.get("author_id")),
+        identity=base.clean(post.get("author_id")),
         known=_names(author, "username", "name"),
         text=text,
         extra={"platform": "x", "public_metrics": post.get("public_metrics"), "post_id": post_id, **_links(post)},
         received_at=None if follows else created_at,
         version_at=created_at if follows else None,
         version_kind="customer_reply" if follows else None,
-        product=find_product(text),
+        product=base.find_product(text),
         region=region_of(author.get("location")),
-        language=clean(post.get("lang")),
+        language=base.clean(post.get("lang")),
     )
 
 
 def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str) -> dict:
-    status_id = clean(status.get("idstr") or status.get("id") or status.get("mid"))
+    status_id = base.clean(status.get("idstr") or status.get("id") or status.get("mid"))
     if status_id is None:
         raise FieldError("id", None, "the post has no id")
     user = status.get("user") if isinstance(status.get("user"), dict) else {}
     text = status.get("text")
-    return canonical_row(
+    return base.canonical_row(
         ctx,
         source_record_id=f"WB{status_id}",
         source_file=source_file,
         source_position=position,
-        identity=clean(user.get("idstr") or user.get("id")),
+        identity=base.clean(user.get("idstr") or user.get("id")),
         known=_names(user, "screen_name", "name"),
         text=text,
         extra={
@@ -123,7 +111,7 @@ def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str)
             "comments_count": status.get("comments_count"),
         },
         received_at=_weibo_time(status.get("created_at"), "created_at"),
-        product=find_product(text),
+        product=base.find_product(text),
         region=region_of(user.get("location")),
     )
 
@@ -133,9 +121,9 @@ def _landed(post: dict, is_weibo: bool) -> dict[str, str | None]:
     post_id = post.get("idstr") or post.get("id") or post.get("mid") if is_weibo else post.get("id")
     return {
         "format": "weibo" if is_weibo else "x",
-        "id": json_text(post_id),
-        "created_at": json_text(post.get("created_at")),
-        "text type": json_type(post.get("text")),
+        "id": base.json_text(post_id),
+        "created_at": base.json_text(post.get("created_at")),
+        "text type": base.json_type(post.get("text")),
     }
 
 
@@ -193,7 +181,7 @@ def _lost_page(reject: Reject, path: Path) -> Reject:
 
 def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
     source_file = ctx.relative(path)
-    document = load_json_document(path, source_file)
+    document = base.load_json_document(path, source_file)
     if document is None:
         return
     if isinstance(document, Reject):
@@ -220,4 +208,4 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
         if not is_weibo and isinstance(post.get("text"), str) and _RETWEET_TEXT.match(post["text"]):
             yield Skip(source_file, position, "repost", 'a retweet ("RT @user:"): one complaint signal')
             continue
-        yield row_or_reject(to_row, post, ctx, source_file, position, raw, _landed(post, is_weibo))
+        yield base.row_or_reject(to_row, post, ctx, source_file, position, raw, _landed(post, is_weibo))

@@ -15,25 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from complaints_pipeline.sources import cfpb, columnar
-from complaints_pipeline.sources.base import (
-    LANDED_KEY,
-    RAW_KEY,
-    FieldError,
-    ParseContext,
-    Reject,
-    canonical_row,
-    clean,
-    decode_json,
-    json_text,
-    json_type,
-    parse_float,
-    parse_int,
-    parse_iso_time,
-    row_or_reject,
-    shown_bytes,
-    undecodable,
-)
+from complaints_pipeline.sources import base, cfpb, columnar
+from complaints_pipeline.sources.base import LANDED_KEY, RAW_KEY, FieldError, ParseContext, Reject
 
 # ---------------------------------------------------------------- form submissions (JSON lines)
 
@@ -67,9 +50,9 @@ def _form_landed(record: dict) -> dict[str, str | None]:
     landed: dict[str, str | None] = {"format": "form"}
     for name in FORM_CONTRACT_TEXTS:
         parent, _, key = name.rpartition(".")
-        landed[name] = json_text((inner if parent else record).get(key))
-    landed["ticket type"] = json_type(ticket)
-    landed["description type"] = json_type(record.get("description"))
+        landed[name] = base.json_text((inner if parent else record).get(key))
+    landed["ticket type"] = base.json_type(ticket)
+    landed["description type"] = base.json_type(record.get("description"))
     return landed
 
 
@@ -81,34 +64,34 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     ticket = record.get("ticket") or {}
     if not isinstance(ticket, dict):
         raise FieldError("ticket", ticket, "ticket is not a JSON object")
-    submission_id = clean(record.get("submission_id"))
+    submission_id = base.clean(record.get("submission_id"))
     if submission_id is None:
         raise FieldError("submission_id", None, "submission_id is missing")
-    event_at = parse_iso_time(record.get("event_at"), "event_at")
-    return canonical_row(
+    event_at = base.parse_iso_time(record.get("event_at"), "event_at")
+    return base.canonical_row(
         ctx,
         source_record_id=submission_id,
         source_file=source_file,
         source_position=position,
-        identity=clean(record.get("account_no")) or clean(record.get("email")),
+        identity=base.clean(record.get("account_no")) or base.clean(record.get("email")),
         known=tuple(_text_or_none(record.get(key)) for key in _FORM_IDENTITIES),
         text=record.get("description"),
         extra={"form": record.get("form")},
-        received_at=parse_iso_time(record.get("submitted_at"), "submitted_at"),
+        received_at=base.parse_iso_time(record.get("submitted_at"), "submitted_at"),
         version_at=event_at,
         version_kind="snapshot" if event_at is None else "event",
-        product=clean(record.get("product")),
-        category=clean(record.get("category")),
-        severity=parse_int(record.get("severity"), "severity"),
-        complexity=clean(ticket.get("complexity")),
-        region=clean(record.get("region")),
-        status=clean(ticket.get("status")),
-        first_response_at=parse_iso_time(ticket.get("first_response_at"), "ticket.first_response_at"),
-        resolved_at=parse_iso_time(ticket.get("resolved_at"), "ticket.resolved_at"),
-        satisfaction_score=parse_int(ticket.get("csat"), "ticket.csat"),
-        escalation_level=parse_int(ticket.get("escalation_level"), "ticket.escalation_level"),
-        compensation=parse_float(ticket.get("compensation"), "ticket.compensation"),
-        handling_minutes=parse_float(ticket.get("handle_minutes"), "ticket.handle_minutes"),
+        product=base.clean(record.get("product")),
+        category=base.clean(record.get("category")),
+        severity=base.parse_int(record.get("severity"), "severity"),
+        complexity=base.clean(ticket.get("complexity")),
+        region=base.clean(record.get("region")),
+        status=base.clean(ticket.get("status")),
+        first_response_at=base.parse_iso_time(ticket.get("first_response_at"), "ticket.first_response_at"),
+        resolved_at=base.parse_iso_time(ticket.get("resolved_at"), "ticket.resolved_at"),
+        satisfaction_score=base.parse_int(ticket.get("csat"), "ticket.csat"),
+        escalation_level=base.parse_int(ticket.get("escalation_level"), "ticket.escalation_level"),
+        compensation=base.parse_float(ticket.get("compensation"), "ticket.compensation"),
+        handling_minutes=base.parse_float(ticket.get("handle_minutes"), "ticket.handle_minutes"),
     )
 
 
@@ -118,17 +101,17 @@ def _jsonl_line(line: str, number: int, ctx: ParseContext, source_file: str) -> 
     if not line.strip():
         return None
     position = str(number)
-    if undecodable(line):
-        shown = shown_bytes(line)
+    if base.undecodable(line):
+        shown = base.shown_bytes(line)
         return Reject(source_file, position, shown, f"line {number} has bytes that are not valid UTF-8")
     try:
-        record = decode_json(line)
+        record = base.decode_json(line)
     except json.JSONDecodeError as error:
         return Reject(source_file, position, line, f"line {number} is not valid JSON ({error.msg})")
     if not isinstance(record, dict):
         kind = type(record).__name__.replace("dict", "object").replace("list", "array")
         return Reject(source_file, position, line, f"line {number} is a JSON {kind}, not an object")
-    return row_or_reject(_form_row, record, ctx, source_file, position, line, _form_landed(record))
+    return base.row_or_reject(_form_row, record, ctx, source_file, position, line, _form_landed(record))
 
 
 # (canonical column, JSON path in a form submission, converter) for the columnar path.
