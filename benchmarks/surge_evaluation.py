@@ -129,7 +129,7 @@ def generated(start: dt.date, end: dt.date, per_day: int, seed: int) -> Evaluati
     rows = []
     day = start
     while day <= end:
-        counts = sd.count_day(day, per_day, seed, surges=surges)
+        counts = sd.count_day(day, surges, per_day=per_day, seed=seed)
         counts["total"] = {"all": sum(counts["channel"].values())}
         for dimension, values in counts.items():
             for value, n in values.items():

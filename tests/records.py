@@ -3,6 +3,7 @@ each returns a record as its source writes it; keyword arguments override fields
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -27,31 +28,17 @@ __all__ = [
     "x_page",
 ]
 
+# Each builder's default record, as data.
+_DEFAULTS = json.loads((Path(__file__).parent / "fixtures" / "records.json").read_text(encoding="utf-8"))
+
+
+def _default(kind: str, overrides: dict) -> dict:
+    """A fresh copy of the kind's default record (nested objects too), with the overrides."""
+    return copy.deepcopy(_DEFAULTS[kind]) | overrides
+
 
 def phone_row(**overrides: str) -> dict[str, str]:
-    row = {
-        "ticket_no": "T1",
-        "call_start": "2026-10-12 09:30:00",
-        "caller_name": "Li Lei",
-        "caller_phone": "13812345678",
-        "account_no": "A1",
-        "product": "router",
-        "category": "product_quality",
-        "severity": "3",
-        "complexity": "general",
-        "region": "beijing",
-        "status": "closed",
-        "first_response_time": "2026-10-12 10:00:00",
-        "resolved_time": "2026-10-13 09:00:00",
-        "satisfaction": "5",
-        "escalation_level": "0",
-        "compensation": "0",
-        "handle_minutes": "12",
-        "agent_id": "ag1",
-        "notes": "router broken",
-    }
-    row.update(overrides)
-    return row
+    return _default("phone", overrides)
 
 
 def phone_csv(*rows: dict[str, str] | list[str], header=PHONE_COLUMNS, encoding="utf-8-sig") -> bytes:
@@ -64,19 +51,7 @@ def phone_csv(*rows: dict[str, str] | list[str], header=PHONE_COLUMNS, encoding=
 
 
 def form(**overrides) -> dict:
-    record = {
-        "submission_id": "S1",
-        "submitted_at": "2026-10-12T10:00:00+08:00",
-        "email": "li@example.com",
-        "product": "laptop",
-        "category": "delivery_logistics",
-        "severity": 2,
-        "region": "chengdu",
-        "description": "my package is late",
-        "ticket": {"status": "closed", "csat": 4, "resolved_at": "2026-10-13T02:00:00Z"},
-    }
-    record.update(overrides)
-    return record
+    return _default("form", overrides)
 
 
 def jsonl(*records) -> bytes:
@@ -84,23 +59,7 @@ def jsonl(*records) -> bytes:
 
 
 def cfpb(**overrides: str) -> dict[str, str]:
-    row = dict.fromkeys(CFPB_COLUMNS, "")
-    row.update(
-        {
-            "Date received": "2026-10-12",
-            "Product": "Checking or savings account",
-            "Issue": "Managing an account",
-            "Consumer complaint narrative": "They charged a fee twice and refused a refund.",
-            "Company": "Example Bank",
-            "State": "CA",
-            "Submitted via": "Web",
-            "Company response to consumer": "Closed with explanation",
-            "Timely response?": "Yes",
-            "Complaint ID": "7001",
-        }
-    )
-    row.update(overrides)
-    return row
+    return dict.fromkeys(CFPB_COLUMNS, "") | _default("cfpb", overrides)
 
 
 def cfpb_csv(*rows: dict[str, str], cut: int | None = None) -> bytes:
@@ -172,15 +131,7 @@ def x_page(*posts, users=None) -> bytes:
 
 
 def post(**overrides) -> dict:
-    record = {
-        "id": "9001",
-        "text": "@AcmeCare my smart_tv is broken again",
-        "author_id": "u1",
-        "created_at": "2026-10-12T03:00:00Z",
-        "lang": "en",
-    }
-    record.update(overrides)
-    return record
+    return _default("post", overrides)
 
 
 def garble_satisfaction(export: Path) -> list[list[str]]:

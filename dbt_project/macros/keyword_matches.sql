@@ -7,6 +7,6 @@
 {% macro keyword_matches(text, keyword, language) -%}
     case
         when {{ language }} = 'zh' then {{ dbt.position(keyword, text) }} > 0
-        else {{ adapter.dispatch('word_matches')(text, keyword) }}
+        else {{ word_matches(text, keyword) }}
     end
 {%- endmacro %}

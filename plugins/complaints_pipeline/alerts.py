@@ -29,34 +29,13 @@ import smtplib
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
-from complaints_pipeline.config import Settings, addresses
-from complaints_pipeline.warehouse import Connection
+from complaints_pipeline.config import Settings, addresses, airflow_variable
+from complaints_pipeline.warehouse import TABLE_DDL, Connection
 
 log = logging.getLogger(__name__)
 
-ALERT_LOG_DDL = """
-create table if not exists ops.alert_log (
-    surge_date date not null,
-    dimension_name varchar not null,
-    dimension_value varchar not null,
-    surge_level varchar not null,
-    actual_count integer not null,
-    expected_count double precision,
-    actual_to_expected_ratio double precision,
-    status varchar not null,  -- pending | sent | failed
-    attempts integer not null,
-    message_id varchar not null,
-    subject varchar not null,
-    recipients varchar not null,
-    first_tried_at timestamp not null,
-    last_tried_at timestamp not null,
-    sent_at timestamp,
-    last_error varchar,
-    run_id varchar,
-    primary key (surge_date, dimension_name, dimension_value)
-)
-"""
 TOP_BEHIND = 3  # categories listed behind each flagged series
 # The mart column of each surge dimension; behind a category surge come its products instead.
 DIMENSION_COLUMNS = {"channel": "channel", "category": "complaint_category", "product": "product", "region": "region"}
@@ -257,13 +236,13 @@ def ensure_log(con) -> None:
     }
     if columns and "dimension_name" not in columns:
         _migrate_date_log(con)
-    con.execute(ALERT_LOG_DDL)
+    con.execute(TABLE_DDL["ops.alert_log"])
 
 
 def _migrate_date_log(con) -> None:
     """The first alert log had one row per date: its dates' flags count as sent."""
     con.execute("alter table ops.alert_log rename to alert_log_by_date")
-    con.execute(ALERT_LOG_DDL)
+    con.execute(TABLE_DDL["ops.alert_log"])
     con.execute(
         """
         insert into ops.alert_log
@@ -312,16 +291,16 @@ def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: s
         )
 
 
-def variable(key: str, default: str) -> str:
-    """An Airflow variable (AIRFLOW_VAR_<KEY> in the environment, or set in the UI), else the default."""
+def at_run_time(settings: Settings, name: str) -> Any:
+    """A setting as the Airflow variable its field names overrides it at run time (AIRFLOW_VAR_<KEY> in the
+    environment, or set in the UI), where that variable is set and not empty."""
     from airflow.sdk import Variable
 
-    value = Variable.get(key, default=default)
-    return value if value else default
-
-
-def recipients_of(key: str, default: tuple[str, ...]) -> list[str]:
-    return list(addresses(variable(key, ",".join(default))))
+    value = Variable.get(airflow_variable(name), default="")
+    default = getattr(settings, name)
+    if not value:
+        return default
+    return addresses(value) if isinstance(default, tuple) else value
 
 
 def smtp_hook(settings: Settings):
@@ -335,8 +314,8 @@ def smtp_hook(settings: Settings):
 
 def links(settings: Settings) -> Links:
     return Links(
-        dashboard=variable("complaints_dashboard_url", settings.dashboard_url) or None,
-        data_docs=variable("complaints_data_docs_url", settings.data_docs_url) or None,
+        dashboard=at_run_time(settings, "dashboard_url") or None,
+        data_docs=at_run_time(settings, "data_docs_url") or None,
     )
 
 
@@ -350,7 +329,7 @@ def _reason(error: Exception) -> str:
 def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[Alert]:
     """Alert every surge dimension of these dates (and of earlier dates whose alert has not gone out yet)
     that was never sent. Returns the alerts sent; raises AlertSendError when some could not be."""
-    recipients = recipients_of("complaints_alert_recipients", settings.alert_recipients)
+    recipients = list(at_run_time(settings, "alert_recipients"))
     con = Connection(settings)
     sent: list[Alert] = []
     failed: list[tuple[Alert, str]] = []

@@ -62,11 +62,30 @@ def _list(value: object) -> object:
 Addresses = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list)]
 
 
-def _setting(default: Any = PydanticUndefined, *, env: str | None = None, shown: str | None = None, **kwargs) -> Any:
+def _setting(
+    default: Any = PydanticUndefined,
+    *,
+    env: str | None = None,
+    shown: str | None = None,
+    overridable: bool = False,
+    **kwargs,
+) -> Any:
     """A field of Settings: env names its variable when it is not COMPLAINTS_<FIELD>; shown is the default as the
     configuration table shows it (for a default derived from another setting)."""
-    extra = {k: v for k, v in (("env", env), ("shown", shown)) if v}
+    extra = {k: v for k, v in (("env", env), ("shown", shown), ("overridable", overridable)) if v}
     return Field(default, validation_alias=env, json_schema_extra=extra or None, **kwargs)
+
+
+def airflow_variable(name: str) -> str | None:
+    """The Airflow variable that overrides the setting at run time, if one does."""
+    extra = Settings.model_fields[name].json_schema_extra or {}
+    return f"complaints_{name}" if extra.get("overridable") else None
+
+
+def _overridable(default: Any, *, env: str | None = None, description: str) -> Any:
+    """A setting the Airflow variable complaints_<field> overrides at run time, where it is set (airflow_variable,
+    alerts.at_run_time): what an operator changes without a deployment."""
+    return _setting(default, env=env, overridable=True, description=description)
 
 
 def _in_home(*parts: str, env: str | None = None, description: str) -> Any:
@@ -138,20 +157,16 @@ class Settings(BaseSettings):
     service_handles: Addresses = _setting(
         ("@AcmeCare",), description="the service's own social handles, kept in posts' texts where others are masked"
     )
-    alert_recipients: Addresses = _setting(
-        ("service-managers@example.com",),
-        env="COMPLAINTS_ALERT_TO",
-        description="who gets the surge alerts, when the Airflow variable `complaints_alert_recipients` does not say",
+    alert_recipients: Addresses = _overridable(
+        ("service-managers@example.com",), env="COMPLAINTS_ALERT_TO", description="who gets the surge alerts"
     )
     alert_sender: str = _setting(
         "complaints-pipeline@example.com",
         env="COMPLAINTS_ALERT_FROM",
         description="the alerts' sender, when the SMTP connection's `from_email` does not say",
     )
-    oncall_recipients: Addresses = _setting(
-        ("data-oncall@example.com",),
-        env="COMPLAINTS_ONCALL_TO",
-        description="who hears of a failed task or run, when the variable `complaints_oncall_recipients` does not say",
+    oncall_recipients: Addresses = _overridable(
+        ("data-oncall@example.com",), env="COMPLAINTS_ONCALL_TO", description="who hears of a failed task or run"
     )
     oncall_notifier: str = _setting(
         "",
@@ -160,12 +175,8 @@ class Settings(BaseSettings):
     oncall_notifier_args: dict[str, Any] = _setting(
         default_factory=dict, description="the notifier's keyword arguments, a JSON object"
     )
-    dashboard_url: str = _setting(
-        "", description="link in the alert email, when the variable `complaints_dashboard_url` does not say"
-    )
-    data_docs_url: str = _setting(
-        "", description="link in the alert email, when the variable `complaints_data_docs_url` does not say"
-    )
+    dashboard_url: str = _overridable("", description="link in the alert email")
+    data_docs_url: str = _overridable("", description="link in the alert email")
     smtp_conn_id: str = _setting("smtp_default", description="the Airflow connection mail is sent through")
     smtp_port: int = _setting(
         8025, ge=1, le=65535, description="the loopback SMTP sink's port (embedded mode, no SMTP connection set)"
@@ -297,7 +308,9 @@ def settings_table() -> str:
             default = f"`{','.join(field.default)}`"
         else:
             default = f"`{field.default}`" if field.default not in ("", None) else "none"
-        rows.append(f"| `{env_name(name)}` | {default} | {field.description} |")
+        variable = airflow_variable(name)
+        overridden = f"; the Airflow variable `{variable}` overrides it" if variable else ""
+        rows.append(f"| `{env_name(name)}` | {default} | {field.description}{overridden} |")
     return "\n".join(rows) + "\n"
 
 

@@ -65,11 +65,11 @@ def recent_notices(settings: Settings, limit: int = 10) -> list[dict]:
 
 
 def _email(settings: Settings, subject: str, lines: list[str]) -> str:
-    from complaints_pipeline.alerts import recipients_of, smtp_hook
+    from complaints_pipeline.alerts import at_run_time, smtp_hook
 
     message = EmailMessage()
     message["Subject"] = subject
-    message["To"] = ", ".join(recipients_of("complaints_oncall_recipients", settings.oncall_recipients))
+    message["To"] = ", ".join(at_run_time(settings, "oncall_recipients"))
     message["Date"] = formatdate(localtime=False)
     message.set_content("\n".join(lines) + "\n")
     message.add_alternative(

@@ -114,27 +114,14 @@ class Connection:
         self.close()
 
 
-RECONCILIATION_DDL = """
-create table if not exists raw.load_reconciliation (
-    channel varchar not null,
-    partition_date date not null,
-    files integer not null,
-    records_in integer not null,
-    loaded integer not null,
-    quarantined integer not null,
-    skipped integer not null,
-    run_id varchar,
-    primary key (channel, partition_date)
-)
-"""
-# The run log analysis timeliness is measured on: when each business date's marts were published.
-PUBLICATIONS_DDL = """
-create table if not exists raw.mart_publications (
-    business_date date not null,
-    published_at timestamp not null,
-    run_id varchar
-)
-"""
+# The pipeline's own tables (load reconciliation, publications, holidays, ...): their DDL in tables.sql, one
+# `create table if not exists` statement each, by table name.
+TABLE_DDL: dict[str, str] = {
+    re.search(r"create table if not exists ([\w.]+)", statement)[1]: statement
+    for statement in (Path(__file__).with_name("tables.sql").read_text(encoding="utf-8").split(";\n"))
+    if "create table" in statement
+}
+
 # Added with the day gate; a warehouse made before it gains the columns in place.
 RECONCILIATION_GATE_COLUMNS = (
     "withheld integer default 0",  # rows that passed row checks, held back by a blocked day
@@ -176,43 +163,6 @@ def _add_version_columns(con: Connection, table: str) -> None:
 VERSIONS_SCHEMA = CANONICAL_SCHEMA.append(pa.field("content_hash", pa.string())).append(
     pa.field("loaded_at", pa.timestamp("us"))
 )
-# The complaint dates each channel's landing date changed when it last loaded: dbt's incremental models
-# rebuild the dates changed since their last build (a version landing today may be of a complaint received
-# weeks ago).
-COMPLAINT_DATES_DDL = """
-create table if not exists raw.load_complaint_dates (
-    channel varchar not null,
-    partition_date date not null,
-    complaint_date date not null,
-    loaded_at timestamp not null
-)
-"""
-
-
-# The public holidays of every year the loaded complaint dates touch (and the year after), for the configured
-# country and subdivision ('' for the whole country): dbt's `dates` reads them (business_calendar.py).
-HOLIDAYS_DDL = """
-create table if not exists raw.public_holidays (
-    holiday_date date not null,
-    country_code varchar not null,
-    subdivision_code varchar not null,
-    holiday_name varchar not null,
-    primary key (holiday_date, country_code, subdivision_code)
-)
-"""
-
-
-# The learned classifier's category of each text no person categorised (categoriser.py), keyed by the MD5 of
-# the text, as dbt's md5() computes it: the same text keeps the category the model of its first load gave.
-TEXT_CATEGORIES_DDL = """
-create table if not exists raw.text_categories (
-    text_hash varchar primary key,
-    category varchar not null,
-    confidence double precision not null,
-    model_version varchar not null,
-    categorised_at timestamp not null
-)
-"""
 
 
 def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
@@ -278,11 +228,9 @@ def _create_raw_tables(con: Connection, channels: list[str]) -> None:
         _add_version_columns(con, table)
     con.execute(_ddl("raw.quarantine", QUARANTINE_SCHEMA))
     con.execute(_ddl("raw.skipped", SKIPPED_SCHEMA))
-    con.execute(RECONCILIATION_DDL)
-    con.execute(PUBLICATIONS_DDL)
-    con.execute(COMPLAINT_DATES_DDL)
-    con.execute(HOLIDAYS_DDL)
-    con.execute(TEXT_CATEGORIES_DDL)
+    for table, ddl in TABLE_DDL.items():
+        if table.startswith("raw."):
+            con.execute(ddl)
     for column in RECONCILIATION_GATE_COLUMNS:
         con.execute(f"alter table raw.load_reconciliation add column if not exists {column}")
 

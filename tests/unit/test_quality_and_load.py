@@ -38,9 +38,9 @@ def _row(source_id: str, day: dt.date = DAY, **fields) -> dict:
     text = base.pop("text", "I was charged twice")
     return canonical_row(
         ctx,
+        "web/x.jsonl",
+        source_id,
         source_record_id=source_id,
-        source_file="web/x.jsonl",
-        source_position=source_id,
         identity="a1",
         text=text,
         extra={},

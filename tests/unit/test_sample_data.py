@@ -317,12 +317,12 @@ def test_good_records_are_clean(landing: Path) -> None:
 
 
 def test_every_template_and_filler_is_clean() -> None:
-    for category, by_lang in sd_texts._TEMPLATES.items():
+    for category, by_lang in sd_texts.TEMPLATES.items():
         for lang, templates in by_lang.items():
             assert len(sd.CATEGORY_KEYWORDS[category][lang]) >= 4
             for template in templates:
                 assert categories_in(template.format(product="router")) == {category}, template
-    groups = (sd_texts._OPENINGS, sd_texts._CLOSINGS, sd_texts._SALUTATIONS, sd_texts._SIGNOFFS)
+    groups = (sd_texts.OPENINGS, sd_texts.CLOSINGS, sd_texts.SALUTATIONS, sd_texts.SIGNOFFS)
     fillers = [filler for group in groups for language in ("en", "zh") for filler in group[language]]
     assert not any(categories_in(f) for f in fillers)
 

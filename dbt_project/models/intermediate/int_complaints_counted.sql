@@ -1,21 +1,16 @@
 -- Complaints counted per business date for the total and every channel, category, product and region.
 with
 
-complaints as (
-
-    select * from {{ ref('int_complaints_clocked') }}
-    where {{ is_rebuilt('complaint_date') }}
-
-),
-
+-- Each complaint of the dates this run rebuilds, once per dimension.
 dimensioned as (
 
     select
         complaints.*,
         dimensions.dimension_name,
         {{ dimension_value('dimensions.dimension_name') }} as dimension_value
-    from complaints
+    from {{ ref('int_complaints_clocked') }} as complaints
     cross join {{ ref('int_complaint_dimensions') }} as dimensions
+    where {{ is_rebuilt('complaints.complaint_date') }}
 
 ),
 

@@ -8,12 +8,6 @@ daily as (
 
 ),
 
-publications as (
-
-    select * from {{ ref('stg_pipeline__mart_publications') }}
-
-),
-
 targets as (
 
     select * from {{ ref('int_kpi_targets') }}
@@ -66,7 +60,7 @@ timeliness as (
         cast({{ dbt.date_trunc('month', 'complaint_date') }} as date) as month_start_date,
         count(*) as published_day_count,
         sum(case when is_published_on_time then 1 else 0 end) as on_time_day_count
-    from publications
+    from {{ ref('stg_pipeline__mart_publications') }}
     group by 1
 
 ),

@@ -164,8 +164,7 @@ weekday_factors as (
             else 1.0
         end as weekday_factor
     from history_days
-    inner join season_median
-        on history_days.series_key = season_median.series_key and history_days.date_day = season_median.date_day
+    inner join season_median using (series_key, date_day)
     group by history_days.series_key, history_days.date_day, history_days.past_weekday
 
 ),
@@ -239,8 +238,7 @@ trend as (
                 )
         end as trend_z
     from point_median
-    left join pair_slopes
-        on point_median.series_key = pair_slopes.series_key and point_median.date_day = pair_slopes.date_day
+    left join pair_slopes using (series_key, date_day)
 
 ),
 
@@ -255,10 +253,8 @@ carried as (
             as carried_count,
         abs(level_points.level_count - trend.median_level) as median_distance
     from level_points
-    inner join trend
-        on level_points.series_key = trend.series_key and level_points.date_day = trend.date_day
-    inner join filled
-        on level_points.series_key = filled.series_key and level_points.date_day = filled.date_day
+    inner join trend using (series_key, date_day)
+    inner join filled using (series_key, date_day)
 
 ),
 
@@ -281,8 +277,7 @@ line_spread as (
         carried.date_day,
         percentile_cont(0.5) within group (order by abs(carried.carried_count - line.sen_level)) as line_mad
     from carried
-    inner join line
-        on carried.series_key = line.series_key and carried.date_day = line.date_day
+    inner join line using (series_key, date_day)
     group by carried.series_key, carried.date_day
 
 ),
@@ -301,10 +296,8 @@ spread as (
             false
         ) as is_trend
     from trend
-    inner join line
-        on trend.series_key = line.series_key and trend.date_day = line.date_day
-    inner join line_spread
-        on trend.series_key = line_spread.series_key and trend.date_day = line_spread.date_day
+    inner join line using (series_key, date_day)
+    inner join line_spread using (series_key, date_day)
 
 ),
 
@@ -317,8 +310,7 @@ kept_points as (
         avg(carried.level_count) as mean_level,
         count(*) as kept_count
     from carried
-    inner join spread
-        on carried.series_key = spread.series_key and carried.date_day = spread.date_day
+    inner join spread using (series_key, date_day)
     where abs({{ count_z_score(
         'carried.level_count', 'greatest(spread.median_level, 0.5)', 'spread.flat_dispersion'
     ) }}) < {{ var('surge_min_z') }}
@@ -336,8 +328,7 @@ level_chosen as (
         case when spread.is_trend then spread.sen_level else kept_points.mean_level end as level_count,
         case when spread.is_trend then spread.line_dispersion else spread.flat_dispersion end as dispersion
     from spread
-    left join kept_points
-        on spread.series_key = kept_points.series_key and spread.date_day = kept_points.date_day
+    left join kept_points using (series_key, date_day)
 
 ),
 
@@ -352,8 +343,7 @@ base as (
         filled.iso_day_of_week >= 6 as is_weekend,
         level_chosen.level_count * coalesce(weekday_factors.weekday_factor, 1.0) as base_count
     from filled
-    inner join level_chosen
-        on filled.series_key = level_chosen.series_key and filled.date_day = level_chosen.date_day
+    inner join level_chosen using (series_key, date_day)
     left join weekday_factors
         on
             filled.series_key = weekday_factors.series_key and filled.date_day = weekday_factors.date_day
@@ -477,16 +467,14 @@ expected as (
         filled.loaded_at
     from filled
     cross join first_loaded
-    left join level_chosen
-        on filled.series_key = level_chosen.series_key and filled.date_day = level_chosen.date_day
+    left join level_chosen using (series_key, date_day)
+    left join holiday_effects using (series_key, date_day)
+    left join history using (series_key, date_day)
+    -- Last: PostgreSQL joins `using` no table whose keys an `on` join has doubled.
     left join weekday_factors
         on
             filled.series_key = weekday_factors.series_key and filled.date_day = weekday_factors.date_day
             and filled.iso_day_of_week = weekday_factors.iso_day_of_week
-    left join holiday_effects
-        on filled.series_key = holiday_effects.series_key and filled.date_day = holiday_effects.date_day
-    left join history
-        on filled.series_key = history.series_key and filled.date_day = history.date_day
     where filled.is_target
 
 ),

@@ -10,8 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from complaints_pipeline.config import DEFAULT_TZ
-from complaints_pipeline.sample_data.days import generate
+from complaints_pipeline.sample_data.days import DEFAULTS, generate
 from complaints_pipeline.sample_data.model import DaySummary
 from complaints_pipeline.sample_data.parameters import WEEKDAY_NAMES
 
@@ -28,15 +27,17 @@ def _day_line(d: DaySummary) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m complaints_pipeline.sample_data", description=__doc__.split("\n")[0]
+        prog="python -m complaints_pipeline.sample_data",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD")
     parser.add_argument("--end", required=True, type=dt.date.fromisoformat, help="last day, inclusive")
     parser.add_argument("--out", required=True, type=Path, help="landing root, e.g. var/landing")
-    parser.add_argument("--per-day", type=int, default=2000, help="records on an ordinary weekday (default 2000)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--country", default="CN", help="public holidays of this country (default CN)")
-    parser.add_argument("--local-tz", default=DEFAULT_TZ, help="call-centre time zone")
+    parser.add_argument("--per-day", type=int, default=DEFAULTS["per_day"], help="records on an ordinary weekday")
+    parser.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="the same seed writes the same files")
+    parser.add_argument("--country", default=DEFAULTS["country"], help="public holidays of this country")
+    parser.add_argument("--local-tz", default=DEFAULTS["local_tz"], help="call-centre time zone")
     args = parser.parse_args(argv)
     summary = generate(
         args.start,

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 
@@ -335,30 +335,48 @@ def _count_dimensions(counts: dict[str, np.ndarray], batch: Batch) -> None:
 # --- days and ranges --------------------------------------------------------------------------------
 
 
+class Options(TypedDict, total=False):
+    """What the generated files depend on besides their dates; DEFAULTS fills in what a call leaves out."""
+
+    per_day: int  # new complaints on an ordinary weekday, about
+    seed: int  # the same seed writes the same files
+    country: str  # whose public holidays bring more complaints
+    local_tz: str  # the call centre's time zone
+
+
+DEFAULTS: Options = {"per_day": 2000, "seed": 42, "country": "CN", "local_tz": DEFAULT_TZ}
+
+
+def _options(options: Options) -> Options:
+    chosen = DEFAULTS | options
+    if chosen["per_day"] < 0:
+        raise ValueError(f"per_day must be >= 0, got {chosen['per_day']}")
+    return chosen
+
+
+def _day_context(day: dt.date, out_dir: Path, options: Options) -> _Day:
+    return _Day(day, options["seed"], options["per_day"], options["country"], _Clock(options["local_tz"]), out_dir)
+
+
 def generate_day(
     day: dt.date,
     out_dir: Path,
-    per_day: int = 2000,
-    seed: int = 42,
-    country: str = "CN",
-    local_tz: str = DEFAULT_TZ,
     surges: Sequence[Surge] = (),
     first_day: dt.date | None = None,
+    **options: Unpack[Options],
 ) -> DaySummary:
     """Write one day's files for every channel and its ground truth; ``surges`` may include inactive ones.
     With first_day, the files also hold that day's changes to complaints received from first_day on."""
-    ctx = _Day(day, seed, per_day, country, _Clock(local_tz), Path(out_dir))
+    chosen = _options(options)
+    ctx = _day_context(day, Path(out_dir), chosen)
     active = _active(surges, day)
     results = {channel: _write_channel(ctx, channel, surges, first_day) for channel in CHANNELS}
-    holiday = is_holiday(day, country)
+    holiday = is_holiday(day, chosen["country"])
     _write_json(
         ctx.out_dir / "_ground_truth" / f"{day.isoformat()}.json",
         {
             "date": day.isoformat(),
-            "seed": seed,
-            "per_day": per_day,
-            "country": country,
-            "local_tz": local_tz,
+            **{name: chosen[name] for name in ("seed", "per_day", "country", "local_tz")},
             "is_holiday": holiday,
             "weekday": WEEKDAY_NAMES[day.weekday()],
             # generated: every record written (new complaints, bad records, non-complaints, and updates:
@@ -383,15 +401,13 @@ def generate_day(
     return DaySummary(day, holiday, counts, active)
 
 
-def count_day(
-    day: dt.date, per_day: int = 2000, seed: int = 42, country: str = "CN", surges: Sequence[Surge] = ()
-) -> dict[str, dict[str, int]]:
+def count_day(day: dt.date, surges: Sequence[Surge] = (), **options: Unpack[Options]) -> dict[str, dict[str, int]]:
     """The good records per channel, category, product and region that ``generate_day`` would write, unwritten.
 
     The same random streams, so the counts equal the day's ground truth ``dimension_counts``; for evaluating
     surge detection on long ranges without writing (or ingesting) their files.
     """
-    ctx = _Day(day, seed, per_day, country, _Clock("UTC"), Path())
+    ctx = _day_context(day, Path(), _options(options))
     active = tuple(s for s in surges if s.covers(day))
     results = {}
     for channel in CHANNELS:
@@ -421,12 +437,9 @@ def generate(
     start: dt.date,
     end: dt.date,
     out_dir: Path,
-    per_day: int = 2000,
-    seed: int = 42,
-    country: str = "CN",
-    local_tz: str = DEFAULT_TZ,
     surges: Sequence[Surge] | None = None,
     on_day: Callable[[DaySummary], None] | None = None,
+    **options: Unpack[Options],
 ) -> GenerationSummary:
     """Write every day from ``start`` to ``end`` (inclusive) under ``out_dir``.
 
@@ -438,11 +451,11 @@ def generate(
     """
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
-    if per_day < 0:
-        raise ValueError(f"per_day must be >= 0, got {per_day}")
+    chosen_options = _options(options)
+    seed = chosen_options["seed"]
     out_dir = Path(out_dir)
-    chosen = choose_surges(start, end, seed, country) if surges is None else list(surges)
-    summary = GenerationSummary(start, end, seed, per_day, chosen)
+    chosen = choose_surges(start, end, seed, chosen_options["country"]) if surges is None else list(surges)
+    summary = GenerationSummary(start, end, seed, chosen_options["per_day"], chosen)
     _write_json(
         out_dir / "_ground_truth" / "surges.json",
         {
@@ -454,7 +467,7 @@ def generate(
     )
     for k in range((end - start).days + 1):
         day = start + dt.timedelta(days=k)
-        day_summary = generate_day(day, out_dir, per_day, seed, country, local_tz, chosen, first_day=start)
+        day_summary = generate_day(day, out_dir, chosen, first_day=start, **chosen_options)
         summary.days.append(day_summary)
         if on_day is not None:
             on_day(day_summary)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from complaints_pipeline.sample_data.model import _Day
 from complaints_pipeline.sample_data.parameters import _MONTHS, MBOX_THRESHOLD, SKIP_KINDS, WEEKDAY_NAMES, Rows
-from complaints_pipeline.sample_data.texts import _SALUTATIONS, _SIGNOFFS, _SUBJECTS, COMPANY_MAILBOX
+from complaints_pipeline.sample_data.texts import COMPANY_MAILBOX, SALUTATIONS, SIGNOFFS, SUBJECTS
 from complaints_pipeline.sample_data.writer import _Writer
 
 
@@ -130,7 +130,7 @@ def _email_message(rows: Rows, i: int, seq: int, ctx: _Day, kind: str | None) ->
     # set_raw keeps the pre-encoded words as written: assigning msg[...] would re-encode them in UTF-8.
     msg.set_raw("From", formataddr((rows["name"][i], rows["email"][i]), charset=charset))
     msg.set_raw("To", COMPANY_MAILBOX)
-    subjects = _SUBJECTS[lang]
+    subjects = SUBJECTS[lang]
     msg.set_raw("Subject", _encoded(subjects[picks[2] % len(subjects)].format(product=product), charset, "Subject"))
     if kind != "missing_date":
         # A tenth of the senders' mail clients are set to UTC; the instant is the same either way.
@@ -158,8 +158,8 @@ def _email_message(rows: Rows, i: int, seq: int, ctx: _Day, kind: str | None) ->
 def _email_bodies(rows: Rows, i: int) -> tuple[str, str]:
     """The text/plain body and its HTML twin, both ending with the mail form's three lines."""
     lang, picks = rows["lang"][i], rows["picks"][i]
-    salutation = _SALUTATIONS[lang][picks[4] % 3]
-    signoff = _SIGNOFFS[lang][picks[3] % 3]
+    salutation = SALUTATIONS[lang][picks[4] % 3]
+    signoff = SIGNOFFS[lang][picks[3] % 3]
     form = [f"Product: {rows['product'][i]}", f"Region: {rows['region'][i]}", f"Account: {rows['account'][i]}"]
     plain = f"{salutation}\n\n{rows['text'][i]}\n\n{signoff}\n{rows['name'][i]}\n\n" + "\n".join(form) + "\n"
     esc = html.escape

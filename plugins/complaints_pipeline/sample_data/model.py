@@ -45,7 +45,7 @@ from complaints_pipeline.sample_data.parameters import (
     Batch,
     Rows,
 )
-from complaints_pipeline.sample_data.texts import _OPENINGS, _customer_columns, complaint_text
+from complaints_pipeline.sample_data.texts import OPENINGS, _customer_columns, complaint_text
 
 # --- public data classes ----------------------------------------------------------------------------
 
@@ -382,7 +382,7 @@ def _rows(batch: Batch, ctx: _Day, handling: bool, as_of: np.ndarray | int | Non
         )
         for i in range(n)
     ]
-    rows["opening"] = [_OPENINGS[lang][p[4] % 4] for lang, p in zip(rows["lang"], rows["picks"], strict=True)]
+    rows["opening"] = [OPENINGS[lang][p[4] % 4] for lang, p in zip(rows["lang"], rows["picks"], strict=True)]
     if handling:
         moment = ctx.export_epoch if as_of is None else as_of
         rows.update(_handling_rows(batch, utc, ctx, np.broadcast_to(np.asarray(moment, dtype=np.int64), utc.shape)))

@@ -431,12 +431,35 @@ def clean(value: object) -> str | None:
     return text or None
 
 
+def mapped_fields(
+    record: dict, mapping: dict[str, str], parse_time: Callable[[object, str], dt.datetime | None]
+) -> dict[str, object]:
+    """The canonical columns a format names directly, each read from its source key (a dotted key reads a nested
+    object: `ticket.csat`) and converted by the column's type: text cleaned, whole numbers and numbers parsed,
+    times by the format's parse_time. A value that does not convert names its source key in the FieldError."""
+    fields: dict[str, object] = {}
+    for column, key in mapping.items():
+        value: object = record
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        kind = CANONICAL_SCHEMA.field(column).type
+        if pa.types.is_timestamp(kind):
+            fields[column] = parse_time(value, key)
+        elif pa.types.is_integer(kind):
+            fields[column] = parse_int(value, key)
+        elif pa.types.is_floating(kind):
+            fields[column] = parse_float(value, key)
+        else:
+            fields[column] = clean(value)
+    return fields
+
+
 def canonical_row(
     ctx: ParseContext,
-    *,
-    source_record_id: str,
     source_file: str,
     source_position: str,
+    *,
+    source_record_id: str,
     identity: str | None,
     text: str | None,
     extra: dict,

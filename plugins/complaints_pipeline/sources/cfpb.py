@@ -143,11 +143,11 @@ def _cfpb_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     status = _CFPB_STATUS.get(response, "closed" if response.startswith("closed") else None)
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         channel=channel,
         record_source="cfpb",
         source_record_id=f"CFPB{complaint_id}",
-        source_file=source_file,
-        source_position=position,
         identity=None,  # CFPB publishes no customer identity
         # Most CFPB complaints publish no narrative (consumers opt in): the issue then stands for the text.
         text=base.clean(record.get("Consumer complaint narrative"))

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from complaints_pipeline import pii
 from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES
-from complaints_pipeline.sources.base import STAGING_SCHEMA, ParseContext, language_of
+from complaints_pipeline.sources.base import CANONICAL_SCHEMA, STAGING_SCHEMA, ParseContext, language_of
 
 # A value the row parser would strip (any Unicode space or control character at either end), or one
 # holding NUL: the row path decides what it means.
@@ -109,6 +109,18 @@ def texts(
         if value not in languages:
             languages[value] = language_of(value)
     return pa.array(values, pa.string()), pa.array([languages[v] for v in values], pa.string()), doubt
+
+
+def typed(column: pa.Array, canonical: str, tz: str) -> tuple[pa.Array, pa.Array]:
+    """A text column converted to the type of a canonical column (local times in tz), and the rows in doubt."""
+    kind = CANONICAL_SCHEMA.field(canonical).type
+    if pa.types.is_timestamp(kind):
+        return local_times(column, tz)
+    if pa.types.is_integer(kind):
+        return whole_numbers(column)
+    if pa.types.is_floating(kind):
+        return decimals(column)
+    return cleaned(column)
 
 
 def json_object(key: str, column: pa.Array) -> tuple[pa.Array, pa.Array]:

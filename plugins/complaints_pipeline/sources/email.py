@@ -250,9 +250,9 @@ def _mail_row(
     and the people's names and the known identities masked in its text and subject; its Message-ID in extra."""
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         source_record_id=complaint_id_for(thread)[3:],
-        source_file=source_file,
-        source_position=position,
         identity=identity,
         known=(mail.sender_name, *known, *people),
         text=text,

@@ -61,6 +61,17 @@ CONTRACT_FIELDS = (
     "compensation",
     "handle_minutes",
 )
+# The canonical columns an export names directly, and the export's column for each: both paths convert them by
+# the canonical column's type.
+_FIELDS = {
+    **{name: name for name in ("product", "category", "complexity", "region", "status", "severity")},
+    **{name: name for name in ("escalation_level", "compensation")},
+    "satisfaction_score": "satisfaction",
+    "handling_minutes": "handle_minutes",
+    "first_response_at": "first_response_time",
+    "resolved_at": "resolved_time",
+    "version_at": "updated_at",
+}
 # Bytes per batch of the columnar path (Arrow splits a block only at row ends).
 BLOCK_BYTES = 8 << 20
 # NUL bytes stop the csv module; they are swapped for a private-use character and the row rejected.
@@ -101,27 +112,15 @@ def _to_row(record: dict[str, str], ctx: ParseContext, source_file: str, positio
         raise FieldError("call_start", record.get("call_start"), "call_start is empty: the call has no time")
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         source_record_id=ticket,
-        source_file=source_file,
-        source_position=position,
+        received_at=received_at,
         identity=base.clean(record.get("account_no")) or base.clean(record.get("caller_phone")),
         known=(record.get("caller_name"), record.get("account_no"), record.get("caller_phone")),
         text=record.get("notes"),
         extra={"agent_id": base.clean(record.get("agent_id"))},
-        received_at=received_at,
-        version_at=base.parse_local_time(record.get("updated_at"), "updated_at", tz),
-        product=base.clean(record.get("product")),
-        category=base.clean(record.get("category")),
-        severity=base.parse_int(record.get("severity"), "severity"),
-        complexity=base.clean(record.get("complexity")),
-        region=base.clean(record.get("region")),
-        status=base.clean(record.get("status")),
-        first_response_at=base.parse_local_time(record.get("first_response_time"), "first_response_time", tz),
-        resolved_at=base.parse_local_time(record.get("resolved_time"), "resolved_time", tz),
-        satisfaction_score=base.parse_int(record.get("satisfaction"), "satisfaction"),
-        escalation_level=base.parse_int(record.get("escalation_level"), "escalation_level"),
-        compensation=base.parse_float(record.get("compensation"), "compensation"),
-        handling_minutes=base.parse_float(record.get("handle_minutes"), "handle_minutes"),
+        **base.mapped_fields(record, _FIELDS, lambda value, key: base.parse_local_time(value, key, tz)),
     )
 
 
@@ -210,10 +209,6 @@ def _batch_items(
     tz = ctx.local_tz
     ticket, ticket_doubt = columnar.cleaned(column["ticket_no"])
     received_at, received_doubt = columnar.local_times(column["call_start"], tz)
-    first_response_at, first_response_doubt = columnar.local_times(column["first_response_time"], tz)
-    resolved_at, resolved_doubt = columnar.local_times(column["resolved_time"], tz)
-    updated = column.get("updated_at", pa.array([""] * batch.num_rows, pa.string()))
-    version_at, version_doubt = columnar.local_times(updated, tz)
     account, account_doubt = columnar.cleaned(column["account_no"])
     caller, caller_doubt = columnar.cleaned(column["caller_phone"])
     agent, agent_doubt = columnar.cleaned(column["agent_id"])
@@ -223,9 +218,6 @@ def _batch_items(
     converted = {
         "source_record_id": ticket,
         "received_at": received_at,
-        "first_response_at": first_response_at,
-        "resolved_at": resolved_at,
-        "version_at": version_at,
         "complaint_text": text,
         "language": language,
         "extra": extra,
@@ -235,21 +227,12 @@ def _batch_items(
             {name: column.get(name, pa.nulls(batch.num_rows, pa.string())) for name in CONTRACT_FIELDS}
         ),
     }
-    doubts = [ticket_doubt, pc.is_null(ticket), received_doubt, pc.is_null(received_at), first_response_doubt]
-    doubts += [resolved_doubt, version_doubt, account_doubt, caller_doubt, agent_doubt, extra_doubt, text_doubt]
+    doubts = [ticket_doubt, pc.is_null(ticket), received_doubt, pc.is_null(received_at), account_doubt]
+    doubts += [caller_doubt, agent_doubt, extra_doubt, text_doubt]
     doubts.append(pc.match_substring(column["notes"], "\0"))
-    for name in ("product", "category", "complexity", "region", "status"):
-        converted[name], doubt = columnar.cleaned(column[name])
-        doubts.append(doubt)
-    for name, source in (
-        ("severity", "severity"),
-        ("satisfaction_score", "satisfaction"),
-        ("escalation_level", "escalation_level"),
-    ):
-        converted[name], doubt = columnar.whole_numbers(column[source])
-        doubts.append(doubt)
-    for name, source in (("compensation", "compensation"), ("handling_minutes", "handle_minutes")):
-        converted[name], doubt = columnar.decimals(column[source])
+    absent = pa.array([""] * batch.num_rows, pa.string())  # an optional column the export does not have
+    for name, source in _FIELDS.items():
+        converted[name], doubt = columnar.typed(column.get(source, absent), name, tz)
         doubts.append(doubt)
     doubtful = columnar.any_of(*doubts)
     identity = pc.coalesce(account, caller)

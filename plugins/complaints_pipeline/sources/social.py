@@ -75,9 +75,9 @@ def _x_row(post: dict, ctx: ParseContext, source_file: str, position: str, *, us
     )
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         source_record_id=conversation if follows else post_id,
-        source_file=source_file,
-        source_position=position,
         identity=base.clean(post.get("author_id")),
         known=_names(author, "username", "name"),
         text=text,
@@ -99,9 +99,9 @@ def _weibo_row(status: dict, ctx: ParseContext, source_file: str, position: str)
     text = status.get("text")
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         source_record_id=f"WB{status_id}",
-        source_file=source_file,
-        source_position=position,
         identity=base.clean(user.get("idstr") or user.get("id")),
         known=_names(user, "screen_name", "name"),
         text=text,

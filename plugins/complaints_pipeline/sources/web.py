@@ -70,28 +70,17 @@ def _form_row(record: dict, ctx: ParseContext, source_file: str, position: str) 
     event_at = base.parse_iso_time(record.get("event_at"), "event_at")
     return base.canonical_row(
         ctx,
+        source_file,
+        position,
         source_record_id=submission_id,
-        source_file=source_file,
-        source_position=position,
+        received_at=base.parse_iso_time(record.get("submitted_at"), "submitted_at"),
         identity=base.clean(record.get("account_no")) or base.clean(record.get("email")),
         known=tuple(_text_or_none(record.get(key)) for key in _FORM_IDENTITIES),
         text=record.get("description"),
         extra={"form": record.get("form")},
-        received_at=base.parse_iso_time(record.get("submitted_at"), "submitted_at"),
         version_at=event_at,
         version_kind="snapshot" if event_at is None else "event",
-        product=base.clean(record.get("product")),
-        category=base.clean(record.get("category")),
-        severity=base.parse_int(record.get("severity"), "severity"),
-        complexity=base.clean(ticket.get("complexity")),
-        region=base.clean(record.get("region")),
-        status=base.clean(ticket.get("status")),
-        first_response_at=base.parse_iso_time(ticket.get("first_response_at"), "ticket.first_response_at"),
-        resolved_at=base.parse_iso_time(ticket.get("resolved_at"), "ticket.resolved_at"),
-        satisfaction_score=base.parse_int(ticket.get("csat"), "ticket.csat"),
-        escalation_level=base.parse_int(ticket.get("escalation_level"), "ticket.escalation_level"),
-        compensation=base.parse_float(ticket.get("compensation"), "ticket.compensation"),
-        handling_minutes=base.parse_float(ticket.get("handle_minutes"), "ticket.handle_minutes"),
+        **base.mapped_fields(record, _FORM_MAPPED, base.parse_iso_time),
     )
 
 
@@ -132,6 +121,8 @@ _FORM_FIELDS = (
     ("compensation", "$.ticket.compensation", columnar.json_numbers),
     ("handling_minutes", "$.ticket.handle_minutes", columnar.json_numbers),
 )
+# The row path reads the same fields, but the identity and times it treats on their own.
+_FORM_MAPPED = {column: path.removeprefix("$.") for column, path, _ in _FORM_FIELDS[3:]}
 # A form's fields that name its sender: masked wherever they appear in the description.
 _FORM_IDENTITIES = ("name", "phone", "account_no")
 _FORM_PATHS = [path for _, path, _ in _FORM_FIELDS] + ["$.account_no", "$.email", "$.description", "$.ticket"]
