@@ -27,10 +27,14 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 5. `publish_marts`: copies the marts into a read-only snapshot for BI tools, swapped in atomically
    (`$COMPLAINTS_HOME/published/complaints_marts.duckdb` and `published/parquet/current/`); updates
    the `complaints.marts.*` Assets, which downstream DAGs can be scheduled on.
-6. `send_surge_alerts`: one email per date with new surge dimensions; each date and dimension is alerted
-   exactly once (ops.alert_log), and a failed send is retried, then reported.
+6. `write_report`: the run's report from the published marts, one self-contained HTML page (KPIs against
+   targets, root causes, volume against expected with surges, the open book, data quality):
+   `$COMPLAINTS_HOME/published/reports/report-<run id>.html` and `latest.html`.
+7. `send_surge_alerts`: one email per date with new surge dimensions, with a chart of each surging series
+   and a link to the run's report; each date and dimension is alerted exactly once (ops.alert_log), and a
+   failed send is retried, then reported.
 
-7. `check_run` (after everything else, whatever happened): fails the run when any selected channel's date
+8. `check_run` (after everything else, whatever happened): fails the run when any selected channel's date
    was not loaded by it (blocked by the gate, not delivered: no landing folder, its extract or load failed)
    or any task failed, naming each with its figures; the other channels loaded and the marts were built first.
 
@@ -159,6 +163,12 @@ def complaints_daily():
 
         return publish_marts(dates, run_id=get_current_context()["run_id"])
 
+    @task
+    def write_report() -> str:
+        from complaints_pipeline.pipeline import write_report
+
+        return write_report(run_id=get_current_context()["run_id"])
+
     @task(**WRITER, retries=4)  # the mail relay gets 1 + 2 + 4 + 8 minutes to come back
     def send_surge_alerts(dates: list[str]) -> list[str]:
         from complaints_pipeline.pipeline import send_surge_alerts
@@ -189,8 +199,10 @@ def complaints_daily():
     built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
     recorded = record_publication(dates)
     published, alerted = publish_marts(dates), send_surge_alerts(dates)
+    reported = write_report()
     loaded >> built >> recorded >> [published, alerted]
-    [docs, published, alerted] >> check_run(dates)
+    published >> reported
+    [docs, reported, alerted] >> check_run(dates)
 
 
 complaints_daily()

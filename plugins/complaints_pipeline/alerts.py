@@ -14,29 +14,31 @@ keeps its Message-ID, so mail clients show the copy as one.
 
 Recipients come from the Airflow variable `complaints_alert_recipients` (default: COMPLAINTS_ALERT_TO),
 the sender from the SMTP connection's `from_email` (default: COMPLAINTS_ALERT_FROM), links from the
-variables `complaints_dashboard_url` and `complaints_data_docs_url`. The email holds counts and labels
-only, never complaint text or a customer's identity (free text can hold names), and every value from the
-data is HTML-escaped.
+variables `complaints_dashboard_url`, `complaints_data_docs_url` and `complaints_report_url`. What the email
+shows, and how, is alert_email.py. A date older than `alert_lookback_days` (a backfill) is alerted as
+historical: its own email marked so in the subject, or all of them in one digest (`historical_alerts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import logging
 import smtplib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
-from email.utils import formatdate
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from complaints_pipeline import alert_email
+from complaints_pipeline.alert_email import Envelope, Links
 from complaints_pipeline.config import Settings, addresses, airflow_variable
+from complaints_pipeline.report import report_link
+from complaints_pipeline.report.data import Labels, rows
 from complaints_pipeline.warehouse import TABLE_DDL, Connection
 
 log = logging.getLogger(__name__)
 
-TOP_BEHIND = 3  # categories listed behind each flagged series
 # The mart column of each surge dimension; behind a category surge come its products instead.
 DIMENSION_COLUMNS = {"channel": "channel", "category": "complaint_category", "product": "product", "region": "region"}
 
@@ -61,42 +63,22 @@ class Flag:
     def key(self) -> tuple[dt.date, str, str]:
         return self.surge_date, self.dimension_name, self.dimension_value
 
-    @property
-    def label(self) -> str:
-        return "all complaints" if self.dimension_name == "total" else f"{self.dimension_name} {self.dimension_value}"
-
-    @property
-    def behind_label(self) -> str:
-        return ", ".join(f"{value} {count}" for value, count in self.behind) or "-"
-
 
 @dataclass(frozen=True)
 class Alert:
     surge_date: dt.date
     flags: list[Flag]  # the surge dimensions this email alerts on (not yet sent)
     also_raised: list[Flag] = field(default_factory=list)  # the date's other flags, following the surge
+    historical: bool = False  # older than the lookback window: from a backfill or a late load
+    digest: bool = False  # several historical dates in one email
+    subject: str = ""  # as the email says it (alert_email.subject), once composed
 
     @property
     def message_id(self) -> str:
         """The same alert keeps its Message-ID through retries: a resent copy shows as one message."""
-        keys = "|".join(f"{f.dimension_name}={f.dimension_value}" for f in self.flags)
-        digest = hashlib.sha256(f"{self.surge_date}|{keys}".encode()).hexdigest()[:20]
+        keys = "|".join(f"{f.surge_date}|{f.dimension_name}={f.dimension_value}" for f in self.flags)
+        digest = hashlib.sha256(keys.encode()).hexdigest()[:20]
         return f"<surge-{self.surge_date}-{digest}@complaints-pipeline>"
-
-    @property
-    def subject(self) -> str:
-        top = self.flags[0]
-        more = f", and {len(self.flags) - 1} more" if len(self.flags) > 1 else ""
-        return (
-            f"[complaints] {top.surge_level.capitalize()} surge on {self.surge_date.isoformat()}: "
-            f"{top.label} {top.ratio:.1f}x expected{more}"
-        )
-
-
-@dataclass(frozen=True)
-class Links:
-    dashboard: str | None = None
-    data_docs: str | None = None
 
 
 def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
@@ -120,7 +102,7 @@ def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
 def _behind(con, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, int], ...]:
     breakdown = "product" if dimension == "category" else "complaint_category"
     where = "true" if dimension == "total" else f"{DIMENSION_COLUMNS[dimension]} = $value"
-    params = {"day": day, "top": TOP_BEHIND}
+    params = {"day": day, "top": alert_email.TOP_BEHIND}
     if dimension != "total":
         params["value"] = value
     rows = con.execute(
@@ -147,83 +129,39 @@ def plan(flags: dict[dt.date, list[Flag]], sent: set[tuple[dt.date, str, str]]) 
     return alerts
 
 
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def historical(alerts: list[Alert], today: dt.date, lookback_days: int, mode: str) -> list[Alert]:
+    """Mark the alerts of dates older than the lookback window historical; with mode `digest`, fold them into
+    one email (the recent ones keep theirs)."""
+    old = [replace(a, historical=True) for a in alerts if alert_email.is_historical(a.surge_date, today, lookback_days)]
+    recent = [a for a in alerts if not alert_email.is_historical(a.surge_date, today, lookback_days)]
+    if mode == "digest" and len(old) > 1:
+        flags = [f for a in old for f in a.flags]
+        old = [Alert(old[0].surge_date, flags, historical=True, digest=True)]
+    return old + recent
 
 
-def _expected(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-COLUMNS = ("dimension", "value", "actual", "expected", "ratio", "level", f"top {TOP_BEHIND} behind it")
-
-
-def _cells(flag: Flag) -> tuple[str, ...]:
-    return (
-        flag.dimension_name,
-        flag.dimension_value,
-        str(flag.actual_count),
-        _expected(flag.expected_count),
-        _ratio(flag.ratio),
-        flag.surge_level,
-        flag.behind_label,
+def _history(con, flag: Flag) -> list[dict]:
+    """The flagged series' days up to the surge, for its chart."""
+    return rows(
+        con,
+        "select surge_date, actual_count, expected_count, surge_level from marts.complaint_surges_daily"
+        " where dimension_name = ? and dimension_value = ? and surge_date between ? and ? order by surge_date",
+        [
+            flag.dimension_name,
+            flag.dimension_value,
+            flag.surge_date - dt.timedelta(days=alert_email.CHART_DAYS - 1),
+            flag.surge_date,
+        ],
     )
 
 
-def compose(alert: Alert, links: Links, sender: str, recipients: list[str], run_id: str | None = None) -> EmailMessage:
-    """The alert as a multipart/alternative message: plain text, and HTML with every data value escaped."""
-    day = alert.surge_date
-    weekday = day.strftime("%A")
-    behind_note = f"Behind each: its top {TOP_BEHIND} complaint categories (for a category, its top products)."
-    also = "; ".join(f"{f.label} {_ratio(f.ratio)}x ({f.surge_level})" for f in alert.also_raised)
-    footer = (
-        f"Sent once for this date and these dimensions by complaints_daily{f' (run {run_id})' if run_id else ''}; "
-        "the alert log is ops.alert_log in the warehouse."
-    )
-
-    widths = [max(len(c), *(len(_cells(f)[i]) for f in alert.flags)) for i, c in enumerate(COLUMNS)]
-    table = [
-        "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)).rstrip(),
-        *("  ".join(c.ljust(w) for c, w in zip(_cells(f), widths, strict=True)).rstrip() for f in alert.flags),
-    ]
-    text = [f"Complaint surge on {day.isoformat()} ({weekday})", "", *table, "", behind_note]
-    if also:
-        text += ["", f"Also raised, as the surge above lifts its whole dimension: {also}."]
-    text += [""]
-    if links.dashboard:
-        text.append(f"Dashboards: {links.dashboard}")
-    if links.data_docs:
-        text.append(f"Data quality (Data Docs): {links.data_docs}")
-    text += ["", footer]
-
-    esc = html.escape
-    head = "".join(f"<th align='left'>{esc(c)}</th>" for c in COLUMNS)
-    rows = "\n".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _cells(f)) + "</tr>" for f in alert.flags)
-    parts = [
-        f"<h2>Complaint surge on {esc(day.isoformat())} ({esc(weekday)})</h2>",
-        f"<table border='1' cellpadding='4' cellspacing='0'>\n<tr>{head}</tr>\n{rows}\n</table>",
-        f"<p>{esc(behind_note)}</p>",
-    ]
-    if also:
-        parts.append(f"<p>Also raised, as the surge above lifts its whole dimension: {esc(also)}.</p>")
-    link_items = [
-        f"<li><a href='{esc(url, quote=True)}'>{esc(name)}</a></li>"
-        for name, url in (("Dashboards", links.dashboard), ("Data quality (Data Docs)", links.data_docs))
-        if url
-    ]
-    if link_items:
-        parts.append("<ul>" + "".join(link_items) + "</ul>")
-    parts.append(f"<p style='color:#666'>{esc(footer)}</p>")
-
-    message = EmailMessage()
-    message["Subject"] = alert.subject
-    message["From"] = sender
-    message["To"] = ", ".join(recipients)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = alert.message_id
-    message.set_content("\n".join(text) + "\n")
-    message.add_alternative("<html><body>\n" + "\n".join(parts) + "\n</body></html>\n", subtype="html")
-    return message
+def _charts(con, alert: Alert, labels: Labels) -> dict[tuple, bytes]:
+    images = {}
+    for flag in alert.flags[: alert_email.MAX_CHARTS]:
+        image = alert_email.png(alert_email.chart_spec(labels, flag, _history(con, flag)))
+        if image is not None:
+            images[flag.key] = image
+    return images
 
 
 def ensure_log(con) -> None:
@@ -312,8 +250,9 @@ def smtp_hook(settings: Settings):
     return hook, sender
 
 
-def links(settings: Settings) -> Links:
+def links(settings: Settings, run_id: str | None) -> Links:
     return Links(
+        report=report_link(settings, run_id, at_run_time(settings, "report_url") or None),
         dashboard=at_run_time(settings, "dashboard_url") or None,
         data_docs=at_run_time(settings, "data_docs_url") or None,
     )
@@ -342,12 +281,17 @@ def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = No
                 "select surge_date, dimension_name, dimension_value from ops.alert_log where status = 'sent'"
             ).fetchall()
         }
+        today = dt.datetime.now(ZoneInfo(settings.local_tz)).date()
         alerts = plan(flags_on(con, sorted(set(days) | unsent)), done)
+        alerts = historical(alerts, today, settings.alert_lookback_days, settings.historical_alerts)
         if not alerts:
             log.info("no new surge to alert on for %s to %s", min(days), max(days))
             return sent
         hook, sender = smtp_hook(settings)
-        outbox = [(alert, compose(alert, links(settings), sender, recipients, run_id)) for alert in alerts]
+        labels = Labels.read(con, settings.report_language)
+        envelope = Envelope(sender, recipients, links(settings, run_id), run_id)
+        alerts = [replace(alert, subject=alert_email.subject(alert, labels)) for alert in alerts]
+        outbox = [(a, alert_email.compose(a, labels, envelope, _charts(con, a, labels))) for a in alerts]
         for alert, message in outbox:
             _log_attempt(con, alert, message, "pending", None, run_id)
         try:

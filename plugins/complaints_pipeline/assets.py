@@ -18,7 +18,9 @@ MARTS = (
     "complaint_category_pareto_weekly",
     "complaint_surges_daily",
     "complaint_backlog_daily",
+    "channel_loads_daily",
     "dates",
+    "display_names",
 )
 
 RAW_CHANNEL_TABLES = {

@@ -177,6 +177,23 @@ class Settings(BaseSettings):
     )
     dashboard_url: str = _overridable("", description="link in the alert email")
     data_docs_url: str = _overridable("", description="link in the alert email")
+    report_url: str = _overridable(
+        "",
+        description="where the reports folder is served (ending in /): alerts link the run's report there",
+    )
+    report_language: Literal["en", "zh"] = _setting(
+        "en", description="`en` or `zh`: the language of the report's and the alert email's labels (seed display_names)"
+    )
+    reports_kept: int = _setting(
+        60, ge=1, description="run reports kept in `published/reports` (the newest; `latest.html` is always there)"
+    )
+    alert_lookback_days: int = _setting(
+        3, ge=0, description="an alert for a date older than this many days before today (a backfill) is historical"
+    )
+    historical_alerts: Literal["each", "digest"] = _setting(
+        "each",
+        description="a backfill's alerts: `each` date its own email, `historical` in its subject; `digest`: one email",
+    )
     smtp_conn_id: str = _setting("smtp_default", description="the Airflow connection mail is sent through")
     smtp_port: int = _setting(
         8025, ge=1, le=65535, description="the loopback SMTP sink's port (embedded mode, no SMTP connection set)"

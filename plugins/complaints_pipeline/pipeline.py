@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from complaints_pipeline import alerts, data_docs, ingest, loader, snapshot, staging, transform
+from complaints_pipeline import alerts, data_docs, ingest, loader, report, snapshot, staging, transform
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.reference import CHANNELS
 
@@ -83,6 +83,11 @@ def record_publication(dates: list[str], run_id: str | None = None) -> None:
 def publish_marts(dates: list[str], run_id: str | None = None) -> dict[str, int]:
     """Publish the marts as the read-only snapshot BI tools read; returns each mart's rows."""
     return snapshot.publish(load_settings(), _days(dates), run_id=run_id)
+
+
+def write_report(run_id: str | None = None) -> str:
+    """The run's report from the published marts; returns its path."""
+    return str(report.write(load_settings(), run_id=run_id))
 
 
 def send_surge_alerts(dates: list[str], run_id: str | None = None) -> list[str]:

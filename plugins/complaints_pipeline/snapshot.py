@@ -70,6 +70,7 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
             con.execute(f'create table marts."{name}" as select * from warehouse.marts."{name}"')
             con.execute(f'copy marts."{name}" to ? (format parquet)', [str(new_parquet / f"{name}.parquet")])
             rows[name] = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+        _copy_comments(con, marts)
         con.execute("detach warehouse")
         con.execute(
             """
@@ -91,6 +92,30 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
     _prune(parquet_root, keep=KEEP_PARQUET_VERSIONS)
     log.info("published %d marts (%s rows) to %s", len(rows), f"{sum(rows.values()):,}", snapshot_path(settings))
     return rows
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
+    """The warehouse's comments on the marts and their columns (dbt's persist_docs: the yml descriptions),
+    on the snapshot's copies: `create table as` carries no comment."""
+    tables = con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = 'warehouse' and schema_name = 'marts'"
+        " and comment is not null"
+    ).fetchall()
+    columns = con.execute(
+        "select table_name, column_name, comment from duckdb_columns() where database_name = 'warehouse'"
+        " and schema_name = 'marts' and comment is not null"
+    ).fetchall()
+    for table, comment in tables:
+        if table in marts:
+            con.execute(f'comment on table marts."{table}" is {_literal(comment)}')
+    for table, column, comment in columns:
+        if table in marts:
+            con.execute(f'comment on column marts."{table}"."{column}" is {_literal(comment)}')
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (COMMENT ON takes no parameter)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _count_marts(settings: Settings) -> dict[str, int]:

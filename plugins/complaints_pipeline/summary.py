@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from complaints_pipeline import data_docs
+from complaints_pipeline import data_docs, report
 from complaints_pipeline.config import Settings
 from complaints_pipeline.warehouse import connect, local_date
 
@@ -112,6 +112,8 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
     log = ", ".join(f"{n} {status}" for status, n in alerted) or "none"
     lines += ["", f"Emails caught: {len(mails)} in {settings.mail_dir} (surge dimensions in ops.alert_log: {log})"]
     lines += [f"Marts for BI tools: {settings.published_dir / 'complaints_marts.duckdb'} (read-only snapshot)"]
+    latest = report.reports_dir(settings) / report.LATEST
+    lines += [f"Report of the last run (opens offline in a browser): {latest.as_uri()}"]
     return "\n".join(lines)
 
 

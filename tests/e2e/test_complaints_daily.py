@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import chromium, drawn_marks, shown_text
 from services import Pipeline, docs_page
 
 from complaints_pipeline.sample_data import Surge, generate
@@ -412,13 +413,18 @@ def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_t
     assert concentrated == [("category", "billing_dispute")]
 
     (mail,) = pipeline.mails()
-    assert mail["Subject"].startswith(f"[complaints] Critical surge on {SURGE_DAY}: category billing_dispute ")
+    # The suite's dates are months before today: a backfill's alert, marked historical.
+    subject = f"[complaints] Historical: Critical surge on {SURGE_DAY}: Category: Billing dispute "
+    assert mail["Subject"].startswith(subject)
     text = mail.get_body(preferencelist=("plain",)).get_content()
     page = mail.get_body(preferencelist=("html",)).get_content()
-    (row,) = [line for line in text.splitlines() if line.startswith("category   billing_dispute")]
-    actual = int(row.split()[2])
+    (row,) = [line for line in text.splitlines() if line.startswith("Category: Billing dispute: ")]
+    actual = int(row.removeprefix("Category: Billing dispute: ").split()[0].replace(",", ""))
     assert actual == pipeline.ground_truth(SURGE_DAY)["dimension_counts"]["category"]["billing_dispute"]
-    assert f"<td>billing_dispute</td><td>{actual}</td>" in page
+    assert f"Category: Billing dispute {actual:,} " in shown_text(page)
+    # Its chart, inline: the series against its expectation over the last four weeks.
+    related = mail.get_body(preferencelist=("related",))
+    assert [p.get_content_type() for p in related.iter_parts()] == ["text/html", "image/png"]
     assert "Data quality (Data Docs): https://quality.example.com/docs/index.html" in text
     # No personal data: no customer's name, address or phone number from the day's files.
     (export,) = (pipeline.home / "landing" / "phone" / SURGE_DAY.isoformat()).glob("*.csv")
@@ -492,3 +498,44 @@ def test_nothing_published_holds_an_identity_from_the_landed_files(
     for path in list(landed)[:20]:
         canary.check(path.name, path.read_text(encoding="utf-8", errors="replace"), identities)
     assert {kind for _, kind in canary.findings} >= {"name", "email address"}
+
+
+def test_the_run_report_draws_every_chart_from_the_marts_offline(after_normal_day: Pipeline) -> None:
+    """The report the run wrote, opened in headless Chromium with networking off: every chart drew one mark per
+    row of the mart it shows, in display names; nothing on the page loads from outside."""
+    from complaints_pipeline import data_docs
+
+    reports = after_normal_day.home / "published" / "reports"
+    latest = reports / "latest.html"
+    runs = sorted(reports.glob("report-manual__*.html"))
+    assert len(runs) >= 2 and latest.read_bytes() == max(runs, key=lambda p: p.stat().st_mtime).read_bytes()
+    assert data_docs.external_links(latest) == []
+    dom = chromium(latest, width=1200, height=4400, screenshot="report.png")
+    assert re.search(r'<body[^>]*data-charts="drawn"', dom), re.search(r"<body[^>]*>", dom).group(0)
+    q = after_normal_day.query
+    [(rated,)] = q(
+        "select count(timely_handling_rate) from marts.complaint_kpis_daily"
+        " where dimension_name in ('total', 'channel')"
+    )
+    assert drawn_marks(dom, "kpi-daily-timely_handling_rate", "kpi_points") == rated
+    [(months,)] = q(
+        "select count(satisfaction_rate) from marts.complaint_kpis_monthly where dimension_name in ('total', 'channel')"
+    )
+    assert drawn_marks(dom, "kpi-monthly-satisfaction_rate", "monthly_bars") == months
+    [(causes,)] = q(
+        "select count(*) from marts.complaint_root_causes_weekly"
+        " where week_start_date = (select max(week_start_date) from marts.complaint_root_causes_weekly)"
+    )
+    assert drawn_marks(dom, "pareto-causes", "pareto_bars") == causes
+    [(days, surges)] = q(
+        "select count(*), count(surge_level) from marts.complaint_surges_daily where dimension_name = 'total'"
+    )
+    assert drawn_marks(dom, "volume", "volume_points") == days
+    assert drawn_marks(dom, "volume", "surge_points") == surges
+    [(backlog_days,)] = q("select count(distinct backlog_date) from marts.complaint_backlog_daily")
+    assert drawn_marks(dom, "backlog", "backlog_bars") == 4 * backlog_days  # four ages a day
+    [(loads,)] = q("select count(*) from marts.channel_loads_daily")
+    assert drawn_marks(dom, "loads", "load_bars") == loads
+    shown = shown_text(dom)
+    assert "Billing dispute" in shown and "billing_dispute" not in shown  # words, not codes
+    assert "Timely handling" in shown and "timely_handling_rate" not in shown

@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 from types import SimpleNamespace
 
 import pytest
-from helpers import query
+from helpers import chromium, query, shown_text
 
-from complaints_pipeline import alerts
+from complaints_pipeline import alert_email, alerts
 from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.report.data import Labels
 from complaints_pipeline.smtp_sink import SmtpSink, free_port
 from complaints_pipeline.warehouse import Connection
 
@@ -40,10 +42,14 @@ def env(warehouse_settings, tmp_path, monkeypatch):
     """A warehouse (each kind) holding DAY's flags and complaints, a loopback SMTP server, the connection to it."""
     monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_ALERT_RECIPIENTS", "managers@example.com, quality@example.com")
     monkeypatch.setenv("AIRFLOW_VAR_COMPLAINTS_DASHBOARD_URL", "https://bi.example.com/d/complaints?a=1&b=2")
-    settings = warehouse_settings
+    # DAY is recent here: a fixed date would be historical on the day the suite runs (see the tests of that).
+    settings = warehouse_settings.model_copy(update={"alert_lookback_days": 36500})
     with Connection(settings) as con:
         for statement in SURGES_DDL:
             con.execute(statement)
+        # Four weeks of billing disputes before the surge, for the chart: 100 a day.
+        for back in range(1, 28):
+            add_flag(con, DAY - dt.timedelta(days=back), "category", "billing_dispute", 100, 100.0, None, True, False)
         add_flag(con, DAY, "category", "billing_dispute", 412, 100.0, "critical", concentrated=True)
         add_flag(con, DAY, "product", "broadband", 150, 90.0, "warning", concentrated=False)
         add_flag(con, DAY, "region", "east", 30, 28.0, None, concentrated=False, surge=False)
@@ -60,6 +66,7 @@ def env(warehouse_settings, tmp_path, monkeypatch):
 
 
 def add_flag(con, day, name, value, actual, expected, level, concentrated, surge=True) -> None:
+    """A row of the surge mart; surge=False: a day of the series' history, not flagged."""
     con.execute(
         "insert into marts.complaint_surges_daily values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [day, name, value, actual, expected, actual / expected, level, surge, concentrated],
@@ -88,26 +95,71 @@ def test_the_alert_leads_with_the_concentrated_surge_and_lists_what_is_behind_it
     (sent,) = alerts.send_alerts([DAY], env.settings, run_id="manual__1")
     (mail,) = mails(env.sink)
     assert mail.get_content_type() == "multipart/alternative"
-    assert mail["Subject"] == "[complaints] Critical surge on 2026-09-08: category billing_dispute 4.1x expected"
+    assert mail["Subject"] == "[complaints] Critical surge on 2026-09-08: Category: Billing dispute 4.1x expected"
     assert mail["To"] == "managers@example.com, quality@example.com"  # the Airflow variable, not the default
     assert mail["From"] == "pipeline@example.com"  # the SMTP connection's from_email
     assert mail["Message-ID"] == sent.message_id
     text, page = parts(mail)
-    # The table: the alerted dimension with actual, expected, ratio, level and its top 3 products.
-    assert "category   billing_dispute  412     100.0     4.12   critical  broadband 4, mobile 3, tv 2" in text
-    assert "<td>412</td><td>100.0</td><td>4.12</td><td>critical</td><td>broadband 4, mobile 3, tv 2</td>" in page
+    # The alerted series in words, with actual, expected (rounded), level and ratio, and its top 3 products.
+    assert "Category: Billing dispute: 412 complaints, about 100 expected (Critical, 4.1×)" in text
+    assert "Behind it, the top 3 categories (for a category, its products): Broadband 4, Mobile 3, TV 2" in text
+    shown = shown_text(page)
+    assert "Category: Billing dispute 412 100 Critical, 4.1×" in shown
+    assert "Behind it: Broadband 4, Mobile 3, TV 2" in shown
     # The spread flag is folded under it; the watch-level row is not mentioned.
-    assert "Also raised, as the surge above lifts its whole dimension: product broadband 1.67x (warning)." in text
-    assert "east" not in text
-    # Links as configured (the Data Docs link is not configured here), escaped in the HTML.
+    assert "Also raised, as the surge above lifts its whole dimension: Product: Broadband 1.7×." in text
+    assert "east" not in text.lower()
+    # Links as configured (the Data Docs link is not configured here), escaped in the HTML; the run's report.
     assert "Dashboards: https://bi.example.com/d/complaints?a=1&b=2" in text
     assert "href='https://bi.example.com/d/complaints?a=1&amp;b=2'" in page
+    report = (env.settings.published_dir / "reports" / "report-manual__1.html").resolve().as_uri()
+    assert f"This run's report: {report}" in text
     assert "Data Docs" not in text
+
+
+def test_the_alert_shows_the_surging_series_as_an_inline_chart(env) -> None:
+    alerts.send_alerts([DAY], env.settings)
+    (mail,) = mails(env.sink)
+    related = mail.get_body(preferencelist=("related",))
+    assert related.get_content_type() == "multipart/related"  # the page and its images, one part
+    (image,) = [p for p in related.iter_parts() if p.get_content_type() == "image/png"]
+    assert image.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(image.get_content()[16:20], "big")  # the PNG header's width: drawn at 2x for phones
+    assert 500 <= width <= 720
+    cid = image["Content-ID"].strip("<>")
+    _, page = parts(mail)
+    assert f"src='cid:{cid}'" in page and "width='300'" in page  # shown inline, nothing fetched
+
+
+def test_an_old_date_is_alerted_as_historical_or_in_one_digest(env, monkeypatch) -> None:
+    later = DAY + dt.timedelta(days=1)
+    with Connection(env.settings) as con:
+        add_flag(con, later, "region", "north", 45, 15.0, "critical", concentrated=True)
+    old = env.settings.model_copy(update={"alert_lookback_days": 3})  # today, both dates are months old
+    sent = alerts.send_alerts([DAY, later], old)
+    assert [a.subject for a in sent] == [
+        "[complaints] Historical: Critical surge on 2026-09-08: Category: Billing dispute 4.1x expected",
+        "[complaints] Historical: Critical surge on 2026-09-09: Region: North 3.0x expected",
+    ]
+    assert "older than the alert window" in parts(mails(env.sink)[0])[0]
+
+    with Connection(env.settings) as con:
+        con.execute("delete from ops.alert_log")
+    digest = old.model_copy(update={"historical_alerts": "digest"})
+    (sent,) = alerts.send_alerts([DAY, later], digest)
+    assert sent.subject == (
+        "[complaints] Historical surges on 2 dates, 2026-09-08 to 2026-09-09 (backfill digest): 2 series"
+    )
+    text, _ = parts(mails(env.sink)[-1])
+    assert "Category: Billing dispute on 2026-09-08: 412 complaints" in text
+    assert "Region: North on 2026-09-09: 45 complaints" in text
+    assert len(alert_log(env.settings)) == 2  # each series logged sent, by the one email
 
 
 def test_values_from_the_data_are_escaped(env) -> None:
     flag = alerts.Flag(DAY, "product", "<script>alert(1)</script>", 50, 10.0, 5.0, "critical", True, (("<b>x</b>", 3),))
-    message = alerts.compose(alerts.Alert(DAY, [flag]), alerts.Links(), "a@example.com", ["b@example.com"])
+    envelope = alert_email.Envelope("a@example.com", ["b@example.com"])
+    message = alert_email.compose(alerts.Alert(DAY, [flag]), Labels(), envelope, {})
     text, page = parts(message)
     assert "<script>" not in page and "<b>x</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;x&lt;/b&gt; 3" in page
@@ -127,7 +179,7 @@ def test_each_date_and_dimension_is_alerted_exactly_once(env) -> None:
     assert [f.dimension_value for f in second.flags] == ["social"]
     assert len(mails(env.sink)) == 2
     text, _ = parts(mails(env.sink)[1])
-    assert "channel    social" in text and "billing_dispute  412" not in text
+    assert "Channel: Social: 90 complaints" in text and "Billing dispute: 412" not in text
     assert alert_log(env.settings) == [
         (DAY, "category", "billing_dispute", "sent", 1, False),
         (DAY, "channel", "social", "sent", 1, False),
@@ -180,3 +232,31 @@ def test_the_first_alert_log_by_date_counts_its_dates_as_sent(env) -> None:
         (DAY, "category", "billing_dispute", "sent"),
         (DAY, "product", "broadband", "sent"),
     ]
+
+
+def test_the_alert_email_reads_on_a_phone_screen(env, tmp_path) -> None:
+    """The HTML part as a mail client shows it (its images from the message, nothing fetched), 360 px wide in
+    Chromium: nothing wider than the screen, the chart drawn; the screenshot kept for a person to look at."""
+    alerts.send_alerts([DAY], env.settings, run_id="manual__1")
+    (mail,) = mails(env.sink)
+    related = mail.get_body(preferencelist=("related",))
+    page = related.get_body(preferencelist=("html",)).get_content()
+    for number, image in enumerate(p for p in related.iter_parts() if p.get_content_type() == "image/png"):
+        (tmp_path / f"{number}.png").write_bytes(image.get_content())
+        page = page.replace(f"cid:{image['Content-ID'].strip('<>')}", f"{number}.png")
+    # Headless Chromium lays out no narrower than 500 px: the page is held to 360 px, as a phone's screen holds
+    # it, and the rightmost edge of anything drawn is measured.
+    measure = (
+        "<style>html { width: 360px; }</style><script>addEventListener('load', () => {"
+        " const edges = [...document.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right);"
+        " const i = document.images[0]; document.body.dataset.width = Math.ceil(Math.max(...edges));"
+        " document.body.dataset.image = i.complete ? i.naturalWidth + 'x' + i.getBoundingClientRect().width : 'none';"
+        " });</script>"
+    )
+    (tmp_path / "mail.html").write_text(page.replace("</body>", measure + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path / "mail.html", width=360, height=900, screenshot="alert_email_360px.png")
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert int(re.search(r'data-width="(\d+)"', body).group(1)) <= 360  # no sideways scrolling on a phone
+    natural, shown = re.search(r'data-image="(\d+)x([\d.]+)"', body).groups()
+    assert int(natural) >= 600 and float(shown) <= 336  # drawn at 2x, shown within the screen's margins
+    assert "Billing dispute" in shown_text(dom) and "412" in shown_text(dom)

@@ -104,7 +104,7 @@ merged as (
             end
         ) as reopened_at,
         min(case when ranked.satisfaction_score is not null then ranked.version_at end) as surveyed_at,
-        sum(case when ranked.is_latest_snapshot then 1 else 0 end) as snapshot_count
+        count(case when ranked.is_latest_snapshot then 1 end) as snapshot_count
     from ranked
     inner join resolutions
         on ranked.complaint_id = resolutions.complaint_id

@@ -85,13 +85,13 @@ final as (
         open_at_day_end.book_date as backlog_date,
         open_at_day_end.channel,
         count(*) as open_count,
-        sum(case when open_at_day_end.is_overdue then 1 else 0 end) as overdue_count,
-        sum(case when open_at_day_end.age_hours < 24 then 1 else 0 end) as open_under_1_day_count,
-        sum(case when open_at_day_end.age_hours >= 24 and open_at_day_end.age_hours < 72 then 1 else 0 end)
+        count(case when open_at_day_end.is_overdue then 1 end) as overdue_count,
+        count(case when open_at_day_end.age_hours < 24 then 1 end) as open_under_1_day_count,
+        count(case when open_at_day_end.age_hours >= 24 and open_at_day_end.age_hours < 72 then 1 end)
             as open_1_to_3_days_count,
-        sum(case when open_at_day_end.age_hours >= 72 and open_at_day_end.age_hours < 168 then 1 else 0 end)
+        count(case when open_at_day_end.age_hours >= 72 and open_at_day_end.age_hours < 168 then 1 end)
             as open_3_to_7_days_count,
-        sum(case when open_at_day_end.age_hours >= 168 then 1 else 0 end) as open_over_7_days_count,
+        count(case when open_at_day_end.age_hours >= 168 then 1 end) as open_over_7_days_count,
         avg(open_at_day_end.age_hours) as avg_open_age_hours,
         max(date_loads.loaded_at) as loaded_at
     from open_at_day_end

@@ -157,30 +157,30 @@ counts as (
         count(dimensioned.complaint_id) as complaint_count,
 
         ---------- response and resolution
-        sum(case when dimensioned.has_first_response then 1 else 0 end) as first_responded_count,
+        count(case when dimensioned.has_first_response then 1 end) as first_responded_count,
         avg(dimensioned.first_response_hours) as avg_first_response_hours,
         avg(dimensioned.first_response_working_hours) as avg_first_response_working_hours,
-        sum(case when dimensioned.is_resolved then 1 else 0 end) as resolved_count,
+        count(case when dimensioned.is_resolved then 1 end) as resolved_count,
         avg(dimensioned.resolution_hours) as avg_resolution_hours,
         avg(dimensioned.resolution_working_hours) as avg_resolution_working_hours,
 
         ---------- service levels
-        sum(case when dimensioned.is_first_response_timely is not null then 1 else 0 end) as first_response_due_count,
-        sum(case when dimensioned.is_first_response_timely then 1 else 0 end) as timely_first_response_count,
-        sum(case when not dimensioned.is_first_response_timely then 1 else 0 end) as first_response_breach_count,
-        sum(case when dimensioned.is_resolution_timely is not null then 1 else 0 end) as resolution_due_count,
-        sum(case when dimensioned.is_resolution_timely then 1 else 0 end) as timely_resolution_count,
-        sum(case when not dimensioned.is_resolution_timely then 1 else 0 end) as resolution_breach_count,
+        count(case when dimensioned.is_first_response_timely is not null then 1 end) as first_response_due_count,
+        count(case when dimensioned.is_first_response_timely then 1 end) as timely_first_response_count,
+        count(case when not dimensioned.is_first_response_timely then 1 end) as first_response_breach_count,
+        count(case when dimensioned.is_resolution_timely is not null then 1 end) as resolution_due_count,
+        count(case when dimensioned.is_resolution_timely then 1 end) as timely_resolution_count,
+        count(case when not dimensioned.is_resolution_timely then 1 end) as resolution_breach_count,
 
         ---------- outcomes
-        sum(case when dimensioned.is_surveyed then 1 else 0 end) as surveyed_count,
-        sum(case when dimensioned.is_satisfied then 1 else 0 end) as satisfied_count,
+        count(case when dimensioned.is_surveyed then 1 end) as surveyed_count,
+        count(case when dimensioned.is_satisfied then 1 end) as satisfied_count,
         avg(cast(dimensioned.satisfaction_score as double precision)) as avg_satisfaction_score,
-        sum(case when dimensioned.is_effectively_resolved then 1 else 0 end) as effectively_resolved_count,
-        sum(case when dimensioned.is_escalated then 1 else 0 end) as escalated_count,
-        sum(case when dimensioned.is_repeat then 1 else 0 end) as repeat_count,
-        sum(case when dimensioned.is_reopened then 1 else 0 end) as reopened_count,
-        sum(case when dimensioned.is_first_contact_resolution then 1 else 0 end) as first_contact_resolved_count,
+        count(case when dimensioned.is_effectively_resolved then 1 end) as effectively_resolved_count,
+        count(case when dimensioned.is_escalated then 1 end) as escalated_count,
+        count(case when dimensioned.is_repeat then 1 end) as repeat_count,
+        count(case when dimensioned.is_reopened then 1 end) as reopened_count,
+        count(case when dimensioned.is_first_contact_resolution then 1 end) as first_contact_resolved_count,
 
         ---------- cost
         coalesce(sum(dimensioned.cost_amount), 0) as total_cost_amount

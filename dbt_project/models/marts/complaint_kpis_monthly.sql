@@ -46,7 +46,7 @@ monthly as (
             {%- set weights = 'sum(case when ' ~ column ~ ' is not null then ' ~ weight ~ ' end)' %}
             {{ safe_ratio('sum(' ~ column ~ ' * ' ~ weight ~ ')', weights) }} as {{ column }},
         {%- endfor %}
-        sum(case when is_channel_missing then 1 else 0 end) as channel_missing_day_count,
+        count(case when is_channel_missing then 1 end) as channel_missing_day_count,
         max(complaint_date) as last_loaded_date
     from daily
     group by 1, 2, 3
@@ -59,7 +59,7 @@ timeliness as (
     select
         cast({{ dbt.date_trunc('month', 'complaint_date') }} as date) as month_start_date,
         count(*) as published_day_count,
-        sum(case when is_published_on_time then 1 else 0 end) as on_time_day_count
+        count(case when is_published_on_time then 1 end) as on_time_day_count
     from {{ ref('stg_pipeline__mart_publications') }}
     group by 1
 

@@ -113,14 +113,14 @@ final as (
 
         ---------- clocks: the difference of two days' values is the working time between them
         -- Working days from the calendar's first day up to and including this day.
-        sum(case when is_working_day then 1 else 0 end)
+        count(case when is_working_day then 1 end)
             over (order by date_day rows between unbounded preceding and current row) as working_day_number,
         -- Working seconds from the calendar's first day up to this day's midnight.
-        coalesce(
+        cast(coalesce(
             sum(coalesce(closes_second - opens_second, 0))
                 over (order by date_day rows between unbounded preceding and 1 preceding),
             0
-        ) as working_seconds_before
+        ) as bigint) as working_seconds_before
 
     from scheduled
 
