@@ -23,7 +23,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TQDM_DISABLE := 1
 SMTP_PORT ?= 8025
 
-.PHONY: demo test test-fast setup lint clean privacy-scan compose-secrets
+.PHONY: demo test test-fast setup browser lint clean privacy-scan compose-secrets
 
 ## One command: set up, generate 60 days, run complaints_daily through Airflow, print the summary.
 demo: setup
@@ -33,7 +33,7 @@ demo: setup
 ## whole on one worker (its module fixtures are shared by its tests); three workers on two cores, as the
 ## end-to-end tests wait on Airflow's schedulers and sensors a good part of the time (two left a fifth of the
 ## CPU idle).
-test: setup lint
+test: setup browser lint
 	$(BIN)/python -m pytest -n 3 --dist loadfile
 
 ## The inner loop: pure tests and single-stage tests (no Airflow run, no server, no benchmark), about 2 minutes.
@@ -49,6 +49,15 @@ compose-secrets:
 	$(PYTHON) deploy/compose_secrets.py .env
 
 setup: $(STAMP)
+
+## Headless Chromium (Debian's package), in which the tests open the run report and an alert email, where it is
+## missing. Without root (or sudo) it cannot be installed, and those checks are skipped, saying why.
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo -n)
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  echo "Installing Chromium (Debian's package) for the browser checks"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium ) \
+	    >/dev/null 2>&1 || echo "Could not install Chromium: the browser checks will be skipped"; }
 
 # requirements-dev.lock: requirements.lock (what runs in production, the Docker image's) and the tests' and
 # linters' tools, at the same versions.

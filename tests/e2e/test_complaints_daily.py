@@ -539,3 +539,26 @@ def test_the_run_report_draws_every_chart_from_the_marts_offline(after_normal_da
     shown = shown_text(dom)
     assert "Billing dispute" in shown and "billing_dispute" not in shown  # words, not codes
     assert "Timely handling" in shown and "timely_handling_rate" not in shown
+
+
+def test_the_published_marts_read_well_in_a_bi_tool(after_normal_day: Pipeline) -> None:
+    """Counts as 64-bit integers (a BI tool maps DuckDB's 128-bit HUGEINT to text or float), every table and
+    column of the snapshot described (the dbt yml, through persist_docs), each table's grain stated."""
+    snapshot = after_normal_day.home / "published" / "complaints_marts.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        huge = con.execute(
+            "select table_name || '.' || column_name from duckdb_columns()"
+            " where schema_name = 'marts' and data_type in ('HUGEINT', 'UHUGEINT')"
+        ).fetchall()
+        undescribed = con.execute(
+            "select table_name || '.' || column_name from duckdb_columns() where schema_name = 'marts'"
+            " and table_name <> 'snapshot_info' and coalesce(comment, '') = ''"
+        ).fetchall()
+        tables = con.execute(
+            "select table_name, comment from duckdb_tables()"
+            " where schema_name = 'marts' and table_name <> 'snapshot_info'"
+        ).fetchall()
+    assert huge == []
+    assert undescribed == []
+    assert len(tables) == 10
+    assert [name for name, comment in tables if "Grain: one row per" not in (comment or "")] == []
