@@ -501,10 +501,19 @@ def test_superset_reads_the_published_marts_read_only():
     assert env("airflow-worker")["COMPLAINTS_HOME"] == PROJECT_MOUNTS["./var"]
     assert mounts.get("./var/published") == "/data/published:ro", f"superset's mounts: {spec.get('volumes')}"
     assert "./var/warehouse" not in mounts and "./var" not in mounts, "superset must not see the warehouse file"
-    command = "\n".join(spec["command"]) if isinstance(spec["command"], list) else spec["command"]
-    uri = re.search(r"--uri \"([^\"]+)\"", command)
-    assert uri and uri.group(1) == "duckdb:////data/published/complaints_marts.duckdb?access_mode=read_only"
     assert "8088:8088" in spec.get("ports", [])
+
+
+def test_superset_imports_the_dashboards_on_start_and_keeps_its_data_in_a_volume():
+    spec = service("superset")
+    mounts = dict(str(v).split(":", 1) for v in spec.get("volumes", []))
+    assert mounts.get("./deploy/superset/dashboards") == "/app/dashboards:ro"
+    assert mounts.get("superset-home") == "/app/superset_home" and "superset-home" in compose()["volumes"]
+    command = "\n".join(spec["command"]) if isinstance(spec["command"], list) else spec["command"]
+    lines = [line.strip() for line in command.splitlines()]
+    # After the metadata database and roles exist, before the server starts; --overwrite: the files win.
+    assert lines.index("superset import-directory /app/dashboards --overwrite") > lines.index("superset init")
+    assert "set-database-uri" not in command  # the connection is the bundle's databases/complaint_marts.yaml
 
 
 def test_superset_image_pins_the_duckdb_that_writes_the_snapshot():

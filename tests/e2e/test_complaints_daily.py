@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import chromium, drawn_marks, shown_text
+from helpers import REPO_ROOT, chromium, drawn_marks, shown_text
 from services import Pipeline, docs_page
 
 from complaints_pipeline.sample_data import Surge, generate
@@ -562,3 +562,30 @@ def test_the_published_marts_read_well_in_a_bi_tool(after_normal_day: Pipeline) 
     assert undescribed == []
     assert len(tables) == 10
     assert [name for name, comment in tables if "Grain: one row per" not in (comment or "")] == []
+
+
+def test_the_superset_datasets_read_the_published_snapshot(after_normal_day: Pipeline) -> None:
+    """Each dataset of the dashboards as code (deploy/superset/dashboards) has exactly its mart's columns, with
+    their types, and each of its metrics runs on the snapshot the compose stack's Superset reads."""
+    import yaml
+
+    bundle = REPO_ROOT / "deploy" / "superset" / "dashboards" / "datasets" / "complaint_marts"
+    snapshot = after_normal_day.home / "published" / "complaints_marts.duckdb"
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        for path in sorted(bundle.glob("*.yaml")):
+            dataset = yaml.safe_load(path.read_text(encoding="utf-8"))
+            table = dataset["table_name"]
+            columns = con.execute(
+                "select column_name, data_type from duckdb_columns() where schema_name = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+            assert {c["column_name"]: c["type"] for c in dataset["columns"]} == dict(columns), path.name
+            for metric in dataset["metrics"]:
+                [(value,)] = con.execute(f"select {metric['expression']} from marts.{table}").fetchall()
+                assert value is not None, f"{path.name}: {metric['metric_name']}"
+            [(total,)] = con.execute(
+                f"select sum({'actual_count' if table == 'complaint_surges_daily' else 'complaint_count'})"
+                f" from marts.{table}"
+            ).fetchall()
+            complaints = next(m for m in dataset["metrics"] if m["metric_name"] == "complaints")
+            assert con.execute(f"select {complaints['expression']} from marts.{table}").fetchall() == [(total,)]
