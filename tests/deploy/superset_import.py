@@ -2,12 +2,10 @@
 schemas, and the checks its import code makes beyond them, so the bundle in deploy/superset/dashboards is
 validated here, where no Superset runs.
 
-Mirrors, field by field, `MetadataSchema` (superset/commands/importers/v1/utils.py), `ImportV1DatabaseSchema`
-(superset/databases/schemas.py), `ImportV1DatasetSchema` with its column and metric schemas
-(superset/datasets/schemas.py), `ImportV1ChartSchema` (superset/charts/schemas.py) and `ImportV1DashboardSchema`
-(superset/dashboards/schemas.py), as the apache-superset 6.1.0 wheel on PyPI ships them. Like Superset's, every
-schema rejects a key it does not know. Where the import code fails on something the schemas let through (a
-database without `extra`, a chart of a dashboard without `meta.uuid`), `bundle_errors` says so.
+The schemas are data, field by field (superset_import_schemas.yaml, which names the Superset files they
+mirror); like Superset's, every schema rejects a key it does not know. Where the import code fails on something
+the schemas let through (a database without `extra`, a chart of a dashboard without `meta.uuid`),
+`bundle_errors` says so.
 """
 
 from __future__ import annotations
@@ -19,111 +17,13 @@ import yaml
 from marshmallow import Schema, ValidationError, fields, validate
 
 VERSION = "1.0.0"
-
-
-class Metadata(Schema):
-    version = fields.String(required=True, validate=validate.Equal(VERSION))
-    type = fields.String(validate=validate.Equal("Dashboard"))
-    timestamp = fields.DateTime()
-
-
-class DatabaseExtra(Schema):
-    metadata_params = fields.Dict(keys=fields.Str(), values=fields.Raw())
-    engine_params = fields.Dict(keys=fields.Str(), values=fields.Raw())
-    metadata_cache_timeout = fields.Dict(keys=fields.Str(), values=fields.Integer())
-    schemas_allowed_for_csv_upload = fields.List(fields.String())
-    schemas_allowed_for_file_upload = fields.List(fields.String())  # renamed to the csv one by a pre_load
-    cost_estimate_enabled = fields.Boolean()
-    allows_virtual_table_explore = fields.Boolean()
-    cancel_query_on_windows_unload = fields.Boolean()
-    disable_data_preview = fields.Boolean()
-    disable_drill_to_detail = fields.Boolean()
-    allow_multi_catalog = fields.Boolean()
-    per_user_caching = fields.Boolean()
-    version = fields.String(allow_none=True)
-    schema_options = fields.Dict(keys=fields.Str(), values=fields.Raw())
-
-
-class Database(Schema):
-    database_name = fields.String(required=True)
-    sqlalchemy_uri = fields.String(required=True)
-    password = fields.String(allow_none=True)
-    encrypted_extra = fields.String(allow_none=True)
-    masked_encrypted_extra = fields.String()
-    cache_timeout = fields.Integer(allow_none=True)
-    expose_in_sqllab = fields.Boolean()
-    allow_run_async = fields.Boolean()
-    allow_ctas = fields.Boolean()
-    allow_cvas = fields.Boolean()
-    allow_dml = fields.Boolean()
-    allow_csv_upload = fields.Boolean()
-    allow_file_upload = fields.Boolean()  # renamed to allow_csv_upload by a pre_load
-    impersonate_user = fields.Boolean()
-    extra = fields.Nested(DatabaseExtra)
-    uuid = fields.UUID(required=True)
-    version = fields.String(required=True)
-    is_managed_externally = fields.Boolean(allow_none=True)
-    external_url = fields.String(allow_none=True)
-    configuration_method = fields.String(allow_none=True, validate=validate.OneOf(["sqlalchemy_form", "dynamic_form"]))
-
-
-class Column(Schema):
-    column_name = fields.String(required=True)
-    extra = fields.Dict(allow_none=True)
-    verbose_name = fields.String(allow_none=True)
-    is_dttm = fields.Boolean(allow_none=True)
-    is_active = fields.Boolean(allow_none=True)
-    type = fields.String(allow_none=True)
-    advanced_data_type = fields.String(allow_none=True)
-    groupby = fields.Boolean()
-    filterable = fields.Boolean()
-    expression = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-    python_date_format = fields.String(allow_none=True)
-    datetime_format = fields.String(allow_none=True)
-
-
-class Metric(Schema):
-    metric_name = fields.String(required=True)
-    verbose_name = fields.String(allow_none=True)
-    metric_type = fields.String(allow_none=True)
-    expression = fields.String(required=True)
-    description = fields.String(allow_none=True)
-    d3format = fields.String(allow_none=True)
-    currency = fields.Dict(allow_none=True)
-    extra = fields.Dict(allow_none=True)
-    warning_text = fields.String(allow_none=True)
-
-
-class Dataset(Schema):
-    table_name = fields.String(required=True)
-    main_dttm_col = fields.String(allow_none=True)
-    currency_code_column = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-    default_endpoint = fields.String(allow_none=True)
-    offset = fields.Integer()
-    cache_timeout = fields.Integer(allow_none=True)
-    schema = fields.String(allow_none=True)
-    catalog = fields.String(allow_none=True)
-    sql = fields.String(allow_none=True)
-    source_db_engine = fields.String(allow_none=True)
-    params = fields.Dict(allow_none=True)
-    template_params = fields.Dict(allow_none=True)
-    filter_select_enabled = fields.Boolean()
-    fetch_values_predicate = fields.String(allow_none=True)
-    extra = fields.Dict(allow_none=True)
-    uuid = fields.UUID(required=True)
-    columns = fields.List(fields.Nested(Column))
-    metrics = fields.List(fields.Nested(Metric))
-    version = fields.String(required=True)
-    database_uuid = fields.UUID(required=True)
-    data = fields.URL()
-    is_managed_externally = fields.Boolean(allow_none=True)
-    external_url = fields.String(allow_none=True)
-    normalize_columns = fields.Boolean()
-    always_filter_main_dttm = fields.Boolean()
-    folders = fields.List(fields.Dict(), allow_none=True)
-    data_file = fields.String(allow_none=True)
+# What the type names alone do not say: the checks some fields carry (validators in Superset's schemas).
+VALIDATORS = {
+    ("Metadata", "version"): validate.Equal(VERSION),
+    ("Metadata", "type"): validate.Equal("Dashboard"),
+    ("Database", "configuration_method"): validate.OneOf(["sqlalchemy_form", "dynamic_form"]),
+    ("Chart", "query_context"): lambda text: _json_text(text),
+}
 
 
 def _json_text(value: str | None) -> None:
@@ -134,44 +34,40 @@ def _json_text(value: str | None) -> None:
             raise ValidationError("JSON not valid") from error
 
 
-class Chart(Schema):
-    slice_name = fields.String(required=True)
-    description = fields.String(allow_none=True)
-    certified_by = fields.String(allow_none=True)
-    certification_details = fields.String(allow_none=True)
-    viz_type = fields.String(required=True)
-    params = fields.Dict()
-    query_context = fields.String(allow_none=True, validate=_json_text)
-    cache_timeout = fields.Integer(allow_none=True)
-    uuid = fields.UUID(required=True)
-    version = fields.String(required=True)
-    dataset_uuid = fields.UUID(required=True)
-    is_managed_externally = fields.Boolean(allow_none=True)
-    external_url = fields.String(allow_none=True)
-    tags = fields.List(fields.String(), allow_none=True)
+def _schemas() -> dict[str, type[Schema]]:
+    """The schemas of superset_import_schemas.yaml, as marshmallow classes (nested ones first, as listed)."""
+    specs = yaml.safe_load(Path(__file__).with_name("superset_import_schemas.yaml").read_text(encoding="utf-8"))
+    built: dict[str, type[Schema]] = {}
+
+    def field(schema: str, name: str, text: str) -> fields.Field:
+        kind = text.rstrip("!?")
+        options = {"required": "!" in text, "allow_none": "?" in text}
+        if (schema, name) in VALIDATORS:
+            options["validate"] = VALIDATORS[schema, name]
+        outer, _, inner = kind.partition("[")
+        inner = inner.rstrip("]")
+        if outer == "Nested":
+            return fields.Nested(built[inner], **options)
+        if outer == "List":
+            return fields.List(fields.Nested(built[inner]) if inner in built else getattr(fields, inner)(), **options)
+        if outer == "Dict" and inner:
+            return fields.Dict(keys=fields.String(), values=getattr(fields, inner)(), **options)
+        return getattr(fields, outer)(**options)
+
+    for schema, declared in specs.items():
+        built[schema] = Schema.from_dict({n: field(schema, n, t) for n, t in declared.items()}, name=schema)
+    return built
 
 
-class Dashboard(Schema):
-    dashboard_title = fields.String(required=True)
-    description = fields.String(allow_none=True)
-    css = fields.String(allow_none=True)
-    slug = fields.String(allow_none=True)
-    uuid = fields.UUID(required=True)
-    position = fields.Dict()
-    metadata = fields.Dict()
-    version = fields.String(required=True)
-    is_managed_externally = fields.Boolean(allow_none=True)
-    external_url = fields.String(allow_none=True)
-    certified_by = fields.String(allow_none=True)
-    certification_details = fields.String(allow_none=True)
-    published = fields.Boolean(allow_none=True)
-    tags = fields.List(fields.String(), allow_none=True)
-    theme_uuid = fields.UUID(allow_none=True)
-    theme_id = fields.Integer(allow_none=True)
-
-
+_BUILT = _schemas()
 # The folder a file is in picks its schema, as in Superset's import (load_configs); file names do not matter.
-SCHEMAS = {"databases": Database, "datasets": Dataset, "charts": Chart, "dashboards": Dashboard}
+SCHEMAS = {
+    "databases": _BUILT["Database"],
+    "datasets": _BUILT["Dataset"],
+    "charts": _BUILT["Chart"],
+    "dashboards": _BUILT["Dashboard"],
+}
+Metadata = _BUILT["Metadata"]
 
 
 def load(bundle: Path) -> dict[str, dict]:
