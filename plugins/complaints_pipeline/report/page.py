@@ -45,19 +45,21 @@ def _percent(value: float | None) -> str:
 
 def _cards(data: ReportData) -> str:
     head = data.headline
+    complaints = "–" if head["complaints"] is None else f"{head['complaints']:,}"
     cards = [
         f"<div class='card'><div>Complaints on {data.last:%d %b %Y}</div>"
-        f"<div class='value'>{head['complaints'] if head['complaints'] is not None else '–'}</div>"
+        f"<div class='value'>{complaints}</div>"
         f"<div class='note'>{head['surges']} surge flags (warning or critical) in the period</div></div>"
     ]
+    # The period's mean leads: the last days' rates count only the complaints already due, and read high.
     for figure in head["kpis"].values():
         target = figure["target"]
-        below = target is not None and figure["last"] is not None and figure["last"] < target
+        below = target is not None and figure["period"] is not None and figure["period"] < target
         cards.append(
-            f"<div class='card{' below' if below else ''}'><div>{html.escape(figure['label'])}</div>"
-            f"<div class='value'>{_percent(figure['last'])}</div>"
-            f"<div class='note'>target {_percent(target)}; period mean {_percent(figure['period'])};"
-            f" below target on {figure['below_days']} of {figure['days']} days</div></div>"
+            f"<div class='card{' below' if below else ''}'><div>{html.escape(figure['label'])}, period mean</div>"
+            f"<div class='value'>{_percent(figure['period'])}</div>"
+            f"<div class='note'>target {_percent(target)}; below it on {figure['below_days']} of {figure['days']}"
+            f" days; last day {_percent(figure['last'])}</div></div>"
         )
     return "<div class='cards'>" + "".join(cards) + "</div>"
 
