@@ -18,9 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
-from helpers import REPO_ROOT, query
+from helpers import REPO_ROOT, chromium, drawn_marks, query, shown_text
 from homes import settings_in
 
 from complaints_pipeline import ingest, loader, transform
@@ -188,3 +189,35 @@ def test_a_calendar_widened_past_the_years_loaded_fails_the_build_saying_which_y
         for year in (2028, 2029, 2030)
     ]
     transform.run_dbt(settings, "build", "--select", "dates", "calendar_covers_the_data")
+
+
+def test_the_report_draws_the_real_exports_in_words(landed) -> None:
+    """The run report over real CFPB exports (rule written before running it: every product family of the
+    latest week's Pareto is offered under its display name, and no product code is shown; every chart of a
+    section with data is drawn, offline)."""
+    from complaints_pipeline import report, snapshot
+
+    settings, _, _ = landed
+    transform.record_publication(settings, [FIRST, SECOND], run_id="real_cfpb")  # and the monthly mart, as a run
+    snapshot.publish(settings, [FIRST, SECOND], run_id="real_cfpb")
+    page = report.write(settings, run_id="real_cfpb")
+    dom = chromium(page, width=1200, height=4000, screenshot="report_real_cfpb.png")
+    assert re.search(r'<body[^>]*data-charts="drawn"', dom), re.search(r"<body[^>]*>", dom).group(0)
+    products = [p for (p,) in query(
+        settings,
+        "select distinct scope_value from marts.complaint_category_pareto_weekly where scope_name = 'product'"
+        " and week_start_date = (select max(week_start_date) from marts.complaint_category_pareto_weekly)",
+    )]  # fmt: skip
+    with (REPO_ROOT / "dbt_project" / "seeds" / "code_display_names.csv").open(encoding="utf-8") as handle:
+        names = {r["code"]: r["label_en"] for r in csv.DictReader(handle) if r["kind"] == "product"}
+    assert products and set(products) <= set(names)
+    shown = shown_text(dom)
+    for product in products:
+        assert f"Product: {names[product]}" in shown
+        assert product not in shown or product == names[product].lower()
+    [(weeks,)] = query(
+        settings,
+        "select count(*) from marts.complaint_root_causes_weekly"
+        " where week_start_date = (select max(week_start_date) from marts.complaint_root_causes_weekly)",
+    )
+    assert drawn_marks(dom, "pareto-causes", "pareto_bars") == weeks

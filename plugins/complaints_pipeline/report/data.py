@@ -135,11 +135,11 @@ def read(settings: Settings) -> ReportData:
             last=last,
             published=_published(con, settings),
             labels=labels,
-            **_kpis(con, labels, first),
+            **_kpis(con, labels, last),
             **_paretos(con, labels),
-            **_volume(con, labels, first),
-            backlog=_backlog(con, labels, first),
-            **_loads(con, labels, first),
+            **_volume(con, labels, last),
+            backlog=_backlog(con, labels),
+            **_loads(con, labels),
         )
     data.headline = _headline(data)
     return data
@@ -152,14 +152,19 @@ def _published(con, settings: Settings) -> dict:
     return {"published_at": info["published_at"][:16].replace("T", " ") + " UTC", "run_id": info["run_id"]}
 
 
-def _since(
-    con, mart: str, day: str, first: dt.date, columns: str, where: str = "true", grouped: bool = False
+def _period(
+    con, mart: str, day: str, columns: str, last: dt.date | None = None, where: str = "true", grouped: bool = False
 ) -> list[dict]:
-    """A daily mart's rows from the first day of the report on, by day: the day column, then columns (with
-    grouped, aggregates over each day)."""
+    """A daily mart's rows over the PERIOD_DAYS up to last (default: the mart's own latest day), by day: the day
+    column, then columns (with grouped, aggregates over each day)."""
+    if last is None:
+        [(last,)] = con.execute(f"select max({day}) from marts.{mart}").fetchall()
+        if last is None:
+            return []
+    first = last - dt.timedelta(days=PERIOD_DAYS - 1)
     group = f" group by {day}" if grouped else ""
-    sql = f"select {day}, {columns} from marts.{mart} where {day} >= ? and {where}{group} order by {day}"
-    return rows(con, sql, [first])
+    sql = f"select {day}, {columns} from marts.{mart} where {day} between ? and ? and {where}{group} order by {day}"
+    return rows(con, sql, [first, last])
 
 
 def _target(kpi: str) -> str:
@@ -167,21 +172,22 @@ def _target(kpi: str) -> str:
     return kpi.removesuffix("_rate") + "_target"
 
 
-def _kpis(con, labels: Labels, first: dt.date) -> dict:
+def _kpis(con, labels: Labels, last: dt.date) -> dict:
     columns = ", ".join(f"{kpi}, {_target(kpi)}" for kpi in TARGETED_KPIS)
-    daily = _since(
+    daily = _period(
         con,
         "complaint_kpis_daily",
         "complaint_date",
-        first,
         f"dimension_name, dimension_value, {columns}",
+        last,
         where="dimension_name in ('total', 'channel')",
     )
     monthly = rows(
         con,
         f"select month_start_date, dimension_name, dimension_value, {columns}, analysis_timeliness_rate,"
         " analysis_timeliness_target from marts.complaint_kpis_monthly"
-        " where dimension_name in ('total', 'channel') order by month_start_date",
+        " where dimension_name in ('total', 'channel') and month_start_date >= ? order by month_start_date",
+        [dt.date(last.year - 1, last.month, 1)],  # thirteen months, this one the last
     )
     kpis = (*TARGETED_KPIS, "analysis_timeliness_rate")
     targets = {}
@@ -264,13 +270,13 @@ def _paretos(con, labels: Labels) -> dict:
     }
 
 
-def _volume(con, labels: Labels, first: dt.date) -> dict:
-    found = _since(
+def _volume(con, labels: Labels, last: dt.date) -> dict:
+    found = _period(
         con,
         "complaint_surges_daily",
         "surge_date",
-        first,
         "dimension_name, dimension_value, actual_count, expected_count, surge_level",
+        last,
     )
     series = sorted(
         {(r["dimension_name"], r["dimension_value"]) for r in found},
@@ -292,9 +298,10 @@ def _volume(con, labels: Labels, first: dt.date) -> dict:
     }
 
 
-def _backlog(con, labels: Labels, first: dt.date) -> list[dict]:
+def _backlog(con, labels: Labels) -> list[dict]:
+    """By the days the book was known (the exports' dates): the report's own period where exports are daily."""
     sums = ", ".join(f"sum({age}) as {age}" for age in AGES)
-    found = _since(con, "complaint_backlog_daily", "backlog_date", first, sums, grouped=True)
+    found = _period(con, "complaint_backlog_daily", "backlog_date", sums, grouped=True)
     return [
         {"date": r["backlog_date"], "age": labels("age", age), "order": i, "count": int(r[age] or 0)}
         for r in found
@@ -314,9 +321,10 @@ _TOTALS = {
 }
 
 
-def _loads(con, labels: Labels, first: dt.date) -> dict:
+def _loads(con, labels: Labels) -> dict:
+    """By landing date, which is the complaints' date for a daily export, not for a backfill of old exports."""
     columns = "channel, records_in_count, loaded_count, quarantined_count, withheld_count, is_blocked, is_not_delivered"
-    found = _since(con, "channel_loads_daily", "landing_date", first, columns)
+    found = _period(con, "channel_loads_daily", "landing_date", columns)
     totals: dict[str, dict] = {}
     for r in found:
         total = totals.setdefault(
