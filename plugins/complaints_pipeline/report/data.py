@@ -54,6 +54,14 @@ def _json(value: object) -> object:
     return value
 
 
+def has_mart(con, name: str) -> bool:
+    """Whether the published marts hold this table (both warehouses keep information_schema)."""
+    [(found,)] = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [name]
+    ).fetchall()
+    return found > 0
+
+
 def _readable(code: str) -> str:
     """A code no display name covers, made readable: a US state's code in capitals, underscores as spaces."""
     return code.upper() if len(code) == 2 else code.replace("_", " ").capitalize()
@@ -68,11 +76,7 @@ class Labels:
     @classmethod
     def read(cls, con, language: str) -> Labels:
         """The marts' display names (none in marts published before they existed)."""
-        [(published,)] = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts'"
-            " and table_name = 'display_names'"
-        ).fetchall()
-        if not published:
+        if not has_mart(con, "display_names"):
             return cls()
         found = rows(con, f"select kind, code, label_{language} as label from marts.display_names")
         return cls({(r["kind"], r["code"]): r["label"] for r in found})
@@ -182,17 +186,23 @@ def _kpis(con, labels: Labels, last: dt.date) -> dict:
         last,
         where="dimension_name in ('total', 'channel')",
     )
-    monthly = rows(
-        con,
-        f"select month_start_date, dimension_name, dimension_value, {columns}, analysis_timeliness_rate,"
-        " analysis_timeliness_target from marts.complaint_kpis_monthly"
-        " where dimension_name in ('total', 'channel') and month_start_date >= ? order by month_start_date",
-        [dt.date(last.year - 1, last.month, 1)],  # thirteen months, this one the last
+    # The monthly mart is built after the others (it reads the publication log): a run whose monthly build
+    # failed still gets its report, without the months.
+    monthly = (
+        rows(
+            con,
+            f"select month_start_date, dimension_name, dimension_value, {columns}, analysis_timeliness_rate,"
+            " analysis_timeliness_target from marts.complaint_kpis_monthly"
+            " where dimension_name in ('total', 'channel') and month_start_date >= ? order by month_start_date",
+            [dt.date(last.year - 1, last.month, 1)],  # thirteen months, this one the last
+        )
+        if has_mart(con, "complaint_kpis_monthly")
+        else []
     )
     kpis = (*TARGETED_KPIS, "analysis_timeliness_rate")
     targets = {}
     for kpi in kpis:
-        found = [r[_target(kpi)] for r in monthly if r[_target(kpi)] is not None]
+        found = [r[_target(kpi)] for r in (*daily, *monthly) if r.get(_target(kpi)) is not None]
         if found:
             targets[kpi] = found[0]
 
