@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from complaints_pipeline.config import Settings
-from complaints_pipeline.warehouse import Connection, connect
+from complaints_pipeline.warehouse import Connection, connect, sql_string
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +107,10 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
     ).fetchall()
     for table, comment in tables:
         if table in marts:
-            con.execute(f'comment on table marts."{table}" is {_literal(comment)}')
+            con.execute(f'comment on table marts."{table}" is {sql_string(comment)}')
     for table, column, comment in columns:
         if table in marts:
-            con.execute(f'comment on column marts."{table}"."{column}" is {_literal(comment)}')
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal (COMMENT ON takes no parameter)."""
-    return "'" + text.replace("'", "''") + "'"
+            con.execute(f'comment on column marts."{table}"."{column}" is {sql_string(comment)}')
 
 
 def _count_marts(settings: Settings) -> dict[str, int]:

@@ -119,6 +119,11 @@ class ReportData:
         return [self.labels.series("total", "all"), *(self.labels("channel", c) for c in CHANNELS)]
 
 
+def _dimension_order(dimension: str) -> int:
+    """Total, channel, category, product, region; any other after them."""
+    return DIMENSIONS.index(dimension) if dimension in DIMENSIONS else len(DIMENSIONS)
+
+
 def _series_order(dimension: str, value: str) -> int:
     if dimension == "total":
         return 0
@@ -257,7 +262,7 @@ def _paretos(con, labels: Labels) -> dict:
     )
     scopes = sorted(
         {(r["scope_name"], r["scope_value"]) for r in categories},
-        key=lambda s: (DIMENSIONS.index(s[0]) if s[0] in DIMENSIONS else 9, labels(*s)),
+        key=lambda s: (_dimension_order(s[0]), labels(*s)),
     )
 
     def bar(r: dict, kind: str, code: str) -> dict:
@@ -290,7 +295,7 @@ def _volume(con, labels: Labels, last: dt.date) -> dict:
     )
     series = sorted(
         {(r["dimension_name"], r["dimension_value"]) for r in found},
-        key=lambda s: (DIMENSIONS.index(s[0]) if s[0] in DIMENSIONS else 9, _series_order(*s), labels(*s)),
+        key=lambda s: (_dimension_order(s[0]), _series_order(*s), labels(*s)),
     )
     return {
         "volume": [

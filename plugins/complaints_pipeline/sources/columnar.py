@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from complaints_pipeline import pii
 from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES
 from complaints_pipeline.sources.base import CANONICAL_SCHEMA, STAGING_SCHEMA, ParseContext, language_of
+from complaints_pipeline.warehouse import sql_string
 
 # A value the row parser would strip (any Unicode space or control character at either end), or one
 # holding NUL: the row path decides what it means.
@@ -134,7 +135,7 @@ def landed_objects(fields: dict[str, pa.Array]) -> pa.Array:
     """base.landed_object() for each row: the texts as one JSON object (null stays null), by DuckDB."""
     names = list(fields)
     batch = pa.table({f"f{i}": fields[name] for i, name in enumerate(names)})  # noqa: F841 - read by DuckDB
-    pairs = ", ".join(f"{_sql_string(name)}, f{i}" for i, name in enumerate(names))
+    pairs = ", ".join(f"{sql_string(name)}, f{i}" for i, name in enumerate(names))
     with duckdb.connect() as con:
         return (
             con.sql(f"select json_object({pairs})::varchar as landed from batch")
@@ -159,25 +160,21 @@ def json_landed(fields: dict, constants: dict[str, str], texts_: dict[str, str],
     """base.landed_object() for JSON lines, from json_fields()' (type, text) pairs: the constants, for
     each name in texts_ the JSON text at its path (base.json_text()), for each name in types the JSON
     type there (base.json_type()); null when absent or null."""
-    columns, pairs = {}, [f"{_sql_string(n)}, {_sql_string(v)}" for n, v in constants.items()]
-    type_names = " ".join(f"when {_sql_string(k)} then {_sql_string(v)}" for k, v in _JSON_TYPE_NAMES.items())
+    columns, pairs = {}, [f"{sql_string(n)}, {sql_string(v)}" for n, v in constants.items()]
+    type_names = " ".join(f"when {sql_string(k)} then {sql_string(v)}" for k, v in _JSON_TYPE_NAMES.items())
     for index, (name, path) in enumerate(texts_.items()):
         columns[f"t{index}"], columns[f"x{index}"] = fields[path]
         json_text = (
             f"case t{index} when 'NULL' then null when 'VARCHAR' then to_json(x{index})::varchar else x{index} end"
         )
-        pairs.append(f"{_sql_string(name)}, {json_text}")
+        pairs.append(f"{sql_string(name)}, {json_text}")
     for index, (name, path) in enumerate(types.items()):
         columns[f"type{index}"] = fields[path][0]
-        pairs.append(f"{_sql_string(name)}, case type{index} {type_names} end")
+        pairs.append(f"{sql_string(name)}, case type{index} {type_names} end")
     batch = pa.table(columns)  # noqa: F841 - read by DuckDB
     with duckdb.connect() as con:
         sql = f"select json_object({', '.join(pairs)})::varchar as landed from batch"
         return con.sql(sql).to_arrow_table()["landed"].combine_chunks()
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def csv_lines(columns: list[pa.Array]) -> pa.Array:
