@@ -25,7 +25,8 @@ from pathlib import Path
 import duckdb
 
 from complaints_pipeline.config import Settings
-from complaints_pipeline.warehouse import Connection, connect, sql_string
+from complaints_pipeline.sources.base import sql_string
+from complaints_pipeline.warehouse import Connection, connect
 
 log = logging.getLogger(__name__)
 

@@ -186,11 +186,6 @@ def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
     return after - before
 
 
-def sql_string(text: str) -> str:
-    """A SQL string literal, for the statements that take no parameter (COMMENT ON, a literal in a select list)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def local_date(utc_column: str, tz: str) -> str:
     """An expression: the business date (in time zone tz) of a naive UTC timestamp, as dbt's to_local reads it."""
     zone = tz.replace("'", "")

@@ -423,6 +423,11 @@ def parse_float(value: object, column: str) -> float | None:
         raise FieldError(column, value, f"{value!r} is not a number") from None
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal, for the statements that take no parameter (COMMENT ON, a literal in a select list)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def clean(value: object) -> str | None:
     """Strip a text field; empty becomes None."""
     if value is None:

@@ -15,8 +15,7 @@ import pyarrow.compute as pc
 
 from complaints_pipeline import pii
 from complaints_pipeline.reference import CHANNEL_PREFIX, CHANNEL_SOURCES
-from complaints_pipeline.sources.base import CANONICAL_SCHEMA, STAGING_SCHEMA, ParseContext, language_of
-from complaints_pipeline.warehouse import sql_string
+from complaints_pipeline.sources.base import CANONICAL_SCHEMA, STAGING_SCHEMA, ParseContext, language_of, sql_string
 
 # A value the row parser would strip (any Unicode space or control character at either end), or one
 # holding NUL: the row path decides what it means.
