@@ -34,7 +34,13 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
    and a link to the run's report; each date and dimension is alerted exactly once (ops.alert_log), and a
    failed send is retried, then reported.
 
-8. `check_run` (after everything else, whatever happened): fails the run when any selected channel's date
+8. `send_critical_alerts` (the fast lane, right after dbt): each critical complaint the marts hold (severity 5, or
+   its text names a safety hazard, an injury, a fire, legal action, the media or a group complaint: seed
+   `critical_keywords`) that no run emailed yet, emailed on its own to `complaints_critical_recipients`; one
+   received more than `COMPLAINTS_CRITICAL_LOOKBACK_HOURS` ago (a backfill) is logged, not emailed
+   (ops.critical_alert_log). `complaints_intraday` does the same within the day; each is sent once.
+
+9. `check_run` (after everything else, whatever happened): fails the run when any selected channel's date
    was not loaded by it (blocked by the gate, not delivered: no landing folder, its extract or load failed)
    or any task failed, naming each with its figures; the other channels loaded and the marts were built first.
 
@@ -175,6 +181,12 @@ def complaints_daily():
 
         return send_surge_alerts(dates, run_id=get_current_context()["run_id"])
 
+    @task(**WRITER, retries=4)
+    def send_critical_alerts() -> list[str]:
+        from complaints_pipeline.pipeline import send_critical_alerts
+
+        return send_critical_alerts(run_id=get_current_context()["run_id"])
+
     @task(**WRITER, trigger_rule=TriggerRule.ALL_DONE, multiple_outputs=False)
     def check_run(dates: list[str]) -> dict:
         from complaints_pipeline.pipeline import check_run
@@ -199,10 +211,12 @@ def complaints_daily():
     built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
     recorded = record_publication(dates)
     published, alerted = publish_marts(dates), send_surge_alerts(dates)
+    critical = send_critical_alerts()
     reported = write_report()
+    loaded >> built >> critical
     loaded >> built >> recorded >> [published, alerted]
     published >> reported
-    [docs, reported, alerted] >> check_run(dates)
+    [docs, reported, alerted, critical] >> check_run(dates)
 
 
 complaints_daily()

@@ -68,10 +68,21 @@ def subject(alert, labels: Labels) -> str:
             f"{len(alert.flags)} series"
         )
     historical = "Historical: " if alert.historical else ""
+    when = f"on {alert.surge_date.isoformat()}"
+    if alert.as_of is not None:
+        when += f" by {alert.as_of:%H:%M}"
+    escalated = " (was Warning)" if top.key in alert.escalated else ""
     return (
-        f"[complaints] {historical}{labels('surge_level', top.surge_level)} surge on {alert.surge_date.isoformat()}: "
-        f"{series_label(labels, top)} {top.ratio:.1f}x expected{more}"
+        f"[complaints] {historical}{labels('surge_level', top.surge_level)} surge {when}: "
+        f"{series_label(labels, top)} {top.ratio:.1f}x expected{escalated}{more}"
     )
+
+
+def sent_text(labels: Labels, sent) -> str:
+    """When a series was alerted before, and at what level: "Warning, alerted at 10:40 by the intraday run"."""
+    by = "the intraday run" if sent.alerted_by == "intraday" else "the daily run"
+    at = f"{sent.sent_at:%H:%M} UTC" if sent.sent_at else "an earlier run"
+    return f"{labels('surge_level', sent.level)}, alerted at {at} by {by}"
 
 
 def chart_spec(labels: Labels, flag, history: list[dict]) -> charts.Spec:
@@ -119,12 +130,24 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     when = f"{days[0]} to {days[-1]}" if len(days) > 1 else f"{days[0]} ({days[0]:%A})"
     title = f"{'Historical complaint surges' if alert.digest else 'Complaint surge'} on {when}"
     notes = []
+    if alert.as_of is not None:
+        title = f"Complaint surge today so far: {days[0]} ({days[0]:%A}), by {alert.as_of:%H:%M}"
+        notes.append(
+            f"Counted by {alert.as_of:%H:%M} against what is expected by that time of day (the day's expectation x"
+            " the share of a day's complaints that usually arrives by then on this weekday)."
+        )
     if alert.historical:
         notes.append("These dates are older than the alert window: the alert comes from a backfill or a late load.")
+    for flag in alert.flags:
+        if flag.key in alert.escalated:
+            notes.append(
+                f"{series_label(labels, flag)} has risen: it was {sent_text(labels, alert.escalated[flag.key])}."
+            )
+    already = "; ".join(f"{series_label(labels, f)} ({sent_text(labels, sent)})" for f, sent in alert.already)
     behind_kind = "categories (for a category, its products)"
     also = "; ".join(f"{series_label(labels, f)} {ratio_text(f.ratio)}" for f in alert.also_raised)
     footer = (
-        f"Sent once for each date and series by complaints_daily"
+        f"Sent once for each date, series and level by {'complaints_intraday' if alert.as_of else 'complaints_daily'}"
         f"{f' (run {envelope.run_id})' if envelope.run_id else ''}; the alert log is ops.alert_log in the warehouse."
     )
     link_list = [
@@ -141,10 +164,13 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     for flag in alert.flags:
         series, actual, expected, level = _cells(labels, flag)
         date = f" on {flag.surge_date}" if alert.digest else ""
-        text += [f"{series}{date}: {actual} complaints, about {expected} expected ({level})"]
+        by = f" by {flag.as_of:%H:%M}" if flag.as_of else ""
+        text += [f"{series}{date}: {actual} complaints{by}, about {expected} expected{by} ({level})"]
         text += [f"  Behind it, the top {TOP_BEHIND} {behind_kind}: {behind_text(labels, flag)}"]
     if also:
         text += ["", f"Also raised, as the surge above lifts its whole dimension: {also}."]
+    if already:
+        text += ["", f"Already alerted on this date: {already}."]
     text += ["", *(f"{name}: {url}" for name, url in link_list), "", footer]
 
     esc = html.escape
@@ -186,6 +212,8 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     parts.append(f"<p style='font-size:13px;color:#555'>Behind each: its top {TOP_BEHIND} {esc(behind_kind)}.</p>")
     if also:
         parts.append(f"<p>Also raised, as the surge above lifts its whole dimension: {esc(also)}.</p>")
+    if already:
+        parts.append(f"<p>Already alerted on this date: {esc(already)}.</p>")
     if link_list:
         items = "".join(f"<li><a href='{esc(url, quote=True)}'>{esc(name)}</a></li>" for name, url in link_list)
         parts.append(f"<ul style='padding-left:18px'>{items}</ul>")

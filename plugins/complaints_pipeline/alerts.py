@@ -25,9 +25,10 @@ import datetime as dt
 import hashlib
 import logging
 import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from complaints_pipeline import alert_email
@@ -38,6 +39,7 @@ from complaints_pipeline.report.data import Labels, rows
 from complaints_pipeline.warehouse import TABLE_DDL, Connection
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The mart column of each surge dimension; behind a category surge come its products instead.
 DIMENSION_COLUMNS = {"channel": "channel", "category": "complaint_category", "product": "product", "region": "region"}
@@ -58,10 +60,25 @@ class Flag:
     surge_level: str
     is_concentrated: bool
     behind: tuple[tuple[str, int], ...] = ()  # (category or product, complaints), largest first
+    as_of: dt.datetime | None = None  # an intraday flag: counted by this local time of its date
 
     @property
     def key(self) -> tuple[dt.date, str, str]:
         return self.surge_date, self.dimension_name, self.dimension_value
+
+
+# The levels that alert, lowest first: a series alerts once at each, so a warning that becomes critical alerts again.
+LEVELS = ("warning", "critical")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the alert log says went out for a series: its highest level, when, and by which run."""
+
+    level: str
+    sent_at: dt.datetime
+    alerted_by: str  # daily | intraday
+    as_of: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,11 +89,14 @@ class Alert:
     historical: bool = False  # older than the lookback window: from a backfill or a late load
     digest: bool = False  # several historical dates in one email
     subject: str = ""  # as the email says it (alert_email.subject), once composed
+    as_of: dt.datetime | None = None  # an intraday alert: its date's complaints by this local time
+    escalated: dict[tuple, Sent] = field(default_factory=dict)  # flag key -> the lower level alerted before
+    already: list[tuple[Flag, Sent]] = field(default_factory=list)  # the date's flags alerted before, unchanged
 
     @property
     def message_id(self) -> str:
         """The same alert keeps its Message-ID through retries: a resent copy shows as one message."""
-        keys = "|".join(f"{f.surge_date}|{f.dimension_name}={f.dimension_value}" for f in self.flags)
+        keys = "|".join(f"{f.surge_date}|{f.dimension_name}={f.dimension_value}|{f.surge_level}" for f in self.flags)
         digest = hashlib.sha256(keys.encode()).hexdigest()[:20]
         return f"<surge-{self.surge_date}-{digest}@complaints-pipeline>"
 
@@ -95,11 +115,30 @@ def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
     ).fetchall()
     flags: dict[dt.date, list[Flag]] = {}
     for row in rows:
-        flags.setdefault(row[0], []).append(Flag(*row, behind=_behind(con, *row[:3])))
+        flags.setdefault(row[0], []).append(Flag(*row, behind=_behind(con, "marts.complaints", *row[:3])))
     return flags
 
 
-def _behind(con, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, int], ...]:
+def intraday_flags(con) -> dict[dt.date, list[Flag]]:
+    """The intraday surge flags as of the last intraday build (marts.complaint_surges_intraday), largest rise
+    first, each with the top categories behind it among the complaints loaded so far."""
+    rows = con.execute(
+        """
+        select surge_date, dimension_name, dimension_value, actual_count, expected_count,
+               actual_to_expected_ratio, surge_level, coalesce(is_concentrated, true), as_of_local
+        from marts.complaint_surges_intraday
+        where is_surge
+        order by is_concentrated desc, actual_to_expected_ratio desc, dimension_name, dimension_value
+        """
+    ).fetchall()
+    flags: dict[dt.date, list[Flag]] = {}
+    for *row, as_of in rows:
+        behind = _behind(con, "intermediate.int_complaints_categorised", *row[:3])
+        flags.setdefault(row[0], []).append(Flag(*row, behind=behind, as_of=as_of))
+    return flags
+
+
+def _behind(con, relation: str, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, int], ...]:
     breakdown = "product" if dimension == "category" else "complaint_category"
     where = "true" if dimension == "total" else f"{DIMENSION_COLUMNS[dimension]} = $value"
     params = {"day": day, "top": alert_email.TOP_BEHIND}
@@ -108,7 +147,7 @@ def _behind(con, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, i
     rows = con.execute(
         f"""
         select coalesce({breakdown}, 'unknown'), count(*) as complaints
-        from marts.complaints
+        from {relation}
         where complaint_date = $day and {where}
         group by 1 order by complaints desc, 1 limit $top
         """,
@@ -117,16 +156,37 @@ def _behind(con, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, i
     return tuple((value, count) for value, count in rows)
 
 
-def plan(flags: dict[dt.date, list[Flag]], sent: set[tuple[dt.date, str, str]]) -> list[Alert]:
-    """One alert per date with surge dimensions not yet sent: its concentrated flags (all its flags
-    when none stands out), and the date's other flags as also raised."""
+def plan(flags: dict[dt.date, list[Flag]], sent: dict[tuple, Sent]) -> list[Alert]:
+    """One alert per date with surge dimensions not yet sent at their level (a series sent as a warning that is
+    critical now alerts again, once): its concentrated flags (all its flags when none stands out), the date's
+    other flags as also raised, and its flags sent before as already alerted."""
     alerts = []
     for day, day_flags in sorted(flags.items()):
         own = [f for f in day_flags if f.is_concentrated] or day_flags
-        new = [f for f in own if f.key not in sent]
+        new = [f for f in own if f.key not in sent or _rank(f.surge_level) > _rank(sent[f.key].level)]
         if new:
-            alerts.append(Alert(day, new, [f for f in day_flags if f not in own]))
+            escalated = {f.key: sent[f.key] for f in new if f.key in sent}
+            already = [(f, sent[f.key]) for f in own if f not in new and f.key in sent]
+            also = [f for f in day_flags if f not in own]
+            alerts.append(Alert(day, new, also, as_of=new[0].as_of, escalated=escalated, already=already))
     return alerts
+
+
+def _rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else -1
+
+
+def sent_levels(con) -> dict[tuple, Sent]:
+    """Each series' highest level sent, from the alert log."""
+    sent: dict[tuple, Sent] = {}
+    for day, name, value, level, sent_at, alerted_by, as_of in con.execute(
+        "select surge_date, dimension_name, dimension_value, surge_level, sent_at, alerted_by, as_of_local "
+        "from ops.alert_log where status = 'sent'"
+    ).fetchall():
+        key = (day, name, value)
+        if key not in sent or _rank(level) > _rank(sent[key].level):
+            sent[key] = Sent(level, sent_at, alerted_by, as_of)
+    return sent
 
 
 def historical(alerts: list[Alert], today: dt.date, lookback_days: int, mode: str) -> list[Alert]:
@@ -141,8 +201,8 @@ def historical(alerts: list[Alert], today: dt.date, lookback_days: int, mode: st
 
 
 def _history(con, flag: Flag) -> list[dict]:
-    """The flagged series' days up to the surge, for its chart."""
-    return rows(
+    """The flagged series' days up to the surge, for its chart; an intraday flag's day as counted by its time."""
+    days = rows(
         con,
         "select surge_date, actual_count, expected_count, surge_level from marts.complaint_surges_daily"
         " where dimension_name = ? and dimension_value = ? and surge_date between ? and ? order by surge_date",
@@ -153,6 +213,17 @@ def _history(con, flag: Flag) -> list[dict]:
             flag.surge_date,
         ],
     )
+    if flag.as_of is not None:
+        days = [d for d in days if str(d["surge_date"])[:10] != flag.surge_date.isoformat()]
+        days.append(
+            {
+                "surge_date": flag.surge_date,
+                "actual_count": flag.actual_count,
+                "expected_count": flag.expected_count,
+                "surge_level": flag.surge_level,
+            }
+        )
+    return days
 
 
 def _charts(con, alert: Alert, labels: Labels) -> dict[tuple, bytes]:
@@ -174,7 +245,17 @@ def ensure_log(con) -> None:
     }
     if columns and "dimension_name" not in columns:
         _migrate_date_log(con)
+    elif columns and "alerted_by" not in columns:
+        _migrate_to_levels(con)
     con.execute(TABLE_DDL["ops.alert_log"])
+
+
+# The columns an alert log kept before it had a row per level; the rest are the daily run's and none.
+_SERIES_LOG_COLUMNS = (
+    "surge_date, dimension_name, dimension_value, surge_level, actual_count, expected_count, "
+    "actual_to_expected_ratio, status, attempts, message_id, subject, recipients, first_tried_at, last_tried_at, "
+    "sent_at, last_error, run_id"
+)
 
 
 def _migrate_date_log(con) -> None:
@@ -182,11 +263,11 @@ def _migrate_date_log(con) -> None:
     con.execute("alter table ops.alert_log rename to alert_log_by_date")
     con.execute(TABLE_DDL["ops.alert_log"])
     con.execute(
-        """
-        insert into ops.alert_log
+        f"""
+        insert into ops.alert_log ({_SERIES_LOG_COLUMNS}, alerted_by)
         select s.surge_date, s.dimension_name, s.dimension_value, s.surge_level, s.actual_count, s.expected_count,
                s.actual_to_expected_ratio, 'sent', 1, '', l.subject, l.recipients, l.sent_at, l.sent_at, l.sent_at,
-               null, null
+               null, null, 'daily'
         from ops.alert_log_by_date as l
         inner join marts.complaint_surges_daily as s on s.surge_date = l.surge_date and s.is_surge
         """
@@ -194,21 +275,34 @@ def _migrate_date_log(con) -> None:
     con.execute("drop table ops.alert_log_by_date")
 
 
-def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: str | None, run_id: str | None):
+def _migrate_to_levels(con) -> None:
+    """The alert log of one row per series: each row stands for its level, sent by the daily run."""
+    con.execute("alter table ops.alert_log rename to alert_log_by_series")
+    con.execute(TABLE_DDL["ops.alert_log"])
+    con.execute(
+        f"insert into ops.alert_log ({_SERIES_LOG_COLUMNS}, alerted_by) "
+        f"select {_SERIES_LOG_COLUMNS}, 'daily' from ops.alert_log_by_series"
+    )
+    con.execute("drop table ops.alert_log_by_series")
+
+
+def _log_attempt(
+    con, alert: Alert, message: EmailMessage, status: str, error: str | None, run_id: str | None, alerted_by: str
+):
     for flag in alert.flags:
         con.execute(
             """
             insert into ops.alert_log values (
                 $day, $name, $value, $level, $actual, $expected, $ratio, $status, 1, $message_id, $subject,
-                $recipients, now(), now(), case when $sent then now() end, $error, $run_id)
-            on conflict (surge_date, dimension_name, dimension_value) do update set
-                surge_level = excluded.surge_level, actual_count = excluded.actual_count,
-                expected_count = excluded.expected_count,
+                $recipients, now(), now(), case when $sent then now() end, $error, $run_id, $alerted_by, $as_of)
+            on conflict (surge_date, dimension_name, dimension_value, surge_level) do update set
+                actual_count = excluded.actual_count, expected_count = excluded.expected_count,
                 actual_to_expected_ratio = excluded.actual_to_expected_ratio, status = excluded.status,
                 attempts = alert_log.attempts + (excluded.status = 'pending')::integer,
                 message_id = excluded.message_id, subject = excluded.subject, recipients = excluded.recipients,
                 last_tried_at = excluded.last_tried_at, sent_at = excluded.sent_at,
-                last_error = excluded.last_error, run_id = excluded.run_id
+                last_error = excluded.last_error, run_id = excluded.run_id, alerted_by = excluded.alerted_by,
+                as_of_local = excluded.as_of_local
             """,
             {
                 "day": flag.surge_date,
@@ -225,8 +319,24 @@ def _log_attempt(con, alert: Alert, message: EmailMessage, status: str, error: s
                 "recipients": message["To"],
                 "error": error,
                 "run_id": run_id,
+                "alerted_by": alerted_by,
+                "as_of": flag.as_of,
             },
         )
+        if status == "sent":  # a lower level not sent yet never needs to be: it is no longer news
+            con.execute(
+                """
+                update ops.alert_log set status = 'superseded'
+                where surge_date = $day and dimension_name = $name and dimension_value = $value
+                    and status <> 'sent' and surge_level <> $level
+                """,
+                {
+                    "day": flag.surge_date,
+                    "name": flag.dimension_name,
+                    "value": flag.dimension_value,
+                    "level": flag.surge_level,
+                },
+            )
 
 
 def at_run_time(settings: Settings, name: str) -> Any:
@@ -267,60 +377,90 @@ def _reason(error: Exception) -> str:
 
 def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[Alert]:
     """Alert every surge dimension of these dates (and of earlier dates whose alert has not gone out yet)
-    that was never sent. Returns the alerts sent; raises AlertSendError when some could not be."""
-    recipients = list(at_run_time(settings, "alert_recipients"))
+    not sent at its level yet. Returns the alerts sent; raises AlertSendError when some could not be."""
     con = Connection(settings)
-    sent: list[Alert] = []
-    failed: list[tuple[Alert, str]] = []
     try:
         ensure_log(con)
-        unsent = {r[0] for r in con.execute("select surge_date from ops.alert_log where status <> 'sent'").fetchall()}
-        done = {
-            (d, n, v)
-            for d, n, v in con.execute(
-                "select surge_date, dimension_name, dimension_value from ops.alert_log where status = 'sent'"
+        unsent = {
+            r[0]
+            for r in con.execute(
+                "select surge_date from ops.alert_log where status in ('pending', 'failed')"
             ).fetchall()
         }
         today = dt.datetime.now(ZoneInfo(settings.local_tz)).date()
-        alerts = plan(flags_on(con, sorted(set(days) | unsent)), done)
+        alerts = plan(flags_on(con, sorted(set(days) | unsent)), sent_levels(con))
         alerts = historical(alerts, today, settings.alert_lookback_days, settings.historical_alerts)
         if not alerts:
             log.info("no new surge to alert on for %s to %s", min(days), max(days))
-            return sent
-        hook, sender = smtp_hook(settings)
-        labels = Labels.read(con, settings.report_language)
-        envelope = Envelope(sender, recipients, links(settings, run_id), run_id)
-        alerts = [replace(alert, subject=alert_email.subject(alert, labels)) for alert in alerts]
-        outbox = [(a, alert_email.compose(a, labels, envelope, _charts(con, a, labels))) for a in alerts]
-        for alert, message in outbox:
-            _log_attempt(con, alert, message, "pending", None, run_id)
-        try:
-            client = hook.get_conn()._smtp_client  # the hook's client: connected, TLS and login as configured
-        except Exception as error:  # noqa: BLE001 - the server is unreachable: every alert failed, and says why
-            client, unreachable = None, _reason(error)
-        try:
-            for alert, message in outbox:
-                try:
-                    if client is None:
-                        raise ConnectionError(unreachable)
-                    client.send_message(message)
-                except Exception as error:  # noqa: BLE001 - logged against the alert, raised below
-                    reason = str(error) if client is None else _reason(error)
-                    _log_attempt(con, alert, message, "failed", reason, run_id)
-                    failed.append((alert, reason))
-                    log.error("could not send %r: %s", alert.subject, reason)
-                    continue
-                _log_attempt(con, alert, message, "sent", None, run_id)
-                sent.append(alert)
-                log.info("sent: %s", alert.subject)
-        finally:
-            if client is not None:
-                client.close()
+            return []
+        return _send(con, alerts, settings, run_id, "daily")
     finally:
         con.close()
+
+
+def send_intraday(settings: Settings, run_id: str | None = None) -> list[Alert]:
+    """Alert every intraday surge flag (marts.complaint_surges_intraday, as the intraday run just built it) not
+    sent at its level yet, by this run or the daily one. Returns the alerts sent."""
+    con = Connection(settings)
+    try:
+        ensure_log(con)
+        alerts = plan(intraday_flags(con), sent_levels(con))
+        if not alerts:
+            log.info("no new intraday surge to alert on")
+            return []
+        return _send(con, alerts, settings, run_id, "intraday")
+    finally:
+        con.close()
+
+
+def _send(con, alerts: list[Alert], settings: Settings, run_id: str | None, alerted_by: str) -> list[Alert]:
+    """Compose and send the alerts, logging each attempt; raises AlertSendError naming those that failed."""
+    recipients = list(at_run_time(settings, "alert_recipients"))
+    hook, sender = smtp_hook(settings)
+    labels = Labels.read(con, settings.report_language)
+    envelope = Envelope(sender, recipients, links(settings, run_id), run_id)
+    alerts = [replace(alert, subject=alert_email.subject(alert, labels)) for alert in alerts]
+    outbox = [(a, alert_email.compose(a, labels, envelope, _charts(con, a, labels))) for a in alerts]
+    for alert, message in outbox:
+        _log_attempt(con, alert, message, "pending", None, run_id, alerted_by)
+    sent: list[Alert] = []
+    failed: list[tuple[Alert, str]] = []
+    for (alert, message), error in deliver(hook, outbox):
+        if error is None:
+            _log_attempt(con, alert, message, "sent", None, run_id, alerted_by)
+            sent.append(alert)
+            log.info("sent: %s", alert.subject)
+        else:
+            _log_attempt(con, alert, message, "failed", error, run_id, alerted_by)
+            failed.append((alert, error))
+            log.error("could not send %r: %s", alert.subject, error)
     if failed:
         raise AlertSendError(
             f"{len(failed)} surge alert(s) not sent, kept in ops.alert_log as failed and tried again on retry: "
             + "; ".join(f"{a.subject} ({reason})" for a, reason in failed)
         )
     return sent
+
+
+def deliver(hook, outbox: list[tuple[T, EmailMessage]]) -> Iterator[tuple[tuple[T, EmailMessage], str | None]]:
+    """Send each (item, message) through the hook's one connection, yielding it with the error that stopped it
+    (None: the server accepted it) as each is tried, so the caller logs it at once. An unreachable server fails
+    every message with its reason."""
+    try:
+        client = hook.get_conn()._smtp_client  # the hook's client: connected, TLS and login as configured
+    except Exception as error:  # noqa: BLE001 - the server is unreachable: every message failed, and says why
+        client, unreachable = None, _reason(error)
+    try:
+        for item in outbox:
+            if client is None:
+                yield item, unreachable
+                continue
+            try:
+                client.send_message(item[1])
+            except Exception as error:  # noqa: BLE001 - reported against the message
+                yield item, _reason(error)
+                continue
+            yield item, None
+    finally:
+        if client is not None:
+            client.close()

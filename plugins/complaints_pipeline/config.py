@@ -160,6 +160,20 @@ class Settings(BaseSettings):
     alert_recipients: Addresses = _overridable(
         ("service-managers@example.com",), env="COMPLAINTS_ALERT_TO", description="who gets the surge alerts"
     )
+    critical_recipients: Addresses = _overridable(
+        ("service-managers@example.com",),
+        env="COMPLAINTS_CRITICAL_TO",
+        description="who gets the fast lane's email of each critical complaint (safety, injury, legal, media, ...)",
+    )
+    critical_lookback_hours: float = _setting(
+        24,
+        gt=0,
+        description="a critical complaint received longer ago than this when first loaded (a backfill) is logged,"
+        " not emailed",
+    )
+    intraday_minutes: int = _setting(
+        10, ge=1, le=720, description="the intraday run's schedule: every this many minutes, from midnight"
+    )
     alert_sender: str = _setting(
         "complaints-pipeline@example.com",
         env="COMPLAINTS_ALERT_FROM",

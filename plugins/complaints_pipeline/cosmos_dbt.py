@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from complaints_pipeline.config import load_settings
-from complaints_pipeline.transform import PUBLICATION_MART, dbt_executable, dbt_settings_env, run_dbt
+from complaints_pipeline.transform import DAILY_EXCLUDE, dbt_executable, dbt_settings_env, run_dbt
 
 PROFILE_NAME = "complaints"
 TARGET_NAME = "duckdb"
@@ -143,8 +143,9 @@ def task_group_kwargs(writer: dict[str, str]) -> dict[str, Any]:
         "render_config": RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
-            # Built once, after record_publication writes the log it reads (transform.PUBLICATION_MART).
-            exclude=[PUBLICATION_MART],
+            # The publication mart is built once, after record_publication writes the log it reads; the intraday
+            # models only by the intraday run (transform.DAILY_EXCLUDE).
+            exclude=list(DAILY_EXCLUDE),
             emit_datasets=False,  # no Airflow assets / OpenLineage dataset URIs
         ),
         "operator_args": operator_args,

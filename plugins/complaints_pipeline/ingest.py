@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from complaints_pipeline import data_docs, quality
 from complaints_pipeline.business_calendar import is_working_day
@@ -35,7 +36,9 @@ from complaints_pipeline.sources.base import (
     shown_bytes,
 )
 from complaints_pipeline.staging import (
+    TABLES,
     StagedDay,
+    day_lock,
     file_digest,
     landed_files,
     loaded_file_digests,
@@ -106,6 +109,7 @@ class _DayExtractor:
         self.skips: list[dict] = []
         self.failed: set[str] = set()
         self.validation_results: dict[str, list[dict]] = {}  # suite -> its results on each chunk
+        self.carried_in = 0  # records an intraday run found staged by the last one
 
     # ------------------------------------------------------------ per record
 
@@ -276,10 +280,44 @@ class _DayExtractor:
         self.validation_results[gate.result["suite_name"]] = [gate.result]
         self.result.validation_seconds += time.perf_counter() - started
 
-    def run(self, files: list[Path]) -> DayResult:
+    def _resume(self, files: list[Path]) -> set[str]:
+        """An intraday run's start: the day as the last intraday run staged it, when every file it read is
+        still there unchanged; those files are not read again. Returns them (none: the day is read whole)."""
+        summary = staged_summary(self.settings.staging_dir, self.ctx.channel, self.ctx.partition_date)
+        if not summary or not summary.get("partial"):
+            return set()
+        current = {(self.ctx.relative(p), p.stat().st_size) for p in files}
+        if not {(f["file"], f["bytes"]) for f in summary["files"]} <= current:
+            log.info(
+                "%s %s: a file read before changed; the day is read whole", self.ctx.channel, self.ctx.partition_date
+            )
+            return set()
+        for name, schema in TABLES.items():
+            self.staged.write(name, pq.read_table(self.staged.folder / f"{name}.parquet").cast(schema))
+        if self.ctx.channel == "social":
+            columns = ["complaint_text", "complaint_id"]
+            staged = pq.read_table(self.staged.folder / "complaints.parquet", columns=columns)
+            for text, complaint_id in zip(*staged.to_pydict().values(), strict=True):
+                key = _text_key(text)
+                if key:
+                    self.seen_texts.setdefault(key, complaint_id)
+        for entry in summary["files"]:
+            if entry.get("duplicate_of") is None:
+                self.known_files.setdefault(entry["sha256"], entry["file"])
+        self.result = DayResult(**{k: summary[k] for k in _CARRIED} | {"channel": self.ctx.channel})
+        self.carried_in = self.result.records_in
+        self.failed.update(summary.get("expectations_failed", []))
+        return {entry["file"] for entry in summary["files"]}
+
+    def run(self, files: list[Path], landed_by: dt.datetime | None = None) -> DayResult:
+        """Stage the day from its files. With landed_by (an intraday run): only the files not staged by the
+        last intraday run are read, and the day gate, which judges whole days, waits for the daily run."""
         try:
+            done = self._resume(files) if landed_by else set()
             for path in files:
                 relative = self.ctx.relative(path)
+                if relative in done:
+                    continue
                 digest = file_digest(path)
                 duplicate_of = self.known_files.get(digest)
                 self.known_files.setdefault(digest, relative)
@@ -289,14 +327,33 @@ class _DayExtractor:
                 for item in PARSERS[self.ctx.channel](path, self.ctx):
                     self.add(item, duplicate_of)
             self._flush()
-            self._gate()
+            if not landed_by:
+                self._gate()
         except BaseException:
             self.staged.abort()
             raise
         self.result.expectations_failed = sorted(self.failed)
         summary = asdict(self.result)
+        if landed_by:
+            summary |= {"partial": True, "landed_by": landed_by.isoformat()}
         self.staged.commit(summary)
         return self.result
+
+
+# What an intraday run carries over from the day as the last one staged it.
+_CARRIED = (
+    "partition_date",
+    "files",
+    "records_in",
+    "loaded",
+    "quarantined",
+    "quarantined_held",
+    "skipped",
+    "skipped_by_kind",
+    "quarantined_by_check",
+    "validation_seconds",
+    "contract_seconds",
+)
 
 
 class BatchBlockedError(RuntimeError):
@@ -332,9 +389,13 @@ def learned_history(staging_dir: Path, channel: str, day: dt.date) -> list[dict]
     return profiles
 
 
-def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
+def extract(channel: str, days: list[dt.date], settings: Settings, landed_by: dt.datetime | None = None) -> dict:
     """Parse and validate a channel's files for the given dates; stage each date's result. Raises
-    BatchBlockedError, after staging every date, when the day gate blocked any of them."""
+    BatchBlockedError, after staging every date, when the day gate blocked any of them.
+
+    With landed_by (an intraday run, intraday.py): only the files landed by then, read since the last intraday
+    run; a date without a landing folder yet, or one the daily run has staged, is left alone; the day gate and
+    the Data Docs wait for the daily run, which reads the day whole."""
     started = time.perf_counter()
     suite = quality.load_suite(settings.expectations_dir / SUITE_FILE)  # imports GX: validation's cost
     day_suite = quality.load_suite_document(settings.expectations_dir / quality.DAY_SUITE_FILE)
@@ -342,21 +403,29 @@ def extract(channel: str, days: list[dt.date], settings: Settings) -> dict:
     totals = Counter({"validation_seconds": time.perf_counter() - started})
     known_files = loaded_file_digests(settings.staging_dir, channel, exclude=set(days))
     run_time = dt.datetime.now(dt.UTC)
+    cutoff = landed_by.timestamp() if landed_by else None
     blocked: list[str] = []
     for day in days:
-        if not (settings.landing_dir / channel / day.isoformat()).is_dir():
-            blocked += not_delivered(channel, day, settings)
-            continue
-        extractor = _DayExtractor(channel, day, settings, (suite, day_suite, contract), known_files)
-        result = extractor.run(landed_files(settings.landing_dir, channel, day))
-        results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
-        data_docs.store_results(settings, channel, day, run_time, results)
+        with day_lock(settings.staging_dir, channel, day):
+            if not (settings.landing_dir / channel / day.isoformat()).is_dir():
+                if not landed_by:
+                    blocked += not_delivered(channel, day, settings)
+                continue
+            earlier = staged_summary(settings.staging_dir, channel, day)
+            if landed_by and earlier and not earlier.get("partial"):
+                log.info("%s %s: staged by the daily run; a file landed since waits for its lookback", channel, day)
+                continue
+            extractor = _DayExtractor(channel, day, settings, (suite, day_suite, contract), known_files)
+            result = extractor.run(landed_files(settings.landing_dir, channel, day, cutoff), landed_by)
+        if not landed_by:
+            results = [quality.merge_results(chunks) for chunks in extractor.validation_results.values()]
+            data_docs.store_results(settings, channel, day, run_time, results)
         totals.update(
             {
                 k: getattr(result, k)
                 for k in ("records_in", "loaded", "quarantined", "skipped", "validation_seconds", "contract_seconds")
             }
-            | {"dates": 1}
+            | {"dates": 1, "new_records": result.records_in - extractor.carried_in}
         )
         log.info("%s %s: %s", channel, day, {k: v for k, v in asdict(result).items() if k != "files"})
         for warning in result.warnings:

@@ -29,8 +29,15 @@ from complaints_pipeline.warehouse import Connection, ensure_holidays, ensure_sc
 log = logging.getLogger(__name__)
 
 
-def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: str | None = None) -> list[dict]:
-    """Replace the raw records of these channels and dates with what the extract stage staged."""
+def load(
+    channels: list[str],
+    days: list[dt.date],
+    settings: Settings,
+    run_id: str | None = None,
+    landed_by: dt.datetime | None = None,
+) -> list[dict]:
+    """Replace the raw records of these channels and dates with what the extract stage staged (an intraday run:
+    from the files landed by landed_by). A date staged from other files than are landed now is left as it was."""
     con = Connection(settings)
     loaded = []
     try:
@@ -48,11 +55,13 @@ def load(channels: list[str], days: list[dt.date], settings: Settings, run_id: s
                 # The channel's extract failed before it staged this date (its task says why): the
                 # date keeps what it had, and the other channels still load.
                 if not summary_file.exists() or dates_with_new_files(
-                    settings.landing_dir, settings.staging_dir, channel, [day]
+                    settings.landing_dir, settings.staging_dir, channel, [day], landed_by and landed_by.timestamp()
                 ):
                     log.warning("%s %s: not staged from the files landed now; left as it was", channel, day)
                     continue
                 summary = json.loads(summary_file.read_text(encoding="utf-8"))
+                if con.kind == "postgres":  # one load of a channel's date at a time: the daily and intraday runs'
+                    con.execute("select pg_advisory_xact_lock(hashtext(?))", [f"{channel}/{day}"])
                 day_load = _DayLoad(con, channel, day, loaded_at, settings.local_tz)
                 loaded.append(day_load.replace(folder, summary, run_id))
         categorised = categoriser.categorise_texts(con, settings, channels, days, loaded_at)

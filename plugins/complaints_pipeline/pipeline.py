@@ -95,6 +95,13 @@ def send_surge_alerts(dates: list[str], run_id: str | None = None) -> list[str]:
     return [a.subject for a in alerts.send_alerts(_days(dates), load_settings(), run_id=run_id)]
 
 
+def send_critical_alerts(run_id: str | None = None) -> list[str]:
+    """The fast lane: email each critical complaint no run emailed yet, on its own; returns the subjects sent."""
+    from complaints_pipeline import critical
+
+    return critical.send(load_settings(), run_id, alerted_by="daily")
+
+
 def check_run(channels: list[str], dates: list[str], run_id: str, task_states: dict[str, str]) -> dict:
     """The run's outcome (outcome.py): raises RunFailedError naming every channel-day not loaded and every
     failed task; returns the channel-days loaded."""

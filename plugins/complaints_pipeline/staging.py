@@ -6,10 +6,13 @@ The extract stage writes it; the loader reads it; both ask it which dates' lande
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import shutil
+from collections.abc import Generator
 from pathlib import Path
 
 import pandas as pd
@@ -27,9 +30,27 @@ TABLES: dict[str, pa.Schema] = {
 }
 
 
-def landed_files(landing_dir: Path, channel: str, day: dt.date) -> list[Path]:
+def landed_files(landing_dir: Path, channel: str, day: dt.date, landed_by: float | None = None) -> list[Path]:
+    """The channel's files landed for a date; with landed_by (a POSIX time), only those landed by then: a file
+    counts as landed at its modification time (the intraday run reads what had landed by its data interval's
+    end, so a replay or a rerun of it reads the same)."""
     folder = landing_dir / channel / day.isoformat()
-    return sorted(p for pattern in FILE_PATTERNS[channel] for p in folder.glob(pattern) if p.is_file())
+    files = sorted(p for pattern in FILE_PATTERNS[channel] for p in folder.glob(pattern) if p.is_file())
+    return files if landed_by is None else [p for p in files if p.stat().st_mtime <= landed_by]
+
+
+@contextlib.contextmanager
+def day_lock(staging_dir: Path, channel: str, day: dt.date) -> Generator[None]:
+    """One extract at a time per channel and date (the daily run and an intraday run can meet at midnight):
+    the second waits, then stages from what the first left."""
+    path = staging_dir / channel / f".{day.isoformat()}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def staging_folder(staging_dir: Path, channel: str, day: dt.date) -> Path:
@@ -62,11 +83,14 @@ def loaded_file_digests(staging_dir: Path, channel: str, exclude: set[dt.date]) 
     return known
 
 
-def dates_with_new_files(landing_dir: Path, staging_dir: Path, channel: str, days: list[dt.date]) -> list[dt.date]:
-    """Dates whose landed files differ from what was staged for them: a file that landed late."""
+def dates_with_new_files(
+    landing_dir: Path, staging_dir: Path, channel: str, days: list[dt.date], landed_by: float | None = None
+) -> list[dt.date]:
+    """Dates whose landed files (by landed_by, when given) differ from what was staged for them: a file that
+    landed late, or since the last intraday run."""
     stale = []
     for day in days:
-        files = landed_files(landing_dir, channel, day)
+        files = landed_files(landing_dir, channel, day, landed_by)
         if not files:
             continue
         summary = staged_summary(staging_dir, channel, day)

@@ -74,5 +74,26 @@ create table if not exists ops.alert_log (
     sent_at timestamp,
     last_error varchar,
     run_id varchar,
-    primary key (surge_date, dimension_name, dimension_value)
+    alerted_by varchar not null,  -- daily | intraday
+    as_of_local timestamp,  -- an intraday alert: the local time its counts were taken by
+    primary key (surge_date, dimension_name, dimension_value, surge_level)
+);
+
+-- The fast lane's log (critical.py): one row per critical complaint, emailed once on its own (status sent), or
+-- logged without an email when it was first loaded too long after it came in (historical: a backfill).
+create table if not exists ops.critical_alert_log (
+    complaint_id varchar primary key,
+    complaint_date date not null,
+    critical_rule varchar not null,
+    status varchar not null,  -- pending | sent | failed | historical
+    attempts integer not null,
+    message_id varchar,
+    subject varchar,
+    recipients varchar,
+    first_tried_at timestamp not null,
+    last_tried_at timestamp not null,
+    sent_at timestamp,
+    last_error varchar,
+    run_id varchar,
+    alerted_by varchar not null  -- daily | intraday
 );

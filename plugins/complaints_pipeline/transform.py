@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # before it (the task group and build() leave it out; record_publication builds it, with its tests), so once
 # per run.
 PUBLICATION_MART = "complaint_kpis_monthly"
+# What the daily build leaves out: the publication log's mart (built after it) and the intraday models, which
+# only the intraday run builds, with its as-of time (intraday.py).
+DAILY_EXCLUDE = (PUBLICATION_MART, "tag:intraday")
 
 
 def dbt_executable() -> Path:
@@ -79,7 +82,7 @@ def run_dbt(settings: Settings, *args: str, work: Path | None = None) -> None:
 
 
 def build(settings: Settings, full_refresh: bool = False) -> None:
-    run_dbt(settings, "build", "--exclude", PUBLICATION_MART, *(["--full-refresh"] if full_refresh else []))
+    run_dbt(settings, "build", "--exclude", *DAILY_EXCLUDE, *(["--full-refresh"] if full_refresh else []))
 
 
 def publish(settings: Settings, days: list[dt.date], run_id: str | None = None, full_refresh: bool = False) -> None:

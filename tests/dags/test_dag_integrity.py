@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from helpers import REPO_ROOT
@@ -34,7 +36,11 @@ def _writers(dag) -> set[str]:
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"}
     assert "dbt.dbt_producer_watcher" in dbt_tasks
     # check_run reads the warehouse last: on DuckDB no writer may hold the file meanwhile.
-    return LOADS | {"record_publication", "publish_marts", "send_surge_alerts", "check_run"} | dbt_tasks
+    return (
+        LOADS
+        | {"record_publication", "publish_marts", "send_surge_alerts", "send_critical_alerts", "check_run"}
+        | dbt_tasks
+    )
 
 
 def test_duckdb_writers_share_one_pool_and_one_queue() -> None:
@@ -94,3 +100,26 @@ def test_missed_days_are_left_to_the_lookback_and_backfills() -> None:
     dag = DAG_BAG.dags["complaints_daily"]
     assert dag.catchup is False and dag.max_active_runs == 1
     assert dag.params["lookback_days"] == 7
+
+
+def test_the_intraday_run_writes_in_the_daily_runs_pool_on_its_schedule() -> None:
+    """Every 10 minutes on the clock; its writers share the daily run's one DuckDB slot; the extracts do not hold
+    it; nothing after the first task runs when no new file landed (a short circuit)."""
+    dag = DAG_BAG.dags["complaints_intraday"]
+    assert dag.timetable.expression == "*/10 * * * *"
+    assert dag.catchup is False and dag.max_active_runs == 1
+    assert {t.task_id for t in dag.tasks if t.pool == "warehouse"} == {"load", "detect", "send_alerts"}
+    assert {t.task_id for t in dag.tasks if t.queue == "warehouse"} == {"load", "detect", "send_alerts"}
+    assert dag.get_task("new_files").task_type == "_ShortCircuitDecoratedOperator"
+    assert dag.get_task("new_files").downstream_task_ids == {"extract", "load"}
+    assert dag.get_task("send_alerts").upstream_task_ids == {"detect"}
+
+
+def test_the_intraday_schedule_follows_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_INTRADAY_MINUTES", "7")  # not a divisor of an hour: every 7 minutes
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_intraday.py"), known_pools=KNOWN_POOLS)
+    assert bag.import_errors == {}
+    assert bag.dags["complaints_intraday"].timetable.delta == timedelta(minutes=7)
+    monkeypatch.setenv("COMPLAINTS_INTRADAY_MINUTES", "15")
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_intraday.py"), known_pools=KNOWN_POOLS)
+    assert bag.dags["complaints_intraday"].timetable.expression == "*/15 * * * *"

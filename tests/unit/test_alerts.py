@@ -260,3 +260,119 @@ def test_the_alert_email_reads_on_a_phone_screen(env, tmp_path) -> None:
     natural, shown = re.search(r'data-image="(\d+)x([\d.]+)"', body).groups()
     assert int(natural) >= 600 and float(shown) <= 336  # drawn at 2x, shown within the screen's margins
     assert "Billing dispute" in shown_text(dom) and "412" in shown_text(dom)
+
+
+INTRADAY_DDL = [
+    """create table marts.complaint_surges_intraday (
+        surge_date date, dimension_name varchar, dimension_value varchar, actual_count integer,
+        expected_count double precision, actual_to_expected_ratio double precision, surge_level varchar,
+        is_surge boolean, is_concentrated boolean, as_of_local timestamp
+    )""",
+    "create schema if not exists intermediate",
+    """create table intermediate.int_complaints_categorised (
+        complaint_id varchar, complaint_date date, channel varchar, complaint_category varchar,
+        product varchar, region varchar
+    )""",
+]
+
+
+def set_flag(con, day, name, value, actual, expected, level) -> None:
+    """The surge mart's row of a series, as a later build leaves it (its level changed)."""
+    con.execute(
+        "update marts.complaint_surges_daily set actual_count = ?, actual_to_expected_ratio = ?, surge_level = ?"
+        " where surge_date = ? and dimension_name = ? and dimension_value = ?",
+        [actual, actual / expected, level, day, name, value],
+    )
+
+
+def test_a_warning_that_turns_critical_alerts_once_more(env) -> None:
+    with Connection(env.settings) as con:
+        add_flag(con, LATER, "channel", "social", 48, 30.0, "warning", concentrated=True)
+    (first,) = alerts.send_alerts([LATER], env.settings)
+    assert first.subject == "[complaints] Warning surge on 2026-09-09: Channel: Social 1.6x expected"
+    assert alerts.send_alerts([LATER], env.settings) == []  # still a warning: nothing new
+
+    with Connection(env.settings) as con:  # the day went on (a late file): the same series is critical now
+        set_flag(con, LATER, "channel", "social", 90, 30.0, "critical")
+    (escalated,) = alerts.send_alerts([LATER], env.settings)
+    assert escalated.subject == "[complaints] Critical surge on 2026-09-09: Channel: Social 3.0x expected (was Warning)"
+    text, _ = parts(mails(env.sink)[-1])
+    assert "Channel: Social has risen: it was Warning, alerted at " in text and "by the daily run." in text
+    assert alerts.send_alerts([LATER], env.settings) == []  # each level once
+    assert len(mails(env.sink)) == 2
+    levels = query(
+        env.settings,
+        "select surge_level, status from ops.alert_log where surge_date = ? order by first_tried_at",
+        [LATER],
+    )
+    assert levels == [("warning", "sent"), ("critical", "sent")]
+
+
+def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(env) -> None:
+    as_of = dt.datetime(2026, 9, 9, 10, 40)
+    with Connection(env.settings) as con:
+        for statement in INTRADAY_DDL:
+            con.execute(statement)
+        con.execute(
+            "insert into marts.complaint_surges_intraday values (?, 'channel', 'social', 36, 12.0, 3.0, 'critical',"
+            " true, true, ?), (?, 'total', 'all', 150, 120.0, 1.25, null, false, true, ?)",
+            [LATER, as_of, LATER, as_of],
+        )
+        con.executemany(
+            "insert into intermediate.int_complaints_categorised values (?, ?, 'social', ?, 'router', 'east')",
+            [(f"s{i}", LATER, "network" if i < 30 else "billing_dispute") for i in range(36)],
+        )
+    (sent,) = alerts.send_intraday(env.settings, run_id="scheduled__2026-09-09T02:30:00+00:00")
+    assert sent.subject == "[complaints] Critical surge on 2026-09-09 by 10:40: Channel: Social 3.0x expected"
+    text, page = parts(mails(env.sink)[0])
+    assert "Channel: Social: 36 complaints by 10:40, about 12 expected by 10:40 (Critical, 3.0×)" in text
+    assert "Behind it, the top 3 categories (for a category, its products): Network 30, Billing dispute 6" in text
+    assert "Counted by 10:40 against what is expected by that time of day" in text
+    assert "Sent once for each date, series and level by complaints_intraday" in text
+    assert alerts.send_intraday(env.settings) == []  # the next intraday run: the same flag, nothing new
+
+    # After midnight the daily run finds the social surge (critical) and a region surge the day's end brought.
+    with Connection(env.settings) as con:
+        add_flag(con, LATER, "channel", "social", 120, 30.0, "critical", concentrated=True)
+        add_flag(con, LATER, "region", "north", 45, 15.0, "critical", concentrated=True)
+    (daily,) = alerts.send_alerts([LATER], env.settings)
+    assert [f.dimension_value for f in daily.flags] == ["north"]
+    text, _ = parts(mails(env.sink)[-1])
+    assert "Channel: Social: 120" not in text
+    assert re.search(
+        r"Already alerted on this date: Channel: Social \(Critical, alerted at \d\d:\d\d UTC by the "
+        r"intraday run\)\.",
+        text,
+    )
+    assert len(mails(env.sink)) == 2
+    assert query(
+        env.settings,
+        "select dimension_value, surge_level, alerted_by, as_of_local from ops.alert_log where surge_date = ?"
+        " order by 1",
+        [LATER],
+    ) == [("north", "critical", "daily", None), ("social", "critical", "intraday", as_of)]
+
+
+def test_the_alert_log_of_one_row_per_series_becomes_one_row_per_level(env) -> None:
+    with Connection(env.settings) as con:
+        con.execute("create schema ops")
+        con.execute(
+            """create table ops.alert_log (
+                surge_date date not null, dimension_name varchar not null, dimension_value varchar not null,
+                surge_level varchar not null, actual_count integer not null, expected_count double precision,
+                actual_to_expected_ratio double precision, status varchar not null, attempts integer not null,
+                message_id varchar not null, subject varchar not null, recipients varchar not null,
+                first_tried_at timestamp not null, last_tried_at timestamp not null, sent_at timestamp,
+                last_error varchar, run_id varchar, primary key (surge_date, dimension_name, dimension_value))"""
+        )
+        con.execute(
+            "insert into ops.alert_log values (?, 'category', 'billing_dispute', 'warning', 300, 100.0, 3.0, 'sent',"
+            " 1, '<m>', 'old', 'x@example.com', now(), now(), now(), null, 'r1')",
+            [DAY],
+        )
+    # Sent as a warning before: the critical flag of the same series is new; the rest of the log is kept.
+    (sent,) = alerts.send_alerts([DAY], env.settings)
+    assert [(f.dimension_value, f.surge_level) for f in sent.flags] == [("billing_dispute", "critical")]
+    assert query(
+        env.settings, "select surge_level, status, alerted_by, run_id from ops.alert_log order by surge_level desc"
+    ) == [("warning", "sent", "daily", "r1"), ("critical", "sent", "daily", None)]

@@ -103,7 +103,8 @@ def _expand(minute_counts: np.ndarray, first: int, last: int) -> np.ndarray:
 def _surge_extras(
     ctx: _Day, channel: str, surges: Sequence[Surge], rng: np.random.Generator
 ) -> list[tuple[tuple[str, int] | None, np.ndarray]]:
-    """Extra records per active surge: (field fixed to the surge value, extra records per minute)."""
+    """Extra records per active surge: (field fixed to the surge value, extra records per minute). A surge that
+    starts within its first day multiplies the records from its start minute on."""
     expected = expected_volume(ctx.day, ctx.per_day, ctx.country, channel)
     extras = []
     for surge in surges:
@@ -114,7 +115,12 @@ def _surge_extras(
         else:
             lam = (surge.multiplier - 1) * expected * _dimension_share(surge.dimension, surge.value)
             fixed = (surge.dimension, _DIMENSION_VALUES[surge.dimension].index(surge.value))
-        extras.append((fixed, rng.multinomial(rng.poisson(lam), _MINUTE_PROFILE)))
+        profile = _MINUTE_PROFILE
+        if surge.start_minute and ctx.day == surge.start:
+            profile = np.where(np.arange(len(profile)) >= surge.start_minute, profile, 0.0)
+            lam *= profile.sum()
+            profile = profile / profile.sum()
+        extras.append((fixed, rng.multinomial(rng.poisson(lam), profile)))
     return extras
 
 

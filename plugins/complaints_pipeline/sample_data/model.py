@@ -52,13 +52,15 @@ from complaints_pipeline.sample_data.texts import OPENINGS, _customer_columns, c
 
 @dataclass(frozen=True)
 class Surge:
-    """Records of one dimension value multiplied for ``days`` days from ``start``."""
+    """Records of one dimension value multiplied for ``days`` days from ``start``, from ``start_minute`` (local
+    minute of the day, 0-1439) of its first day: a surge that begins within the day (intraday detection)."""
 
     dimension: str
     value: str
     start: dt.date
     days: int = 1
     multiplier: float = 3.0
+    start_minute: int = 0
 
     def __post_init__(self) -> None:
         if self.dimension not in _DIMENSION_VALUES:
@@ -67,6 +69,8 @@ class Surge:
             raise ValueError(f"surge value {self.value!r} is not a known {self.dimension}")
         if self.days < 1 or self.multiplier < 1:
             raise ValueError(f"surge needs days >= 1 and multiplier >= 1, got {self.days}, {self.multiplier}")
+        if not 0 <= self.start_minute < 1440:
+            raise ValueError(f"surge start_minute must be a minute of the day (0-1439), got {self.start_minute}")
 
     @property
     def end(self) -> dt.date:
@@ -82,7 +86,7 @@ class Surge:
             "multiplier": self.multiplier,
             "start": self.start.isoformat(),
             "days": self.days,
-        }
+        } | ({"start_minute": self.start_minute} if self.start_minute else {})
 
 
 @dataclass(frozen=True)

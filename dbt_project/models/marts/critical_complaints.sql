@@ -1,0 +1,110 @@
+-- The fast lane (domain.md, severity): complaints that bypass the queue. A complaint is critical when its
+-- severity is the highest (5, set by an agent or the customer's form) or its text names a safety hazard,
+-- an injury, a fire, legal action, the media or a group complaint (seed critical_keywords, English words
+-- whole, Chinese anywhere). The alert sends each one once, on its own (plugins/complaints_pipeline/
+-- critical.py). No text and no customer here: what a person needs to act is the reference and the reason.
+with
+
+complaints as (
+
+    select * from {{ ref('int_complaints_categorised') }}
+    where {{ is_rebuilt('complaint_date') }}
+
+),
+
+keywords as (
+
+    select
+        language_code,
+        critical_rule,
+        lower(keyword) as keyword
+    from {{ ref('critical_keywords') }}
+
+),
+
+keyword_hits as (
+
+    select
+        complaints.complaint_id,
+        keywords.critical_rule,
+        keywords.keyword
+    from complaints
+    inner join keywords
+        on {{ keyword_matches('lower(complaints.complaint_text)', 'keywords.keyword', 'keywords.language_code') }}
+
+),
+
+severity_hits as (
+
+    select
+        complaint_id,
+        'severity' as critical_rule,
+        cast(null as {{ dbt.type_string() }}) as keyword
+    from complaints
+    where severity = 5
+
+),
+
+hits as (
+
+    select * from severity_hits
+    union all
+    select * from keyword_hits
+
+),
+
+-- Each complaint once: its rules in a fixed order (harm to people first), and the first rule's keyword.
+ranked as (
+
+    select
+        complaint_id,
+        critical_rule,
+        keyword,
+        row_number() over (
+            partition by complaint_id
+            order by
+                case critical_rule
+                    when 'injury' then 1 when 'fire' then 2 when 'safety' then 3 when 'severity' then 4
+                    when 'legal' then 5 when 'media' then 6 when 'group' then 7
+                end,
+                keyword
+        ) as rule_rank
+    from hits
+
+),
+
+reasons as (
+
+    select
+        complaint_id,
+        max(case when rule_rank = 1 then critical_rule end) as critical_rule,
+        max(case when rule_rank = 1 then keyword end) as matched_keyword,
+        count(distinct critical_rule) as rule_count
+    from ranked
+    group by complaint_id
+
+),
+
+final as (
+
+    select
+        complaints.complaint_id,
+        complaints.complaint_date,
+        complaints.received_at,
+        complaints.channel,
+        complaints.complaint_category,
+        complaints.product,
+        complaints.region,
+        complaints.severity,
+        complaints.language_code,
+        reasons.critical_rule,
+        reasons.matched_keyword,
+        reasons.rule_count,
+        complaints.loaded_at
+    from complaints
+    inner join reasons
+        on complaints.complaint_id = reasons.complaint_id
+
+)
+
+select * from final
