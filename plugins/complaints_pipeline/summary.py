@@ -106,11 +106,22 @@ def render(settings: Settings, first: dt.date, last: dt.date) -> str:
             "select status, count(*) from ops.alert_log where surge_date between ? and ? group by 1 order by 1",
             [first, last],
         ).fetchall()
+        # The fast lane's log, created by its task on every run.
+        critical = con.execute(
+            "select status, count(*) from ops.critical_alert_log where complaint_date between ? and ?"
+            " group by 1 order by 1",
+            [first, last],
+        ).fetchall()
     finally:
         con.close()
     mails = sorted(Path(settings.mail_dir).glob("*.eml"))
     log = ", ".join(f"{n} {status}" for status, n in alerted) or "none"
+    fast = ", ".join(f"{n} {status}" for status, n in critical) or "none"
     lines += ["", f"Emails caught: {len(mails)} in {settings.mail_dir} (surge dimensions in ops.alert_log: {log})"]
+    lines += [
+        f"Critical complaints (the fast lane, ops.critical_alert_log): {fast}; those received more than"
+        f" {settings.critical_lookback_hours:g} hours ago are logged, not emailed"
+    ]
     lines += [f"Marts for BI tools: {settings.published_dir / 'complaints_marts.duckdb'} (read-only snapshot)"]
     latest = report.reports_dir(settings) / report.LATEST
     lines += [f"Report of the last run (opens offline in a browser): {latest.as_uri()}"]
