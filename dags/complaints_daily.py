@@ -31,8 +31,9 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
    targets, root causes, volume against expected with surges, the open book, data quality):
    `$COMPLAINTS_HOME/published/reports/report-<run id>.html` and `latest.html`.
 7. `send_surge_alerts`: one email per date with new surge dimensions, with a chart of each surging series
-   and a link to the run's report; each date and dimension is alerted exactly once (ops.alert_log), and a
-   failed send is retried, then reported.
+   and a link to the run's report; each date, dimension and level is alerted exactly once (ops.alert_log),
+   across this DAG and `complaints_intraday` (a series the intraday run alerted is listed as already
+   alerted; one that rose from warning to critical alerts again), and a failed send is retried, then reported.
 
 8. `send_critical_alerts` (the fast lane, right after dbt): each critical complaint the marts hold (severity 5, or
    its text names a safety hazard, an injury, a fire, legal action, the media or a group complaint: seed

@@ -78,6 +78,15 @@ def subject(alert, labels: Labels) -> str:
     )
 
 
+def span_text(flag) -> str:
+    """What an intraday flag counted: " by 10:40" (since midnight) or " from 10:10 to 10:40" (the recent window)."""
+    if flag.as_of is None:
+        return ""
+    if flag.since is not None and flag.since.time() != dt.time(0):
+        return f" from {flag.since:%H:%M} to {flag.as_of:%H:%M}"
+    return f" by {flag.as_of:%H:%M}"
+
+
 def sent_text(labels: Labels, sent) -> str:
     """When a series was alerted before, and at what level: "Warning, alerted at 10:40 by the intraday run"."""
     by = "the intraday run" if sent.alerted_by == "intraday" else "the daily run"
@@ -133,8 +142,8 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     if alert.as_of is not None:
         title = f"Complaint surge today so far: {days[0]} ({days[0]:%A}), by {alert.as_of:%H:%M}"
         notes.append(
-            f"Counted by {alert.as_of:%H:%M} against what is expected by that time of day (the day's expectation x"
-            " the share of a day's complaints that usually arrives by then on this weekday)."
+            f"Counted up to {alert.as_of:%H:%M} against what is expected in those hours (the day's expectation x"
+            " the share of the day that usually arrives in them on this weekday)."
         )
     if alert.historical:
         notes.append("These dates are older than the alert window: the alert comes from a backfill or a late load.")
@@ -164,8 +173,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     for flag in alert.flags:
         series, actual, expected, level = _cells(labels, flag)
         date = f" on {flag.surge_date}" if alert.digest else ""
-        by = f" by {flag.as_of:%H:%M}" if flag.as_of else ""
-        text += [f"{series}{date}: {actual} complaints{by}, about {expected} expected{by} ({level})"]
+        text += [f"{series}{date}: {actual} complaints{span_text(flag)}, about {expected} expected ({level})"]
         text += [f"  Behind it, the top {TOP_BEHIND} {behind_kind}: {behind_text(labels, flag)}"]
     if also:
         text += ["", f"Also raised, as the surge above lifts its whole dimension: {also}."]

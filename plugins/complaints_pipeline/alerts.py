@@ -61,6 +61,7 @@ class Flag:
     is_concentrated: bool
     behind: tuple[tuple[str, int], ...] = ()  # (category or product, complaints), largest first
     as_of: dt.datetime | None = None  # an intraday flag: counted by this local time of its date
+    since: dt.datetime | None = None  # an intraday flag: counted from this local time (midnight: the day so far)
 
     @property
     def key(self) -> tuple[dt.date, str, str]:
@@ -125,16 +126,16 @@ def intraday_flags(con) -> dict[dt.date, list[Flag]]:
     rows = con.execute(
         """
         select surge_date, dimension_name, dimension_value, actual_count, expected_count,
-               actual_to_expected_ratio, surge_level, coalesce(is_concentrated, true), as_of_local
+               actual_to_expected_ratio, surge_level, coalesce(is_concentrated, true), as_of_local, span_start_local
         from marts.complaint_surges_intraday
         where is_surge
         order by is_concentrated desc, actual_to_expected_ratio desc, dimension_name, dimension_value
         """
     ).fetchall()
     flags: dict[dt.date, list[Flag]] = {}
-    for *row, as_of in rows:
+    for *row, as_of, since in rows:
         behind = _behind(con, "intermediate.int_complaints_categorised", *row[:3])
-        flags.setdefault(row[0], []).append(Flag(*row, behind=behind, as_of=as_of))
+        flags.setdefault(row[0], []).append(Flag(*row, behind=behind, as_of=as_of, since=since))
     return flags
 
 
@@ -158,11 +159,16 @@ def _behind(con, relation: str, day: dt.date, dimension: str, value: str) -> tup
 
 def plan(flags: dict[dt.date, list[Flag]], sent: dict[tuple, Sent]) -> list[Alert]:
     """One alert per date with surge dimensions not yet sent at their level (a series sent as a warning that is
-    critical now alerts again, once): its concentrated flags (all its flags when none stands out), the date's
-    other flags as also raised, and its flags sent before as already alerted."""
+    critical now alerts again, once): its concentrated flags (all its flags when none stands out; the total
+    only when no other value stands out), the date's other flags as also raised, and its flags sent before
+    as already alerted."""
     alerts = []
     for day, day_flags in sorted(flags.items()):
         own = [f for f in day_flags if f.is_concentrated] or day_flags
+        # The total stands for itself only when no value stands out that day (now, or alerted before): a
+        # surge in one channel raises the total too, and is one alert.
+        if any(f.dimension_name != "total" for f in own) or any(k[0] == day and k[1] != "total" for k in sent):
+            own = [f for f in own if f.dimension_name != "total"]
         new = [f for f in own if f.key not in sent or _rank(f.surge_level) > _rank(sent[f.key].level)]
         if new:
             escalated = {f.key: sent[f.key] for f in new if f.key in sent}

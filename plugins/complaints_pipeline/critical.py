@@ -56,6 +56,7 @@ class Critical:
     critical_rule: str
     matched_keyword: str | None
     rule_count: int
+    critical_rules: str  # every rule met, in order: "injury, fire"
 
     @property
     def message_id(self) -> str:
@@ -71,7 +72,7 @@ def pending(con) -> list[Critical]:
     found = con.execute(
         """
         select c.complaint_id, c.complaint_date, c.received_at, c.channel, c.complaint_category, c.product,
-               c.region, c.severity, c.critical_rule, c.matched_keyword, c.rule_count
+               c.region, c.severity, c.critical_rule, c.matched_keyword, c.rule_count, c.critical_rules
         from marts.critical_complaints as c
         left join ops.critical_alert_log as l on c.complaint_id = l.complaint_id
         where l.complaint_id is null or l.status in ('pending', 'failed')
@@ -98,8 +99,9 @@ def compose(critical: Critical, labels: Labels, sender: str, recipients: list[st
     why = RULES[critical.critical_rule]
     if critical.matched_keyword:
         why += f' ("{critical.matched_keyword}" in its text)'
-    if critical.rule_count > 1:
-        why += f", and {critical.rule_count - 1} more rule{'s' if critical.rule_count > 2 else ''}"
+    more = [RULES.get(rule, rule) for rule in critical.critical_rules.split(", ") if rule != critical.critical_rule]
+    if more:
+        why += "; also " + ", ".join(more)
     received = _local(critical.received_at, tz)
     fields = [
         ("Reference", critical.complaint_id),

@@ -7,6 +7,7 @@ with the machine), but what a tiny run can know exactly is checked: the counts i
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -51,12 +52,30 @@ def figure(pattern: str, text: str) -> str:
 def test_every_benchmark_has_a_tiny_run_here() -> None:
     tested = {
         "categorisation_evaluation.py",
+        "critical_evaluation.py",
+        "intraday_replay.py",  # its tiny run, under a real scheduler, is tests/e2e/test_intraday_replay.py
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",
         "surge_evaluation.py",
     }
     assert set(SCRIPTS) == tested, "a benchmark without a test below rots: add its tiny run"
+
+
+def test_critical_evaluation(tmp_path) -> None:
+    """The fast lane's rules on the first 300 real CFPB narratives: the mart built by dbt, every figure printed."""
+    out = run("critical_evaluation.py", "--limit", "300", "--home", str(tmp_path / "critical"), tmp_path=tmp_path)
+    assert "300 real CFPB narratives" in out
+    flagged = int(figure(r"the fast lane would email (\d+) of them", out))
+    assert 0 < flagged < 300
+    # The ground truth's rule, counted here on the same rows: the consumer's Issue or Sub-issue names legal action.
+    with (REPO_ROOT / "tests/fixtures/real/narratives/cfpb_narratives.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))[:300]
+    legal = re.compile(r"\b(sue|sued|suing|lawsuit|legal|court|attorney|arrest|jail)\b", re.I)
+    labelled = sum(1 for r in rows if legal.search(f"{r['issue']} {r['sub_issue']}"))
+    assert f"naming legal action ({labelled} narratives)" in out
+    true, flagged_legal = (int(n) for n in re.search(r"flagged (\d+), of them labelled (\d+)", out).groups()[::-1])
+    assert 0 <= true <= min(labelled, flagged_legal)
 
 
 def test_surge_evaluation(tmp_path) -> None:

@@ -266,7 +266,7 @@ INTRADAY_DDL = [
     """create table marts.complaint_surges_intraday (
         surge_date date, dimension_name varchar, dimension_value varchar, actual_count integer,
         expected_count double precision, actual_to_expected_ratio double precision, surge_level varchar,
-        is_surge boolean, is_concentrated boolean, as_of_local timestamp
+        is_surge boolean, is_concentrated boolean, as_of_local timestamp, span_start_local timestamp
     )""",
     "create schema if not exists intermediate",
     """create table intermediate.int_complaints_categorised (
@@ -315,8 +315,8 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
             con.execute(statement)
         con.execute(
             "insert into marts.complaint_surges_intraday values (?, 'channel', 'social', 36, 12.0, 3.0, 'critical',"
-            " true, true, ?), (?, 'total', 'all', 150, 120.0, 1.25, null, false, true, ?)",
-            [LATER, as_of, LATER, as_of],
+            " true, true, ?, ?), (?, 'total', 'all', 150, 120.0, 1.25, null, false, true, ?, ?)",
+            [LATER, as_of, as_of - dt.timedelta(minutes=30), LATER, as_of, dt.datetime(2026, 9, 9)],
         )
         con.executemany(
             "insert into intermediate.int_complaints_categorised values (?, ?, 'social', ?, 'router', 'east')",
@@ -325,9 +325,9 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
     (sent,) = alerts.send_intraday(env.settings, run_id="scheduled__2026-09-09T02:30:00+00:00")
     assert sent.subject == "[complaints] Critical surge on 2026-09-09 by 10:40: Channel: Social 3.0x expected"
     text, page = parts(mails(env.sink)[0])
-    assert "Channel: Social: 36 complaints by 10:40, about 12 expected by 10:40 (Critical, 3.0×)" in text
+    assert "Channel: Social: 36 complaints from 10:10 to 10:40, about 12 expected (Critical, 3.0×)" in text
     assert "Behind it, the top 3 categories (for a category, its products): Network 30, Billing dispute 6" in text
-    assert "Counted by 10:40 against what is expected by that time of day" in text
+    assert "Counted up to 10:40 against what is expected in those hours" in text
     assert "Sent once for each date, series and level by complaints_intraday" in text
     assert alerts.send_intraday(env.settings) == []  # the next intraday run: the same flag, nothing new
 
@@ -335,9 +335,11 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
     with Connection(env.settings) as con:
         add_flag(con, LATER, "channel", "social", 120, 30.0, "critical", concentrated=True)
         add_flag(con, LATER, "region", "north", 45, 15.0, "critical", concentrated=True)
+        add_flag(con, LATER, "total", "all", 900, 600.0, "warning", concentrated=True)  # lifted by them
     (daily,) = alerts.send_alerts([LATER], env.settings)
-    assert [f.dimension_value for f in daily.flags] == ["north"]
+    assert [f.dimension_value for f in daily.flags] == ["north"]  # the total is no surge of its own here
     text, _ = parts(mails(env.sink)[-1])
+    assert "Also raised, as the surge above lifts its whole dimension: Total 1.5×." in text
     assert "Channel: Social: 120" not in text
     assert re.search(
         r"Already alerted on this date: Channel: Social \(Critical, alerted at \d\d:\d\d UTC by the "

@@ -22,18 +22,18 @@ NOW = dt.datetime(2026, 9, 9, 3, 0, tzinfo=dt.UTC)  # 11:00 in Asia/Shanghai
 MART = """create table marts.critical_complaints (
     complaint_id varchar, complaint_date date, received_at timestamp, channel varchar, complaint_category varchar,
     product varchar, region varchar, severity integer, language_code varchar, critical_rule varchar,
-    matched_keyword varchar, rule_count integer, loaded_at timestamp
+    matched_keyword varchar, rule_count integer, critical_rules varchar, loaded_at timestamp
 )"""
 ROWS = [
     # 10:42 local: a charger on fire that burned a hand (two rules)
     ("SO-1", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 2, 42), "social", "product_quality", "smartphone", "wuhan",
-     None, "en", "injury", "burned my", 2),
+     None, "en", "injury", "burned my", 2, "injury, fire"),
     # 09:15 local, severity 5 from the call centre
     ("PH-7", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 1, 15), "phone", "billing_dispute", "mobile_plan", "beijing",
-     5, "zh", "severity", None, 1),
+     5, "zh", "severity", None, 1, "severity"),
     # two days before: a backfill's, logged only
     ("WB-3", dt.date(2026, 9, 7), dt.datetime(2026, 9, 7, 2, 0), "web", "service_attitude", "router", "xian", 3, "en",
-     "legal", "lawyer", 1),
+     "legal", "lawyer", 1, "legal"),
 ]  # fmt: skip
 
 
@@ -44,7 +44,7 @@ def env(warehouse_settings, tmp_path, monkeypatch):
         con.execute("create schema if not exists marts")
         con.execute(MART)
         con.executemany(
-            "insert into marts.critical_complaints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", ROWS
+            "insert into marts.critical_complaints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", ROWS
         )
     with SmtpSink(tmp_path / "mail") as sink:
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection(sink.port, "pipeline@example.com"))
@@ -68,7 +68,7 @@ def test_each_recent_critical_complaint_is_emailed_on_its_own_once(env) -> None:
     first, second = mails(env.sink)
     assert first["To"] == "duty-manager@example.com" and first["X-Priority"] == "1"
     text = second.get_body(preferencelist=("plain",)).get_content()
-    assert 'Why critical: Injury ("burned my" in its text), and 1 more rule' in text
+    assert 'Why critical: Injury ("burned my" in its text); also Fire' in text
     assert "Received: 2026-09-09 10:42 (Wednesday, Asia/Shanghai)" in text
     assert "Product: Smartphone" in text and "Region: Wuhan" in text and "Severity: -" in text
     # The backfill's complaint is logged, not emailed; nothing goes out twice, whichever run comes next.

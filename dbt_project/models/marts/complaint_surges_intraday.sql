@@ -1,19 +1,22 @@
 -- Surge flags within the day: for the total and every channel, category, product and region, the complaints
--- received so far today against what is expected by this time of day, as of var intraday_as_of (local
--- wall-clock time; the intraday run passes its data interval's end). Built only by the intraday run (tag
--- intraday); a build without the var has no rows.
+-- received today against what is expected by this time of day, as of var intraday_as_of (local wall-clock time;
+-- the intraday run passes its data interval's end). Built only by the intraday run (tag intraday); a build
+-- without the var has no rows.
 --
--- expected so far = the day's expected count (complaint_surges_daily's expectation for today: the series'
--- level x its weekday's factor x a holiday's effect, from the days before) x the share of the series' day that
--- arrived by this time of day, through the channels that have reported today, on the same weekday in the var
--- intraday_share_weeks weeks before, public holidays apart. The score is the
--- daily model's (macro count_z_score, the same dispersion and level uncertainty), widened by how much that
--- share varies from day to day; the levels, the significance rule and the concentration check are the daily
--- model's, so a surge flags at the same ratio and z-score early in the day as at its end, and one surge is
--- one alert.
+-- Two spans are judged: the day so far (since midnight), and the last var intraday_window_minutes (a surge that
+-- starts at noon shows there long before it outweighs the morning). A span's expected count = the day's expected
+-- count (complaint_surges_daily's expectation for today: the series' level x its weekday's factor x a holiday's
+-- effect, from the days before) x the share of the series' day that arrived in the span's hours, through the
+-- channels that have reported today, on the same weekday in the var intraday_share_weeks weeks before, public
+-- holidays apart. The score is the daily model's (macro count_z_score, the same dispersion and level
+-- uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
+-- the concentration check are the daily model's, each within its span. A series shows its higher-level span
+-- (the larger z-score on a tie), so one surge is one flag.
 {%- set as_of = var('intraday_as_of', none) %}
 {%- set share_days = 7 * var('intraday_share_weeks') %}
+{%- set window_seconds = 60 * var('intraday_window_minutes') %}
 {%- set seconds_of_day = "extract(hour from {0}) * 3600 + extract(minute from {0}) * 60 + extract(second from {0})" %}
+{%- set received_second = seconds_of_day.format(to_local('complaints.received_at')) %}
 with
 
 as_of as (
@@ -24,12 +27,19 @@ as_of as (
 
 ),
 
+-- The as-of time's second of the day, and where the window starts (midnight at the earliest).
 cut as (
 
     select
         as_of.as_of_date,
         as_of.as_of_local,
         {{ seconds_of_day.format('as_of.as_of_local') }} as as_of_second,
+        greatest({{ seconds_of_day.format('as_of.as_of_local') }} - {{ window_seconds }}, 0) as window_second,
+        {{ dbt.dateadd(
+            'second',
+            'greatest(' ~ seconds_of_day.format('as_of.as_of_local') ~ ' - ' ~ window_seconds ~ ', 0)',
+            'cast(as_of.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
+        ) }} as window_start_local,
         dates.iso_day_of_week
     from as_of
     inner join {{ ref('dates') }} as dates
@@ -37,46 +47,32 @@ cut as (
 
 ),
 
--- Today's complaints received by the as-of time, once per dimension (a rerun after more had loaded counts the
--- same).
-so_far as (
+-- Today's complaints received by the as-of time, once per dimension, and whether each is in the window (a
+-- rerun after more had loaded counts the same).
+today_complaints as (
 
     select
         dimensions.dimension_name,
         {{ dimension_value('dimensions.dimension_name') }} as dimension_value,
-        count(*) as actual_count
+        case when {{ received_second }} > cut.window_second then 1 else 0 end as is_in_window
     from {{ ref('int_complaints_categorised') }} as complaints
     inner join cut
         on
             complaints.complaint_date = cut.as_of_date
             and {{ to_local('complaints.received_at') }} <= cut.as_of_local
     cross join {{ ref('int_complaint_dimensions') }} as dimensions
-    group by 1, 2
 
 ),
 
--- Each series' expectation for the whole of today, from the daily model.
-today as (
+so_far as (
 
     select
-        surges.dimension_name,
-        surges.dimension_value,
-        surges.surge_date,
-        surges.is_holiday,
-        surges.baseline_days,
-        surges.dispersion,
-        surges.weekday_factor,
-        surges.holiday_effect,
-        surges.expected_count,
-        coalesce(so_far.actual_count, 0) as actual_count
-    from {{ ref('complaint_surges_daily') }} as surges
-    inner join cut
-        on surges.surge_date = cut.as_of_date
-    left join so_far
-        on surges.dimension_name = so_far.dimension_name and surges.dimension_value = so_far.dimension_value
-    {%- if not as_of %}
-        where false
-    {%- endif %}
+        dimension_name,
+        dimension_value,
+        count(*) as day_count,
+        sum(is_in_window) as window_count
+    from today_complaints
+    group by dimension_name, dimension_value
 
 ),
 
@@ -94,7 +90,7 @@ present as (
 ),
 
 -- The same weekday's complaints in the weeks before, holidays apart, once per dimension, and whether each came
--- by this time of day through a channel that has reported today.
+-- by this time of day, and in the window's hours, through a channel that has reported today.
 history as (
 
     select
@@ -102,12 +98,16 @@ history as (
         dimensions.dimension_name,
         {{ dimension_value('dimensions.dimension_name') }} as dimension_value,
         case
+            when present.present_channel is not null and {{ received_second }} < cut.as_of_second then 1 else 0
+        end as is_by_now,
+        case
             when
                 present.present_channel is not null
-                and {{ seconds_of_day.format(to_local('complaints.received_at')) }} < cut.as_of_second
+                and {{ received_second }} < cut.as_of_second
+                and {{ received_second }} >= cut.window_second
                 then 1
             else 0
-        end as is_by_now
+        end as is_in_window
     from {{ ref('int_complaints_categorised') }} as complaints
     inner join cut
         on
@@ -130,50 +130,76 @@ day_shares as (
         dimension_name,
         dimension_value,
         complaint_date,
+        sum(is_by_now) * 1.0 / count(*) as day_share,
+        sum(is_in_window) * 1.0 / count(*) as window_share,
         sum(is_by_now) as by_now_count,
+        sum(is_in_window) as in_window_count,
         count(*) as day_count
     from history
     group by dimension_name, dimension_value, complaint_date
 
 ),
 
--- Each series' share by now over the weeks' days together, and how much a day's own share varies about it (its
--- variance relative to the share squared: what it adds to a count's relative variance).
+-- Each series' share of a day in each span over the weeks' days together, and how much a day's own share varies
+-- about it (its variance relative to the share squared: what it adds to a count's relative variance).
 shares as (
 
     select
         dimension_name,
         dimension_value,
+        'day' as span,
         count(*) as share_days,
-        sum(by_now_count) * 1.0 / sum(day_count) as share_by_now,
-        coalesce(var_samp(by_now_count * 1.0 / day_count), 0) as share_variance
+        sum(by_now_count) * 1.0 / sum(day_count) as share_of_day,
+        coalesce(var_samp(day_share), 0) as share_variance
     from day_shares
     group by dimension_name, dimension_value
+    {%- if window_seconds > 0 %}
+        union all
+        select
+            dimension_name,
+            dimension_value,
+            'window' as span,
+            count(*) as share_days,
+            sum(in_window_count) * 1.0 / sum(day_count) as share_of_day,
+            coalesce(var_samp(window_share), 0) as share_variance
+        from day_shares
+        group by dimension_name, dimension_value
+    {%- endif %}
 
 ),
 
+-- Each series' expectation for the whole of today, from the daily model, in each span.
 scored as (
 
     select
-        today.dimension_name,
-        today.dimension_value,
-        today.surge_date,
+        surges.dimension_name,
+        surges.dimension_value,
+        surges.surge_date,
         cut.as_of_local,
-        today.is_holiday,
-        today.actual_count,
-        today.baseline_days,
-        today.dispersion,
-        today.weekday_factor,
-        today.holiday_effect,
-        today.expected_count as day_expected_count,
-        shares.share_by_now as share_of_day,
+        shares.span,
+        case
+            when shares.span = 'window' then cut.window_start_local else cast(cut.as_of_date as {{ dbt.type_timestamp() }})
+        end as span_start_local,
+        surges.is_holiday,
+        surges.baseline_days,
+        surges.dispersion,
+        surges.weekday_factor,
+        surges.holiday_effect,
+        surges.expected_count as day_expected_count,
+        shares.share_of_day,
         shares.share_days,
-        shares.share_variance / nullif(power(shares.share_by_now, 2), 0) as share_relative_variance,
-        today.expected_count * shares.share_by_now as expected_count
-    from today
-    cross join cut
-    left join shares
-        on today.dimension_name = shares.dimension_name and today.dimension_value = shares.dimension_value
+        shares.share_variance / nullif(power(shares.share_of_day, 2), 0) as share_relative_variance,
+        surges.expected_count * shares.share_of_day as expected_count,
+        case
+            when shares.span = 'window' then coalesce(so_far.window_count, 0) else coalesce(so_far.day_count, 0)
+        end as actual_count
+    from {{ ref('complaint_surges_daily') }} as surges
+    inner join cut
+        on surges.surge_date = cut.as_of_date
+    inner join shares
+        on surges.dimension_name = shares.dimension_name and surges.dimension_value = shares.dimension_value
+    left join so_far
+        on surges.dimension_name = so_far.dimension_name and surges.dimension_value = so_far.dimension_value
 
 ),
 
@@ -201,17 +227,19 @@ others as (
         sum(actual_count) over same_dimension - actual_count as others_actual_count,
         sum(expected_count) over same_dimension - expected_count as others_expected_count
     from measured
-    window same_dimension as (partition by dimension_name)
+    window same_dimension as (partition by span, dimension_name)
 
 ),
 
-final as (
+levelled as (
 
     select
         dimension_name,
         dimension_value,
         surge_date,
         as_of_local,
+        span,
+        span_start_local,
         is_holiday,
         actual_count,
         day_expected_count,
@@ -223,7 +251,7 @@ final as (
         {{ safe_ratio('others_actual_count', 'others_expected_count') }} as others_to_expected_ratio,
         case
             when baseline_days is null or baseline_days < {{ var('surge_min_baseline_days') }} then null
-            when share_days is null or share_days < {{ var('intraday_min_share_days') }} then null
+            when share_days < {{ var('intraday_min_share_days') }} then null
             when
                 actual_to_expected_ratio >= {{ var('surge_critical_ratio') }}
                 and surge_z_score >= {{ var('surge_min_z') }} then 'critical'
@@ -247,6 +275,47 @@ final as (
             ) }} >= {{ var('surge_min_z') }}
         ) as is_concentrated
     from others
+
+),
+
+-- Each series once: its span with the higher level, then the larger z-score.
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by dimension_name, dimension_value
+            order by
+                case surge_level when 'critical' then 3 when 'warning' then 2 when 'watch' then 1 else 0 end desc,
+                surge_z_score desc,
+                span asc
+        ) as span_rank
+    from levelled
+
+),
+
+final as (
+
+    select
+        dimension_name,
+        dimension_value,
+        surge_date,
+        as_of_local,
+        span,
+        span_start_local,
+        is_holiday,
+        actual_count,
+        day_expected_count,
+        share_of_day,
+        share_days,
+        expected_count,
+        actual_to_expected_ratio,
+        surge_z_score,
+        others_to_expected_ratio,
+        surge_level,
+        is_concentrated
+    from ranked
+    where span_rank = 1
 
 )
 

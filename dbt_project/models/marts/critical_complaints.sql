@@ -53,23 +53,37 @@ hits as (
 
 ),
 
--- Each complaint once: its rules in a fixed order (harm to people first), and the first rule's keyword.
-ranked as (
+-- Each complaint's rules in a fixed order (harm to people first), and the first rule's keyword.
+ordered as (
 
     select
         complaint_id,
         critical_rule,
         keyword,
-        row_number() over (
-            partition by complaint_id
-            order by
-                case critical_rule
-                    when 'injury' then 1 when 'fire' then 2 when 'safety' then 3 when 'severity' then 4
-                    when 'legal' then 5 when 'media' then 6 when 'group' then 7
-                end,
-                keyword
-        ) as rule_rank
+        case critical_rule
+            when 'injury' then 1 when 'fire' then 2 when 'safety' then 3 when 'severity' then 4
+            when 'legal' then 5 when 'media' then 6 when 'group' then 7
+        end as rule_order
     from hits
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by complaint_id order by rule_order, keyword) as rule_rank
+    from ordered
+
+),
+
+rule_lists as (
+
+    select
+        complaint_id,
+        {{ dbt.listagg('critical_rule', "', '", 'order by rule_order') }} as critical_rules
+    from (select distinct complaint_id, critical_rule, rule_order from ordered) as distinct_rules
+    group by complaint_id
 
 ),
 
@@ -100,10 +114,13 @@ final as (
         reasons.critical_rule,
         reasons.matched_keyword,
         reasons.rule_count,
+        rule_lists.critical_rules,
         complaints.loaded_at
     from complaints
     inner join reasons
         on complaints.complaint_id = reasons.complaint_id
+    inner join rule_lists
+        on complaints.complaint_id = rule_lists.complaint_id
 
 )
 
