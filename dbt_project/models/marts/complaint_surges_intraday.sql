@@ -178,7 +178,8 @@ scored as (
         cut.as_of_local,
         shares.span,
         case
-            when shares.span = 'window' then cut.window_start_local else cast(cut.as_of_date as {{ dbt.type_timestamp() }})
+            when shares.span = 'window' then cut.window_start_local
+            else cast(cut.as_of_date as {{ dbt.type_timestamp() }})
         end as span_start_local,
         surges.is_holiday,
         surges.baseline_days,

@@ -77,12 +77,22 @@ ranked as (
 
 ),
 
+distinct_rules as (
+
+    select distinct
+        complaint_id,
+        critical_rule,
+        rule_order
+    from ordered
+
+),
+
 rule_lists as (
 
     select
         complaint_id,
         {{ dbt.listagg('critical_rule', "', '", 'order by rule_order') }} as critical_rules
-    from (select distinct complaint_id, critical_rule, rule_order from ordered) as distinct_rules
+    from distinct_rules
     group by complaint_id
 
 ),
