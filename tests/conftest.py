@@ -62,7 +62,6 @@ def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypat
 LONGEST_FIRST = (
     "e2e/test_complaints_daily.py",
     "server/test_server_mode.py",
-    "e2e/test_intraday_replay.py",
     "e2e/test_cli.py",
     "benchmarks/test_benchmarks_run.py",
     "server/test_cross_adapter.py",

@@ -18,6 +18,7 @@ MARTS = (
     "complaint_category_pareto_weekly",
     "complaint_surges_daily",
     "complaint_backlog_daily",
+    "critical_complaints",
     "channel_loads_daily",
     "dates",
     "display_names",

@@ -53,7 +53,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
     tested = {
         "categorisation_evaluation.py",
         "critical_evaluation.py",
-        "intraday_replay.py",  # its tiny run, under a real scheduler, is tests/e2e/test_intraday_replay.py
+        "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from marts import assert_same_mart, load_and_build, marts
+from marts import mart as mart_rows
 
+from complaints_pipeline import intraday
 from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.sample_data import Surge, generate
 
 pytestmark = pytest.mark.server
+
+# Built by the intraday run only: compared too, as of noon of the next day.
+INTRADAY_MARTS = ("complaint_surges_intraday",)
 
 FIRST = dt.date(2026, 8, 24)  # Monday
 HISTORY = [FIRST + dt.timedelta(days=n) for n in range(15)]  # two weeks and a day: same-weekday baselines
@@ -52,10 +58,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, server_services):
             load_and_build([NEXT_DAY], "next_day", extract=kind == "duckdb")
             settings[kind] = load_settings()
             assert settings[kind].warehouse_kind == kind
-        yield {kind: marts(s) for kind, s in settings.items()}
+            # The intraday build as of noon of the next day (its records all loaded), as complaints_intraday runs it.
+            noon = dt.datetime.combine(NEXT_DAY, dt.time(12), ZoneInfo(settings[kind].local_tz))
+            intraday.detect(intraday.AsOf.at(noon, settings[kind].local_tz), settings[kind])
+        yield {kind: marts(s) | {m: mart_rows(s, m) for m in INTRADAY_MARTS} for kind, s in settings.items()}
 
 
-@pytest.mark.parametrize("mart", MARTS)
+@pytest.mark.parametrize("mart", [*MARTS, *INTRADAY_MARTS])
 def test_every_mart_is_the_same_on_duckdb_and_postgres(built, mart: str) -> None:
     assert_same_mart(mart, ("DuckDB", built["duckdb"][mart]), ("PostgreSQL", built["postgres"][mart]))
 

@@ -193,6 +193,13 @@ def parse_file(path: Path, ctx: ParseContext) -> Iterator[dict | Reject | Skip]:
         yield _lost_page(Reject(source_file, "page", raw, "the JSON is neither an X API v2 page nor Weibo posts"), path)
         return
     posts, users, is_weibo = found
+    promised = (document.get("meta") or {}).get("result_count") if isinstance(document, dict) else None
+    if not is_weibo and not posts and isinstance(promised, int) and promised > 0:
+        # X leaves "data" out of an empty page; one whose meta counts posts has lost them (a damaged key).
+        raw = json.dumps(document, ensure_ascii=False)[:10_000]
+        reason = f'the page counts {promised} posts (meta.result_count) but holds no "data" array of them'
+        yield _lost_page(Reject(source_file, "page", raw, reason), path)
+        return
     page_number = path.stem.rsplit("_", 1)[-1]
     to_row = _weibo_row if is_weibo else partial(_x_row, users=users)
     for index, post in enumerate(posts, start=1):
