@@ -109,8 +109,17 @@ def wait_for_runs(airflow: AirflowServices, dag_id: str, count: int, timeout: fl
 
 
 def backfill(airflow: AirflowServices, dag_id: str, first: dt.datetime, last: dt.datetime) -> None:
-    airflow.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(),
-                    "--to-date", last.isoformat(), "--max-active-runs", "1")  # fmt: skip
+    """Airflow's backfill of the DAG over the logical dates; tried again when SQLite's lock outlasted the wait
+    (the backfill writes all its runs in one transaction, which rolls back whole)."""
+    for attempt in range(3):
+        try:
+            airflow.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(),
+                            "--to-date", last.isoformat(), "--max-active-runs", "1")  # fmt: skip
+            return
+        except RuntimeError as failed:
+            if "database is locked" not in str(failed) or attempt == 2:
+                raise
+            time.sleep(5)
 
 
 def text_of(message: email.message.EmailMessage) -> str:

@@ -10,7 +10,9 @@
 -- channels that have reported today, on the same weekday in the var intraday_share_weeks weeks before, public
 -- holidays apart. The score is the daily model's (macro count_z_score, the same dispersion and level
 -- uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
--- the concentration check are the daily model's, each within its span. A series shows its higher-level span
+-- the concentration check are the daily model's, each within its span, but a span expecting fewer than var
+-- intraday_min_expected complaints is not judged (a series needs the volume), and the window, which every
+-- run judges afresh, needs a z-score of var intraday_window_min_z. A series shows its higher-level span
 -- (the larger z-score on a tie), so one surge is one flag.
 {%- set as_of = var('intraday_as_of', none) %}
 {%- set share_days = 7 * var('intraday_share_weeks') %}
@@ -215,7 +217,12 @@ measured as (
             'dispersion * (1 + weekday_factor * coalesce(holiday_effect, 1.0) / baseline_days)'
             ~ ' + expected_count * (coalesce(share_relative_variance, 0)'
             ~ ' + case when is_holiday then ' ~ var('holiday_effect_variance') ~ ' else 0 end)'
-        ) }} as surge_z_score
+        ) }} as surge_z_score,
+        -- The window is judged afresh by every run, over and over: a stricter significance keeps its false
+        -- alarms as rare as a day's.
+        case
+            when span = 'window' then {{ var('intraday_window_min_z') }} else {{ var('surge_min_z') }}
+        end as min_z
     from scored
     where expected_count > 0
 
@@ -253,15 +260,16 @@ levelled as (
         case
             when baseline_days is null or baseline_days < {{ var('surge_min_baseline_days') }} then null
             when share_days < {{ var('intraday_min_share_days') }} then null
+            when expected_count < {{ var('intraday_min_expected') }} then null
             when
                 actual_to_expected_ratio >= {{ var('surge_critical_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'critical'
+                and surge_z_score >= min_z then 'critical'
             when
                 actual_to_expected_ratio >= {{ var('surge_warning_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'warning'
+                and surge_z_score >= min_z then 'warning'
             when
                 actual_to_expected_ratio >= {{ var('surge_watch_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'watch'
+                and surge_z_score >= min_z then 'watch'
         end as surge_level,
         dimension_name = 'total'
         or (
