@@ -122,6 +122,11 @@ def backfill(airflow: AirflowServices, dag_id: str, first: dt.datetime, last: dt
             time.sleep(5)
 
 
+def subject_of(message: email.message.EmailMessage) -> str:
+    """The subject as one line (a long one is folded in the message)."""
+    return " ".join(str(message["Subject"]).split())
+
+
 def text_of(message: email.message.EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
@@ -222,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
              policy=email.policy.default))
             for p in sink.messages()
         ]  # fmt: skip
+        mails.sort(key=lambda arrived_mail: arrived_mail[0])  # as they arrived
 
     by_end = {moment(r["data_interval_end"]).astimezone(zone): r for r in runs}
     duration = {e: (moment(r["end_date"]) - moment(r["start_date"])).total_seconds() for e, r in by_end.items()}
@@ -245,23 +251,23 @@ def main(argv: list[str] | None = None) -> int:
     if surge is None:
         print(f"  ordinary day: {len(surge_mails)} surge email(s) (intraday and daily)")
         if surge_mails:
-            problems.append("surge emails on an ordinary day: " + "; ".join(m["Subject"] for _, m in surge_mails))
+            problems.append("surge emails on an ordinary day: " + "; ".join(subject_of(m) for _, m in surge_mails))
     else:
         start = dt.datetime.combine(day, dt.time(surge.start_minute // 60, surge.start_minute % 60), zone)
         label = f"{surge.dimension.capitalize()}: {surge.value.replace('_', ' ').capitalize()}"
         about = [(t, m) for t, m in surge_mails if re.search(rf"^{re.escape(label)}: \d", text_of(m), re.M)]
-        intraday_mails = [(t, m) for t, m in about if " by " in m["Subject"]]
+        intraday_mails = [(t, m) for t, m in about if " by " in subject_of(m)]
         print(f"  surge: {surge.dimension} {surge.value} x{surge.multiplier:g} from {start:%H:%M}")
         if not intraday_mails:
             problems.append(f"no intraday alert of the surge from {start:%H:%M}")
         else:
             arrived, first_mail = intraday_mails[0]
-            alerted_by = re.search(r" by (\d\d:\d\d)", first_mail["Subject"]).group(1)
+            alerted_by = re.search(r" by (\d\d:\d\d)", subject_of(first_mail)).group(1)
             end = dt.datetime.combine(day, hhmm(alerted_by), zone)
             run = by_end[end]
             own = (arrived - moment(run["start_date"])).total_seconds()
             delay = (end - start).total_seconds() / 60 + own / 60
-            print(f"  first alert: {first_mail['Subject']!r}")
+            print(f"  first alert: {subject_of(first_mail)!r}")
             print(f"  delay: {(end - start).total_seconds() / 60:.0f} min to the run ending {end:%H:%M} + {own:.0f} s"
                   f" of that run = {delay:.1f} min (aim: within {args.bound:g})")  # fmt: skip
             if delay > args.bound:
@@ -270,12 +276,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  emails naming it: {len(about)} ({', '.join(levels)}): {len(intraday_mails)} intraday,"
               f" {len(about) - len(intraday_mails)} daily")  # fmt: skip
         if len(set(levels)) != len(levels):
-            problems.append(f"the surge was alerted more than once at a level: {[m['Subject'] for _, m in about]}")
-        daily_mails = [m for _, m in surge_mails if " by " not in m["Subject"]]
+            problems.append(f"the surge was alerted more than once at a level: {[subject_of(m) for _, m in about]}")
+        daily_mails = [m for _, m in surge_mails if " by " not in subject_of(m)]
         listed = [m for m in daily_mails if f"Already alerted on this date: {label}" in text_of(m)]
         print(f"  the daily run's surge emails: {len(daily_mails)}, listing it as already alerted: {len(listed)}")
 
-    critical_mails = [(t, m) for t, m in mails if m["To"] == DUTY and f"({critical_id})" in m["Subject"]]
+    critical_mails = [(t, m) for t, m in mails if m["To"] == DUTY and f"({critical_id})" in subject_of(m)]
     landed_at = next(t for t, p in landed if p.parts[-3] == "web" and critical_id[3:] in p.read_text(encoding="utf-8"))
     loader = min((e for e in interval_ends if e >= landed_at), default=None)
     if len(critical_mails) != 1 or loader is None:
