@@ -550,15 +550,7 @@ final as (
         others_to_expected_ratio,
         case
             when level_days is null or level_days < {{ var('surge_min_baseline_days') }} then null
-            when
-                actual_to_expected_ratio >= {{ var('surge_critical_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'critical'
-            when
-                actual_to_expected_ratio >= {{ var('surge_warning_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'warning'
-            when
-                actual_to_expected_ratio >= {{ var('surge_watch_ratio') }}
-                and surge_z_score >= {{ var('surge_min_z') }} then 'watch'
+            {{ surge_levels('actual_to_expected_ratio', 'surge_z_score') }}
         end as surge_level,
         -- The total stands for itself. A value stands out when its ratio is surge_watch_ratio times its
         -- dimension's other values' together, and its count beyond what their rise brings is no noise.

@@ -261,15 +261,7 @@ levelled as (
             when baseline_days is null or baseline_days < {{ var('surge_min_baseline_days') }} then null
             when share_days < {{ var('intraday_min_share_days') }} then null
             when expected_count < {{ var('intraday_min_expected') }} then null
-            when
-                actual_to_expected_ratio >= {{ var('surge_critical_ratio') }}
-                and surge_z_score >= min_z then 'critical'
-            when
-                actual_to_expected_ratio >= {{ var('surge_warning_ratio') }}
-                and surge_z_score >= min_z then 'warning'
-            when
-                actual_to_expected_ratio >= {{ var('surge_watch_ratio') }}
-                and surge_z_score >= min_z then 'watch'
+            {{ surge_levels('actual_to_expected_ratio', 'surge_z_score', 'min_z') }}
         end as surge_level,
         dimension_name = 'total'
         or (
