@@ -154,7 +154,11 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
             )
     already = "; ".join(f"{series_label(labels, f)} ({sent_text(labels, sent)})" for f, sent in alert.already)
     behind_kind = "categories (for a category, its products)"
-    also = "; ".join(f"{series_label(labels, f)} {ratio_text(f.ratio)}" for f in alert.also_raised)
+    also = "; ".join(
+        f"{series_label(labels, f)} {ratio_text(f.ratio)}"
+        + (f" (lifted by {labels.series(*f.explained_by)})" if f.explained_by else "")
+        for f in alert.also_raised
+    )
     footer = (
         f"Sent once for each date, series and level by {'complaints_intraday' if alert.as_of else 'complaints_daily'}"
         f"{f' (run {envelope.run_id})' if envelope.run_id else ''}; the alert log is ops.alert_log in the warehouse."
@@ -176,7 +180,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
         text += [f"{series}{date}: {actual} complaints{span_text(flag)}, about {expected} expected ({level})"]
         text += [f"  Behind it, the top {TOP_BEHIND} {behind_kind}: {behind_text(labels, flag)}"]
     if also:
-        text += ["", f"Also raised, as the surge above lifts its whole dimension: {also}."]
+        text += ["", f"Also raised, following the surge above: {also}."]
     if already:
         text += ["", f"Already alerted on this date: {already}."]
     text += ["", *(f"{name}: {url}" for name, url in link_list), "", footer]
@@ -219,7 +223,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
     )
     parts.append(f"<p style='font-size:13px;color:#555'>Behind each: its top {TOP_BEHIND} {esc(behind_kind)}.</p>")
     if also:
-        parts.append(f"<p>Also raised, as the surge above lifts its whole dimension: {esc(also)}.</p>")
+        parts.append(f"<p>Also raised, following the surge above: {esc(also)}.</p>")
     if already:
         parts.append(f"<p>Already alerted on this date: {esc(already)}.</p>")
     if link_list:

@@ -36,13 +36,11 @@ from complaints_pipeline.alert_email import Envelope, Links
 from complaints_pipeline.config import Settings, addresses, airflow_variable
 from complaints_pipeline.report import report_link
 from complaints_pipeline.report.data import Labels, rows
+from complaints_pipeline.surge_cause import DIMENSION_COLUMNS, explain
 from complaints_pipeline.warehouse import TABLE_DDL, Connection
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# The mart column of each surge dimension; behind a category surge come its products instead.
-DIMENSION_COLUMNS = {"channel": "channel", "category": "complaint_category", "product": "product", "region": "region"}
 
 
 class AlertSendError(RuntimeError):
@@ -62,6 +60,7 @@ class Flag:
     behind: tuple[tuple[str, int], ...] = ()  # (category or product, complaints), largest first
     as_of: dt.datetime | None = None  # an intraday flag: counted by this local time of its date
     since: dt.datetime | None = None  # an intraday flag: counted from this local time (midnight: the day so far)
+    explained_by: tuple[str, str] | None = None  # (dimension, value) of the surge that lifts it (surge_cause.py)
 
     @property
     def key(self) -> tuple[dt.date, str, str]:
@@ -102,8 +101,9 @@ class Alert:
         return f"<surge-{self.surge_date}-{digest}@complaints-pipeline>"
 
 
-def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
-    """The surge flags of these dates, largest rise first, each with the top categories behind it."""
+def flags_on(con, days: list[dt.date], settings: Settings) -> dict[dt.date, list[Flag]]:
+    """The surge flags of these dates, largest rise first, each with the top categories behind it and the
+    surge in another dimension that explains it, if one does."""
     rows = con.execute(
         """
         select surge_date, dimension_name, dimension_value, actual_count, expected_count,
@@ -117,12 +117,14 @@ def flags_on(con, days: list[dt.date]) -> dict[dt.date, list[Flag]]:
     flags: dict[dt.date, list[Flag]] = {}
     for row in rows:
         flags.setdefault(row[0], []).append(Flag(*row, behind=_behind(con, "marts.complaints", *row[:3])))
-    return flags
+    return {day: explain(con, "marts.complaints", day_flags, settings) for day, day_flags in flags.items()}
 
 
-def intraday_flags(con) -> dict[dt.date, list[Flag]]:
+def intraday_flags(con, settings: Settings) -> dict[dt.date, list[Flag]]:
     """The intraday surge flags as of the last intraday build (marts.complaint_surges_intraday), largest rise
-    first, each with the top categories behind it among the complaints loaded so far."""
+    first, each with the top categories behind it among the complaints loaded so far and the surge in another
+    dimension that explains it, if one does."""
+    relation = "intermediate.int_complaints_categorised"
     rows = con.execute(
         """
         select surge_date, dimension_name, dimension_value, actual_count, expected_count,
@@ -134,9 +136,9 @@ def intraday_flags(con) -> dict[dt.date, list[Flag]]:
     ).fetchall()
     flags: dict[dt.date, list[Flag]] = {}
     for *row, as_of, since in rows:
-        behind = _behind(con, "intermediate.int_complaints_categorised", *row[:3])
+        behind = _behind(con, relation, *row[:3])
         flags.setdefault(row[0], []).append(Flag(*row, behind=behind, as_of=as_of, since=since))
-    return flags
+    return {day: explain(con, relation, day_flags, settings) for day, day_flags in flags.items()}
 
 
 def _behind(con, relation: str, day: dt.date, dimension: str, value: str) -> tuple[tuple[str, int], ...]:
@@ -159,12 +161,13 @@ def _behind(con, relation: str, day: dt.date, dimension: str, value: str) -> tup
 
 def plan(flags: dict[dt.date, list[Flag]], sent: dict[tuple, Sent]) -> list[Alert]:
     """One alert per date with surge dimensions not yet sent at their level (a series sent as a warning that is
-    critical now alerts again, once): its concentrated flags (all its flags when none stands out; the total
-    only when no other value stands out), the date's other flags as also raised, and its flags sent before
-    as already alerted."""
+    critical now alerts again, once): its concentrated flags not explained by a surge in another dimension (all
+    its unexplained flags when none stands out; the total only when no other value stands out), the date's
+    other flags as also raised, and its flags sent before as already alerted."""
     alerts = []
     for day, day_flags in sorted(flags.items()):
-        own = [f for f in day_flags if f.is_concentrated] or day_flags
+        unexplained = [f for f in day_flags if f.explained_by is None]
+        own = [f for f in unexplained if f.is_concentrated] or unexplained
         # The total stands for itself only when no value stands out that day (now, or alerted before): a
         # surge in one channel raises the total too, and is one alert.
         if any(f.dimension_name != "total" for f in own) or any(k[0] == day and k[1] != "total" for k in sent):
@@ -394,7 +397,7 @@ def send_alerts(days: list[dt.date], settings: Settings, run_id: str | None = No
             ).fetchall()
         }
         today = dt.datetime.now(ZoneInfo(settings.local_tz)).date()
-        alerts = plan(flags_on(con, sorted(set(days) | unsent)), sent_levels(con))
+        alerts = plan(flags_on(con, sorted(set(days) | unsent), settings), sent_levels(con))
         alerts = historical(alerts, today, settings.alert_lookback_days, settings.historical_alerts)
         if not alerts:
             log.info("no new surge to alert on for %s to %s", min(days), max(days))
@@ -410,7 +413,7 @@ def send_intraday(settings: Settings, run_id: str | None = None) -> list[Alert]:
     con = Connection(settings)
     try:
         ensure_log(con)
-        alerts = plan(intraday_flags(con), sent_levels(con))
+        alerts = plan(intraday_flags(con, settings), sent_levels(con))
         if not alerts:
             log.info("no new intraday surge to alert on")
             return []

@@ -107,7 +107,9 @@ def test_the_alert_leads_with_the_concentrated_surge_and_lists_what_is_behind_it
     assert "Category: Billing dispute 412 100 Critical, 4.1×" in shown
     assert "Behind it: Broadband 4, Mobile 3, TV 2" in shown
     # The spread flag is folded under it; the watch-level row is not mentioned.
-    assert "Also raised, as the surge above lifts its whole dimension: Product: Broadband 1.7×." in text
+    assert (
+        "Also raised, following the surge above: Product: Broadband 1.7× (lifted by Category: Billing dispute)." in text
+    )
     assert "east" not in text.lower()
     # Links as configured (the Data Docs link is not configured here), escaped in the HTML; the run's report.
     assert "Dashboards: https://bi.example.com/d/complaints?a=1&b=2" in text
@@ -271,7 +273,7 @@ INTRADAY_DDL = [
     "create schema if not exists intermediate",
     """create table intermediate.int_complaints_categorised (
         complaint_id varchar, complaint_date date, channel varchar, complaint_category varchar,
-        product varchar, region varchar
+        product varchar, region varchar, received_at timestamp
     )""",
 ]
 
@@ -319,8 +321,11 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
             [LATER, as_of, as_of - dt.timedelta(minutes=30), LATER, as_of, dt.datetime(2026, 9, 9)],
         )
         con.executemany(
-            "insert into intermediate.int_complaints_categorised values (?, ?, 'social', ?, 'router', 'east')",
-            [(f"s{i}", LATER, "network" if i < 30 else "billing_dispute") for i in range(36)],
+            "insert into intermediate.int_complaints_categorised values (?, ?, 'social', ?, 'router', 'east', ?)",
+            [
+                (f"s{i}", LATER, "network" if i < 30 else "billing_dispute", dt.datetime(2026, 9, 9, 2, 20))
+                for i in range(36)
+            ],
         )
     (sent,) = alerts.send_intraday(env.settings, run_id="scheduled__2026-09-09T02:30:00+00:00")
     assert sent.subject == "[complaints] Critical surge on 2026-09-09 by 10:40: Channel: Social 3.0x expected"
@@ -339,7 +344,7 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
     (daily,) = alerts.send_alerts([LATER], env.settings)
     assert [f.dimension_value for f in daily.flags] == ["north"]  # the total is no surge of its own here
     text, _ = parts(mails(env.sink)[-1])
-    assert "Also raised, as the surge above lifts its whole dimension: Total 1.5×." in text
+    assert "Also raised, following the surge above: Total 1.5×." in text
     assert "Channel: Social: 120" not in text
     assert re.search(
         r"Already alerted on this date: Channel: Social \(Critical, alerted at \d\d:\d\d UTC by the "
@@ -353,6 +358,48 @@ def test_an_intraday_alert_is_not_repeated_by_the_next_run_nor_by_the_daily_one(
         " order by 1",
         [LATER],
     ) == [("north", "critical", "daily", None), ("social", "critical", "intraday", as_of)]
+
+
+def test_a_value_lifted_by_a_surge_in_another_dimension_is_no_alert_of_its_own(env) -> None:
+    """A web-form surge lifts the region that complains through the web; a region's own surge is its own.
+
+    By 10:40 (local, UTC+8): web 60 against 20 expected; north 34 against 12, 24 of them web forms; west 30 against
+    10, all emails. In the 28 days before, in the same hours, north had 2 web forms and 10 emails a day, west 10
+    emails. North outside the web: 10 against 12 x 10/12 = 10 expected, no surge (under 1.5x): explained by the
+    web. West outside the web: 30 against 10, 3.0x and z = 1.5 (30^2/3 - 10^2/3) / 10^1/6 = 5.1: its own.
+    """
+    as_of = dt.datetime(2026, 9, 9, 10, 40)
+    midnight = dt.datetime(2026, 9, 9)
+    with Connection(env.settings) as con:
+        for statement in INTRADAY_DDL:
+            con.execute(statement)
+        con.executemany(
+            "insert into marts.complaint_surges_intraday values (?, ?, ?, ?, ?, ?, 'critical', true, true, ?, ?)",
+            [
+                (LATER, "channel", "web", 60, 20.0, 3.0, as_of, midnight),
+                (LATER, "region", "north", 34, 12.0, 34 / 12, as_of, midnight),
+                (LATER, "region", "west", 30, 10.0, 3.0, as_of, midnight),
+            ],
+        )
+        utc_10 = dt.datetime(2026, 9, 9, 2, 0)  # 10:00 local
+        today = [("web", "north")] * 24 + [("web", "south")] * 36 + [("email", "north")] * 10
+        today += [("email", "west")] * 30
+        rows = [(LATER, channel, region, utc_10) for channel, region in today]
+        for back in range(1, 29):
+            day = LATER - dt.timedelta(days=back)
+            at = dt.datetime.combine(day, dt.time(1, 0))  # 09:00 local
+            rows += [(day, "web", "north", at)] * 2 + [(day, "email", "north", at)] * 10
+            rows += [(day, "email", "west", at)] * 10
+        con.executemany(
+            "insert into intermediate.int_complaints_categorised values (?, ?, ?, 'network', 'router', ?, ?)",
+            [(f"c{i}", *row) for i, row in enumerate(rows)],
+        )
+    (sent,) = alerts.send_intraday(env.settings)
+    assert [(f.dimension_name, f.dimension_value) for f in sent.flags] == [("channel", "web"), ("region", "west")]
+    text, _ = parts(mails(env.sink)[0])
+    assert "Also raised, following the surge above: Region: North 2.8× (lifted by Channel: Web)." in text
+    assert alerts.send_intraday(env.settings) == []  # north still flagged in the next run: still explained
+    assert len(mails(env.sink)) == 1
 
 
 def test_the_alert_log_of_one_row_per_series_becomes_one_row_per_level(env) -> None:
