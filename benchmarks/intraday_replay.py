@@ -14,9 +14,10 @@ what had landed by its interval's end, as it would have that day. One more run, 
 new. Then complaints_daily's backfill of the day, on the same scheduler.
 
 Printed:
-- the surge's delay: from its start minute (at or before its first complaint's landing) to its alert email arriving
-  at the SMTP server: the replayed clock's wait for the run that alerted (its interval's end) + that run's own time
-  on the scheduler (real seconds from its start to the email's arrival);
+- the surge's delay: from its first complaint landing (the first file landed after its start minute that can hold
+  it: its channel's, for a channel surge) to its alert email arriving at the SMTP server: the replayed clock's wait
+  for the run that alerted (its interval's end) + that run's own time on the scheduler (real seconds from its start
+  to the email's arrival); and the same from its start minute;
 - exactly once: the emails naming the surging series, from the intraday and the daily runs;
 - the fast lane: the run that loaded the critical complaint, and whether its email came from that run;
 - cost: seconds per intraday run with no new files (the short circuit), and per run with new files as a fixed part
@@ -266,10 +267,18 @@ def main(argv: list[str] | None = None) -> int:
             end = dt.datetime.combine(day, hhmm(alerted_by), zone)
             run = by_end[end]
             own = (arrived - moment(run["start_date"])).total_seconds()
-            delay = (end - start).total_seconds() / 60 + own / 60
+            from_start = (end - start).total_seconds() / 60 + own / 60
+            # The measure: from the surge's first complaint landing, the first file landed after its start
+            # that can hold it (its channel's, for a channel surge).
+            first_landed = min(
+                t for t, p in landed if t > start and (surge.dimension != "channel" or p.parts[-3] == surge.value)
+            )
+            delay = (end - first_landed).total_seconds() / 60 + own / 60
             print(f"  first alert: {subject_of(first_mail)!r}")
-            print(f"  delay: {(end - start).total_seconds() / 60:.0f} min to the run ending {end:%H:%M} + {own:.0f} s"
-                  f" of that run = {delay:.1f} min (aim: within {args.bound:g})")  # fmt: skip
+            wait = (end - first_landed).total_seconds() / 60
+            print(f"  delay from its first complaint landing ({first_landed:%H:%M}): {wait:.0f} min to the run ending"
+                  f" {end:%H:%M} + {own:.0f} s of that run = {delay:.1f} min (aim: within {args.bound:g});"
+                  f" from its start ({start:%H:%M}): {from_start:.1f} min")  # fmt: skip
             if delay > args.bound:
                 problems.append(f"the surge alert took {delay:.1f} min, more than {args.bound:g}")
         levels = [re.search(rf"^{re.escape(label)}: .*\((\w+),", text_of(m), re.M).group(1) for _, m in about]

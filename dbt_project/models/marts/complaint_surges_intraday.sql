@@ -7,7 +7,8 @@
 -- starts at noon shows there long before it outweighs the morning). A span's expected count = the day's expected
 -- count (complaint_surges_daily's expectation for today: the series' level x its weekday's factor x a holiday's
 -- effect, from the days before) x the share of the series' day that arrived in the span's hours, through the
--- channels that have reported today, on the same weekday in the var intraday_share_weeks weeks before, public
+-- channels that have reported today and each only as far as it has reported (its latest complaint received), on
+-- the same weekday in the var intraday_share_weeks weeks before, public
 -- holidays apart. The score is the daily model's (macro count_z_score, the same dispersion and level
 -- uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
 -- the concentration check are the daily model's, each within its span, but a span expecting fewer than var
@@ -78,21 +79,27 @@ so_far as (
 
 ),
 
--- The channels that have reported today: a channel whose export lands once a day (the call centre's) counts
--- neither in today's count nor in what is expected by now until it has.
+-- The channels that have reported today, each through its latest complaint received by the as-of time (its
+-- watermark): a channel whose export lands once a day (the call centre's) counts neither in today's count nor
+-- in what is expected by now until it has, and one whose files land every few minutes is expected only through
+-- what it has delivered, not through the minutes still on their way.
 present as (
 
-    select distinct complaints.channel as present_channel
+    select
+        complaints.channel as present_channel,
+        max({{ received_second }}) as reported_second
     from {{ ref('int_complaints_categorised') }} as complaints
     inner join cut
         on
             complaints.complaint_date = cut.as_of_date
             and {{ to_local('complaints.received_at') }} <= cut.as_of_local
+    group by complaints.channel
 
 ),
 
 -- The same weekday's complaints in the weeks before, holidays apart, once per dimension, and whether each came
--- by this time of day, and in the window's hours, through a channel that has reported today.
+-- by this time of day, and in the window's hours, through a channel that has reported today, by the time of day
+-- that channel has reported through today.
 history as (
 
     select
@@ -100,13 +107,12 @@ history as (
         dimensions.dimension_name,
         {{ dimension_value('dimensions.dimension_name') }} as dimension_value,
         case
-            when present.present_channel is not null and {{ received_second }} < cut.as_of_second then 1 else 0
+            when {{ received_second }} <= present.reported_second then 1 else 0
         end as is_by_now,
         case
             when
-                present.present_channel is not null
-                and {{ received_second }} < cut.as_of_second
-                and {{ received_second }} >= cut.window_second
+                {{ received_second }} <= present.reported_second
+                and {{ received_second }} > cut.window_second
                 then 1
             else 0
         end as is_in_window
