@@ -23,7 +23,6 @@ import collections
 import csv
 import datetime as dt
 import logging
-import re
 import sys
 import time
 from pathlib import Path
@@ -33,11 +32,11 @@ sys.path.insert(0, str(REPO / "plugins"))
 
 from scratch import scratch_settings  # noqa: E402
 
+from complaints_pipeline import critical_model  # noqa: E402
 from complaints_pipeline.transform import run_dbt  # noqa: E402
-from complaints_pipeline.warehouse import Connection  # noqa: E402
+from complaints_pipeline.warehouse import TABLE_DDL, Connection  # noqa: E402
 
 NARRATIVES = REPO / "tests" / "fixtures" / "real" / "narratives" / "cfpb_narratives.csv"
-LEGAL_LABEL = re.compile(r"\b(sue|sued|suing|lawsuit|legal|court|attorney|arrest|jail)\b", re.I)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,12 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     with NARRATIVES.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[: args.limit]
-    labels = {r["complaint_id"]: bool(LEGAL_LABEL.search(f"{r['issue']} {r['sub_issue']}")) for r in rows}
+    labels = {r["complaint_id"]: critical_model.label(r["issue"], r["sub_issue"])["legal"] for r in rows}
 
     settings = scratch_settings(args.home, "critical-evaluation-")
     loaded = dt.datetime(2026, 1, 1)
     with Connection(settings) as con:
         con.execute("create schema if not exists intermediate")
+        # The learned classifier's scores: none here, the keyword rules are measured (the classifier below).
+        con.execute("create schema if not exists raw")
+        con.execute(TABLE_DDL["raw.text_critical"])
         # What the mart's post-hook reads (dates loaded since): nothing was loaded again here.
         con.execute("create schema if not exists staging")
         con.execute(
@@ -110,6 +112,19 @@ def main(argv: list[str] | None = None) -> None:
     recall = true / len(positives) if positives else 0.0
     print(f"legal, against the consumer's Issue or Sub-issue naming legal action ({len(positives):,} narratives):")
     print(f"  flagged {len(flagged):,}, of them labelled {true:,}: precision {precision:.2f}, recall {recall:.2f}")
+    # The learned classifier of the same rule, from the same labels: each narrative judged by a model fitted on the
+    # other folds.
+    if len(positives) < 5:
+        print(f"  the learned classifier: {len(positives)} labelled narratives, too few to fit and judge one")
+        return
+    started = time.perf_counter()
+    held_out = critical_model.evaluate([r["narrative"] for r in rows], [labels[r["complaint_id"]] for r in rows])
+    seconds = time.perf_counter() - started
+    judged = "-" if held_out["precision"] is None else f"{held_out['precision']:.2f}"
+    print(f"  the learned classifier (critical_model.py), each narrative judged by a model fitted without it"
+          f" ({held_out['folds']} folds), at probability"
+          f" {held_out['min_probability']}: flagged {held_out['flagged']}, precision {judged},"
+          f" recall {held_out['recall']:.2f} ({seconds:.1f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":

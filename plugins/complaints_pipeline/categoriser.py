@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from complaints_pipeline import critical_model
 from complaints_pipeline.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ def train(settings: Settings, now: dt.datetime | None = None) -> dict:
     folder = models_dir(settings) / version
     folder.mkdir(parents=True, exist_ok=True)
     joblib.dump(pipeline, folder / "model.joblib")
+    critical = critical_model.train(settings, folder)  # the fast lane's rules a person's choice labels
     info = {
         "trained": True,
         "version": version,
@@ -192,6 +194,7 @@ def train(settings: Settings, now: dt.datetime | None = None) -> dict:
         "per_category": dict(sorted(counts.items())),
         "held_out": held_out,
         "min_confidence": MIN_CONFIDENCE,
+        "critical": critical,
     }
     (folder / "model.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     # Written last and whole: a load that starts now uses either the old model or the new one.
@@ -211,29 +214,9 @@ def categorise_texts(con, settings: Settings, channels: list[str], days: list[dt
     model = current(settings)
     if model is None:
         return 0
-    texts: dict[str, str] = {}
-    for channel in channels:
-        for day in days:
-            rows = con.execute(
-                f"select distinct complaint_text from raw.{channel}_complaints"
-                " where partition_date = ? and category is null and complaint_text is not null",
-                [day],
-            ).fetchall()
-            texts.update((text_hash(text), text) for (text,) in rows)
-    if not texts:
+    new = unseen(con, "raw.text_categories", day_texts(con, channels, days, "category is null"))
+    if not new:
         return 0
-    keys = sorted(texts)
-    known: set[str] = set()
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        marks = ", ".join("?" for _ in chunk)
-        known.update(
-            key
-            for (key,) in con.execute(
-                f"select text_hash from raw.text_categories where text_hash in ({marks})", chunk
-            ).fetchall()
-        )
-    new = [(key, text) for key, text in texts.items() if key not in known]
     predictions = model.predict([text for _, text in new])
     con.executemany(
         "insert into raw.text_categories (text_hash, category, confidence, model_version, categorised_at)"
@@ -244,3 +227,33 @@ def categorise_texts(con, settings: Settings, channels: list[str], days: list[dt
         ],
     )
     return len(new)
+
+
+def day_texts(con, channels: list[str], days: list[dt.date], where: str = "true") -> dict[str, str]:
+    """The distinct texts of these channels' days (raw tables) meeting `where`, by their text_hash."""
+    texts: dict[str, str] = {}
+    for channel in channels:
+        for day in days:
+            rows = con.execute(
+                f"select distinct complaint_text from raw.{channel}_complaints"
+                f" where partition_date = ? and complaint_text is not null and {where}",
+                [day],
+            ).fetchall()
+            texts.update((text_hash(text), text) for (text,) in rows)
+    return texts
+
+
+def unseen(con, table: str, texts: dict[str, str]) -> list[tuple[str, str]]:
+    """(text_hash, text) of the texts the table (keyed by text_hash) holds nothing for yet."""
+    keys = sorted(texts)
+    known: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        chunk = keys[start : start + 1000]
+        marks = ", ".join("?" for _ in chunk)
+        known.update(
+            key
+            for (key,) in con.execute(
+                f"select distinct text_hash from {table} where text_hash in ({marks})", chunk
+            ).fetchall()
+        )
+    return [(key, text) for key, text in texts.items() if key not in known]

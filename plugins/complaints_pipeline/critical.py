@@ -55,6 +55,7 @@ class Critical:
     severity: int | None
     critical_rule: str
     matched_keyword: str | None
+    model_probability: float | None  # the rule's learned classifier on the text (critical_model.py), if scored
     rule_count: int
     critical_rules: str  # every rule met, in order: "injury, fire"
 
@@ -72,7 +73,8 @@ def pending(con) -> list[Critical]:
     found = con.execute(
         """
         select c.complaint_id, c.complaint_date, c.received_at, c.channel, c.complaint_category, c.product,
-               c.region, c.severity, c.critical_rule, c.matched_keyword, c.rule_count, c.critical_rules
+               c.region, c.severity, c.critical_rule, c.matched_keyword, c.model_probability, c.rule_count,
+               c.critical_rules
         from marts.critical_complaints as c
         left join ops.critical_alert_log as l on c.complaint_id = l.complaint_id
         where l.complaint_id is null or l.status in ('pending', 'failed')
@@ -99,6 +101,8 @@ def compose(critical: Critical, labels: Labels, sender: str, recipients: list[st
     why = RULES[critical.critical_rule]
     if critical.matched_keyword:
         why += f' ("{critical.matched_keyword}" in its text)'
+    elif critical.model_probability is not None:
+        why += f" (the learned classifier: {critical.model_probability:.0%} likely, from its text)"
     more = [RULES.get(rule, rule) for rule in critical.critical_rules.split(", ") if rule != critical.critical_rule]
     if more:
         why += "; also " + ", ".join(more)

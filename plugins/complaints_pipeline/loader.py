@@ -19,7 +19,7 @@ import json
 import logging
 from pathlib import Path
 
-from complaints_pipeline import categoriser, versions
+from complaints_pipeline import categoriser, critical_model, versions
 from complaints_pipeline.config import Settings
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_COLUMNS, CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
@@ -67,6 +67,9 @@ def load(
         categorised = categoriser.categorise_texts(con, settings, channels, days, loaded_at)
         if categorised:
             log.info("%d new complaint texts categorised by the learned classifier", categorised)
+        scored = critical_model.score_texts(con, settings, channels, days, loaded_at)
+        if scored:
+            log.info("%d new complaint texts scored by the fast lane's learned classifier", scored)
         added = ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
         if added:
             log.info("%d public holidays of %s added to the calendar", added, settings.holiday_country)

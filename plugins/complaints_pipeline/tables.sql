@@ -55,6 +55,17 @@ create table if not exists raw.text_categories (
     categorised_at timestamp not null
 );
 
+-- The fast lane's learned classifier: each rule model's probability for each text of a loaded day
+-- (critical_model.py), keyed by the MD5 of the text; the same text keeps what the model of its first load gave.
+create table if not exists raw.text_critical (
+    text_hash varchar not null,
+    critical_rule varchar not null,
+    probability double precision not null,
+    model_version varchar not null,
+    scored_at timestamp not null,
+    primary key (text_hash, critical_rule)
+);
+
 -- Every surge alert tried, one row per date and series: sent once, retried while it fails (alerts.py).
 create table if not exists ops.alert_log (
     surge_date date not null,

@@ -76,6 +76,9 @@ def test_critical_evaluation(tmp_path) -> None:
     assert f"naming legal action ({labelled} narratives)" in out
     true, flagged_legal = (int(n) for n in re.search(r"flagged (\d+), of them labelled (\d+)", out).groups()[::-1])
     assert 0 <= true <= min(labelled, flagged_legal)
+    # The learned classifier of the same label, each narrative judged by a model that did not see it.
+    learned = re.search(r"the learned classifier .* \((\d) folds\), at probability 0.5: flagged (\d+)", out)
+    assert learned and int(learned.group(1)) == min(5, labelled) and int(learned.group(2)) <= 300
 
 
 def test_surge_evaluation(tmp_path) -> None:

@@ -15,6 +15,7 @@ from helpers import chromium, query, shown_text
 from complaints_pipeline import critical
 from complaints_pipeline.alerts import AlertSendError
 from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.report.data import Labels
 from complaints_pipeline.smtp_sink import SmtpSink
 from complaints_pipeline.warehouse import Connection
 
@@ -22,18 +23,19 @@ NOW = dt.datetime(2026, 9, 9, 3, 0, tzinfo=dt.UTC)  # 11:00 in Asia/Shanghai
 MART = """create table marts.critical_complaints (
     complaint_id varchar, complaint_date date, received_at timestamp, channel varchar, complaint_category varchar,
     product varchar, region varchar, severity integer, language_code varchar, critical_rule varchar,
-    matched_keyword varchar, rule_count integer, critical_rules varchar, loaded_at timestamp
+    matched_keyword varchar, model_probability double precision, rule_count integer, critical_rules varchar,
+    loaded_at timestamp
 )"""
 ROWS = [
     # 10:42 local: a charger on fire that burned a hand (two rules)
     ("SO-1", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 2, 42), "social", "product_quality", "smartphone", "wuhan",
-     None, "en", "injury", "burned my", 2, "injury, fire"),
+     None, "en", "injury", "burned my", None, 2, "injury, fire"),
     # 09:15 local, severity 5 from the call centre
     ("PH-7", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 1, 15), "phone", "billing_dispute", "mobile_plan", "beijing",
-     5, "zh", "severity", None, 1, "severity"),
+     5, "zh", "severity", None, None, 1, "severity"),
     # two days before: a backfill's, logged only
     ("WB-3", dt.date(2026, 9, 7), dt.datetime(2026, 9, 7, 2, 0), "web", "service_attitude", "router", "xian", 3, "en",
-     "legal", "lawyer", 1, "legal"),
+     "legal", "lawyer", 0.9, 1, "legal"),
 ]  # fmt: skip
 
 
@@ -44,7 +46,7 @@ def env(warehouse_settings, tmp_path, monkeypatch):
         con.execute("create schema if not exists marts")
         con.execute(MART)
         con.executemany(
-            "insert into marts.critical_complaints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", ROWS
+            "insert into marts.critical_complaints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", ROWS
         )
     with SmtpSink(tmp_path / "mail") as sink:
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection(sink.port, "pipeline@example.com"))
@@ -80,6 +82,16 @@ def test_each_recent_critical_complaint_is_emailed_on_its_own_once(env) -> None:
     assert critical.send(env.settings, "run-2", alerted_by="intraday", now=NOW) == []
     assert critical.send(env.settings, "daily-1", alerted_by="daily", now=NOW + dt.timedelta(hours=14)) == []
     assert len(mails(env.sink)) == 2
+
+
+def test_a_complaint_only_the_learned_classifier_found_says_so() -> None:
+    found = critical.Critical(
+        "WB-4", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 2, 0), "web", "billing_dispute", "router", "xian", None,
+        "legal", None, 0.62, 1, "legal",
+    )  # fmt: skip
+    message = critical.compose(found, Labels(), "pipeline@example.com", ["duty@example.com"], "Asia/Shanghai")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Why critical: Legal action (the learned classifier: 62% likely, from its text)" in text
 
 
 def test_a_refused_critical_email_is_sent_by_the_next_run(env) -> None:

@@ -1,8 +1,11 @@
 -- The fast lane (domain.md, severity): complaints that bypass the queue. A complaint is critical when its
 -- severity is the highest (5, set by an agent or the customer's form) or its text names a safety hazard,
 -- an injury, a fire, legal action, the media or a group complaint (seed critical_keywords, English words
--- whole, Chinese anywhere). The alert sends each one once, on its own (plugins/complaints_pipeline/
--- critical.py). No text and no customer here: what a person needs to act is the reference and the reason.
+-- whole, Chinese anywhere), or the learned classifier of a rule, where one was trained, gives its text a
+-- probability of var critical_model_min_probability or more (source pipeline.text_critical, plugins/
+-- complaints_pipeline/critical_model.py). The alert sends each one once, on its own (plugins/
+-- complaints_pipeline/critical.py). No text and no customer here: what a person needs to act is the reference
+-- and the reason.
 with
 
 complaints as (
@@ -34,6 +37,30 @@ keyword_hits as (
 
 ),
 
+-- The learned classifier's rules: the probability its model (of the text's first load) gave the text.
+model_scores as (
+
+    select
+        complaints.complaint_id,
+        scores.critical_rule,
+        scores.probability
+    from complaints
+    inner join {{ source('pipeline', 'text_critical') }} as scores
+        on md5(complaints.complaint_text) = scores.text_hash
+
+),
+
+model_hits as (
+
+    select
+        complaint_id,
+        critical_rule,
+        cast(null as {{ dbt.type_string() }}) as keyword
+    from model_scores
+    where probability >= {{ var('critical_model_min_probability') }}
+
+),
+
 severity_hits as (
 
     select
@@ -50,6 +77,8 @@ hits as (
     select * from severity_hits
     union all
     select * from keyword_hits
+    union all
+    select * from model_hits
 
 ),
 
@@ -72,7 +101,10 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by complaint_id order by rule_order, keyword) as rule_rank
+        -- a keyword before the model within a rule: the reason a person can read in the text
+        row_number() over (
+            partition by complaint_id order by rule_order, case when keyword is null then 1 else 0 end, keyword
+        ) as rule_rank
     from ordered
 
 ),
@@ -109,6 +141,18 @@ reasons as (
 
 ),
 
+-- The classifier's probability for the first rule, where it has one.
+first_scores as (
+
+    select
+        reasons.complaint_id,
+        model_scores.probability as model_probability
+    from reasons
+    inner join model_scores
+        on reasons.complaint_id = model_scores.complaint_id and reasons.critical_rule = model_scores.critical_rule
+
+),
+
 final as (
 
     select
@@ -123,6 +167,7 @@ final as (
         complaints.language_code,
         reasons.critical_rule,
         reasons.matched_keyword,
+        first_scores.model_probability,
         reasons.rule_count,
         rule_lists.critical_rules,
         complaints.loaded_at
@@ -131,6 +176,8 @@ final as (
         on complaints.complaint_id = reasons.complaint_id
     inner join rule_lists
         on complaints.complaint_id = rule_lists.complaint_id
+    left join first_scores
+        on complaints.complaint_id = first_scores.complaint_id
 
 )
 
