@@ -318,6 +318,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--series", type=Path, help="a daily count series (CSV date,dimension,value,count)")
     parser.add_argument("--labels", type=Path, help="its labelled surge days (default <series>_labels.csv)")
+    parser.add_argument(
+        "--complaints", type=Path, help="its complaints, date,channel,state (default <series>_complaints.csv if any)"
+    )
     parser.add_argument("--country", default=None, help="public holidays of this country (default: the setting)")
     parser.add_argument("--subdivision", default="", help="and of this subdivision (a US state, ...)")
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1))
@@ -396,6 +399,85 @@ def main(argv: list[str] | None = None) -> None:
         )
     watch = int((model["surge_level"] == "watch").sum())
     print(f"(complaint_surges_daily also marked {watch} series-days 'watch', which no alert mails)")
+    complaints = args.complaints or (args.series and args.series.with_name(args.series.stem + "_complaints.csv"))
+    if complaints and complaints.exists():
+        across_dimensions(settings, model, complaints)
+
+
+def across_dimensions(settings, model: pd.DataFrame, path: Path) -> None:
+    """One surge, one alert across dimensions (surge_cause.py) on complaints with a channel and a state each:
+    how many flags a surge in another dimension explains, the alert lines left, and agreement with the labelling
+    rule of tests/fixtures/real/series/SOURCES.md (a state lifted by a channel)."""
+    from complaints_pipeline import alerts, surge_cause
+    from complaints_pipeline.warehouse import Connection, connect
+
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows["date"] = pd.to_datetime(rows["date"]).dt.date
+    flagged = model[model["flag"].astype(bool)]
+    raw = connect(settings.warehouse_path)
+    raw.register("complaint_rows", rows)
+    raw.execute("create schema if not exists marts")
+    raw.execute("create or replace table marts.complaints as select date as complaint_date, channel,"
+                " state as region, null as complaint_category, null as product from complaint_rows")  # fmt: skip
+    raw.close()
+    with Connection(settings) as con:
+        flags: dict[dt.date, list] = {}
+        for r in flagged.itertuples():
+            dimension = "region" if r.dimension == "state" else r.dimension
+            flags.setdefault(r.date, []).append(
+                alerts.Flag(
+                    r.date,
+                    dimension,
+                    r.value,
+                    int(r.actual_count),
+                    float(r.expected_count),
+                    float(r.actual_to_expected_ratio),
+                    r.surge_level,
+                    bool(r.is_concentrated),
+                )  # fmt: skip
+            )
+        explained = {
+            day: surge_cause.explain(con, "marts.complaints", day_flags, settings) for day, day_flags in flags.items()
+        }
+
+    def lines(plan_flags) -> int:
+        return sum(len(alert.flags) for alert in alerts.plan(plan_flags, {}))
+
+    unexplained = {day: [dataclasses.replace(f, explained_by=None) for f in fs] for day, fs in explained.items()}
+    both = [day for day, fs in flags.items() if len({f.dimension_name for f in fs} - {"total"}) > 1]
+    found = {(day, f.dimension_value): f.explained_by for day, fs in explained.items() for f in fs if f.explained_by}
+    standing_out = sum(f.is_concentrated for fs in explained.values() for f in fs if f.explained_by)
+    # The labelling rule: a state flagged with a channel is lifted by it when its complaints through the other
+    # channel are no more than its most through that channel on any of the 28 days before.
+    per_day = rows.groupby(["date", "channel", "state"]).size()
+    channels = sorted(rows["channel"].unique())
+    lifted, judged = set(), 0
+    for day, fs in flags.items():
+        for channel in [f.dimension_value for f in fs if f.dimension_name == "channel"]:
+            other = next(c for c in channels if c != channel)
+            for state in [f.dimension_value for f in fs if f.dimension_name == "region"]:
+                judged += 1
+                before = [per_day.get((day - dt.timedelta(days=k), other, state), 0) for k in range(1, 29)]
+                if per_day.get((day, other, state), 0) <= max(before):
+                    lifted.add((day, state))
+    agree = len(lifted & set(found))
+    print()
+    print(f"one surge, one alert across dimensions ({path.name}, {len(rows):,} complaints):")
+    precision, recall = agree / max(len(found), 1), agree / max(len(lifted), 1)
+    print(
+        f"  {sum(len(fs) for fs in flags.values())} flags on {len(flags)} dates, {len(both)} dates with flags"
+        f" of two dimensions or more; {judged} (state, flagged channel) pairs judged by the labelling rule"
+    )
+    print(
+        f"  explained by a flag in another dimension: {len(found)}; labelled lifted: {len(lifted)};"
+        f" both: {agree} (precision {precision:.2f}, recall {recall:.2f}); {standing_out} of the explained stood"
+        " out from their own dimension (is_concentrated)"
+    )
+    print(f"  alert lines (series alerted on their own): {lines(unexplained)} without the rule, {lines(explained)}"
+          f" with it; the explained ones are listed under their cause")  # fmt: skip
+    for (day, state), cause in sorted(found.items())[:8]:
+        print(f"    {day} {state}: lifted by {cause[0]} {cause[1]}"
+              f"{' (labelled so)' if (day, state) in lifted else ' (labelled its own)'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -104,6 +104,15 @@ def test_surge_evaluation_on_a_real_series(tmp_path) -> None:
     assert "comcast_fcc_2015: 91 days from 2015-04-01 to 2015-06-30, 45 series, 2,224 complaints" in out
     for name in ("complaint_surges_daily", "EARS C2", "Farrington-style", "3-sigma same weekday, 12 wk"):
         assert 0 <= float(figure(re.escape(name) + r"\s+([\d.]+)", out)) <= 1
+    # The cross-dimension rule on the same export's complaints (channel and state each), against the labelling
+    # rule of tests/fixtures/real/series/SOURCES.md.
+    assert "one surge, one alert across dimensions (comcast_fcc_2015_complaints.csv, 2,224 complaints)" in out
+    explained, lifted, both = (
+        int(n) for n in re.search(r"another dimension: (\d+); labelled lifted: (\d+); both: (\d+)", out).groups()
+    )
+    assert 0 < both <= min(explained, lifted)
+    before, after = (int(n) for n in re.search(r"alert lines .*?: (\d+) without the rule, (\d+) with it", out).groups())
+    assert after <= before
 
 
 def test_categorisation_evaluation(tmp_path) -> None:
