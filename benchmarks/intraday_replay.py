@@ -54,7 +54,7 @@ from complaints_pipeline.local_airflow import AirflowServices, airflow_cli  # no
 from complaints_pipeline.modes import airflow_env  # noqa: E402
 from complaints_pipeline.reference import CHANNELS  # noqa: E402
 from complaints_pipeline.sample_data import Surge, generate  # noqa: E402
-from complaints_pipeline.sample_data.drops import land_during_day  # noqa: E402
+from complaints_pipeline.sample_data.drops import land_during_day, latest_received  # noqa: E402
 from complaints_pipeline.smtp_sink import SmtpSink  # noqa: E402
 
 MANAGERS, DUTY = "managers@example.com", "duty-manager@example.com"
@@ -268,10 +268,13 @@ def main(argv: list[str] | None = None) -> int:
             run = by_end[end]
             own = (arrived - moment(run["start_date"])).total_seconds()
             from_start = (end - start).total_seconds() / 60 + own / 60
-            # The measure: from the surge's first complaint landing, the first file landed after its start
-            # that can hold it (its channel's, for a channel surge).
+            # The measure: from the surge's first complaint landing, the first file landed holding a
+            # complaint sent at or after its start (its channel's, for a channel surge).
             first_landed = min(
-                t for t, p in landed if t > start and (surge.dimension != "channel" or p.parts[-3] == surge.value)
+                t
+                for t, p in landed
+                if (surge.dimension != "channel" or p.parts[-3] == surge.value)
+                and (latest_received(p) or start - dt.timedelta(seconds=1)) >= start
             )
             delay = (end - first_landed).total_seconds() / 60 + own / 60
             print(f"  first alert: {subject_of(first_mail)!r}")

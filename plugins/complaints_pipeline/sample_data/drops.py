@@ -89,6 +89,23 @@ def land_during_day(
     return sorted(landed, key=lambda item: (item[0], str(item[1])))
 
 
+def latest_received(path: Path) -> dt.datetime | None:
+    """When the latest complaint in a landed web, social or email file was sent (None for other files): a file
+    holding one received at or after a moment holds the first of what came from then."""
+    if path.suffix == ".jsonl":
+        moments = [_moment(line, "submitted_at") for line in path.read_text(encoding="utf-8").splitlines()]
+    elif path.suffix == ".json":
+        posts = json.loads(path.read_text(encoding="utf-8")).get("data") or []
+        moments = [
+            dt.datetime.fromisoformat(p["created_at"].replace("Z", "+00:00")) for p in posts if p.get("created_at")
+        ]
+    elif path.suffix == ".eml":
+        moments = [_mail_date(path)]
+    else:
+        return None
+    return max((m for m in moments if m is not None), default=None)
+
+
 def _moment(line: str, key: str) -> dt.datetime | None:
     try:
         value = json.loads(line).get(key)
