@@ -84,7 +84,7 @@ def test_each_recent_critical_complaint_is_emailed_on_its_own_once(env) -> None:
     assert len(mails(env.sink)) == 2
 
 
-def test_a_complaint_only_the_learned_classifier_found_says_so() -> None:
+def test_a_complaint_only_the_learned_classifier_found_says_so(tmp_path) -> None:
     found = critical.Critical(
         "WB-4", dt.date(2026, 9, 9), dt.datetime(2026, 9, 9, 2, 0), "web", "billing_dispute", "router", "xian", None,
         "legal", None, 0.62, 1, "legal",
@@ -92,6 +92,10 @@ def test_a_complaint_only_the_learned_classifier_found_says_so() -> None:
     message = critical.compose(found, Labels(), "pipeline@example.com", ["duty@example.com"], "Asia/Shanghai")
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Why critical: Legal action (the learned classifier: 62% likely, from its text)" in text
+    page = message.get_body(preferencelist=("html",)).get_content()
+    (tmp_path / "model.html").write_text(page, encoding="utf-8")
+    dom = chromium(tmp_path / "model.html", width=360, height=640, screenshot="critical_email_model_360px.png")
+    assert "Legal action (the learned classifier: 62% likely, from its text)" in shown_text(dom)
 
 
 def test_a_refused_critical_email_is_sent_by_the_next_run(env) -> None:
