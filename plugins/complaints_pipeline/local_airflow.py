@@ -133,7 +133,15 @@ class AirflowServices:
             raise
 
     def runs(self, dag_id: str, run_type: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns?run_type={run_type}&order_by=logical_date&limit=100")["dag_runs"]
+        """Every run of the type, oldest first, page by page (the API gives at most 100 at a time)."""
+        found: list[dict] = []
+        while True:
+            page = self.get(
+                f"/dags/{dag_id}/dagRuns?run_type={run_type}&order_by=logical_date&limit=100&offset={len(found)}"
+            )
+            found += page["dag_runs"]
+            if not page["dag_runs"] or len(found) >= page["total_entries"]:
+                return found
 
     def __exit__(self, *exc) -> None:
         for process in self.processes:

@@ -8,13 +8,12 @@
 -- count (complaint_surges_daily's expectation for today: the series' level x its weekday's factor x a holiday's
 -- effect, from the days before) x the share of the series' day that arrived in the span's hours, through the
 -- channels that have reported today and each only as far as it has reported (its latest complaint received), on
--- the same weekday in the var intraday_share_weeks weeks before, public
--- holidays apart. The score is the daily model's (macro count_z_score, the same dispersion and level
--- uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
+-- the same weekday in the var intraday_share_weeks weeks before, public holidays apart. The score is the daily
+-- model's (macro count_z_score, the same dispersion and level uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
 -- the concentration check are the daily model's, each within its span, but a span expecting fewer than var
--- intraday_min_expected complaints is not judged (a series needs the volume), and the window, which every
--- run judges afresh, needs a z-score of var intraday_window_min_z. A series shows its higher-level span
--- (the larger z-score on a tie), so one surge is one flag.
+-- intraday_min_expected complaints is not judged (a series needs the volume), and a span needs a z-score of
+-- var intraday_min_z (every run looks again: 144 looks a day at the day so far, 48 new windows). A series shows
+-- its higher-level span (the larger z-score on a tie), so one surge is one flag.
 {%- set as_of = var('intraday_as_of', none) %}
 {%- set share_days = 7 * var('intraday_share_weeks') %}
 {%- set window_seconds = 60 * var('intraday_window_minutes') %}
@@ -224,11 +223,9 @@ measured as (
             ~ ' + expected_count * (coalesce(share_relative_variance, 0)'
             ~ ' + case when is_holiday then ' ~ var('holiday_effect_variance') ~ ' else 0 end)'
         ) }} as surge_z_score,
-        -- The window is judged afresh by every run, over and over: a stricter significance keeps its false
-        -- alarms as rare as a day's.
-        case
-            when span = 'window' then {{ var('intraday_window_min_z') }} else {{ var('surge_min_z') }}
-        end as min_z
+        -- Every run looks again, at the day so far and at a new window: a stricter significance keeps a day's
+        -- false alarms as rare as the daily model's one look.
+        {{ var('intraday_min_z') }} as min_z
     from scored
     where expected_count > 0
 
