@@ -9,11 +9,12 @@
 -- effect, from the days before) x the share of the series' day that arrived in the span's hours, through the
 -- channels that have reported today and each only as far as it has reported (its latest complaint received), on
 -- the same weekday in the var intraday_share_weeks weeks before, public holidays apart. The score is the daily
--- model's (macro count_z_score, the same dispersion and level uncertainty), widened by how much that share varies from day to day; the levels, the significance rule and
--- the concentration check are the daily model's, each within its span, but a span expecting fewer than var
--- intraday_min_expected complaints is not judged (a series needs the volume), and a span needs a z-score of
--- var intraday_min_z (every run looks again: 144 looks a day at the day so far, 48 new windows). A series shows
--- its higher-level span (the larger z-score on a tie), so one surge is one flag.
+-- model's (macro count_z_score, the same dispersion and level uncertainty), widened by how much that share
+-- varies from day to day; the levels, the significance rule and the concentration check are the daily model's,
+-- each within its span, but a span expecting fewer than var intraday_min_expected complaints is not judged (a
+-- series needs the volume), and a span needs a z-score of var intraday_min_z (every run looks again: 144 looks
+-- a day at the day so far, 48 new windows). A series shows its higher-level span (the larger z-score on a tie),
+-- so one surge is one flag.
 {%- set as_of = var('intraday_as_of', none) %}
 {%- set share_days = 7 * var('intraday_share_weeks') %}
 {%- set window_seconds = 60 * var('intraday_window_minutes') %}
