@@ -53,6 +53,19 @@ def ratio_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}×"
 
 
+def also_raised(labels: Labels, flags) -> list[str]:
+    """The date's other flags, one line per surge in another dimension that lifts them (surge_cause.py), then
+    those the surge above lifts in its own dimension."""
+    causes: dict[tuple, list] = {}
+    for flag in flags:
+        causes.setdefault(flag.explained_by or (), []).append(f"{series_label(labels, flag)} {ratio_text(flag.ratio)}")
+    return [
+        f"Also raised, lifted by {labels.series(*cause)}: {'; '.join(items)}." if cause
+        else f"Also raised, following the surge above: {'; '.join(items)}."
+        for cause, items in sorted(causes.items(), key=lambda item: not item[0])
+    ]  # fmt: skip
+
+
 def behind_text(labels: Labels, flag) -> str:
     kind = "product" if flag.dimension_name == "category" else "category"
     return ", ".join(f"{labels(kind, value)} {count:,}" for value, count in flag.behind) or "-"
@@ -154,11 +167,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
             )
     already = "; ".join(f"{series_label(labels, f)} ({sent_text(labels, sent)})" for f, sent in alert.already)
     behind_kind = "categories (for a category, its products)"
-    also = "; ".join(
-        f"{series_label(labels, f)} {ratio_text(f.ratio)}"
-        + (f" (lifted by {labels.series(*f.explained_by)})" if f.explained_by else "")
-        for f in alert.also_raised
-    )
+    also = also_raised(labels, alert.also_raised)
     footer = (
         f"Sent once for each date, series and level by {'complaints_intraday' if alert.as_of else 'complaints_daily'}"
         f"{f' (run {envelope.run_id})' if envelope.run_id else ''}; the alert log is ops.alert_log in the warehouse."
@@ -180,7 +189,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
         text += [f"{series}{date}: {actual} complaints{span_text(flag)}, about {expected} expected ({level})"]
         text += [f"  Behind it, the top {TOP_BEHIND} {behind_kind}: {behind_text(labels, flag)}"]
     if also:
-        text += ["", f"Also raised, following the surge above: {also}."]
+        text += ["", *also]
     if already:
         text += ["", f"Already alerted on this date: {already}."]
     text += ["", *(f"{name}: {url}" for name, url in link_list), "", footer]
@@ -222,8 +231,7 @@ def compose(alert, labels: Labels, envelope: Envelope, images: dict[tuple, bytes
         f"<tr>{head}</tr>{''.join(body)}</table>"
     )
     parts.append(f"<p style='font-size:13px;color:#555'>Behind each: its top {TOP_BEHIND} {esc(behind_kind)}.</p>")
-    if also:
-        parts.append(f"<p>Also raised, following the surge above: {esc(also)}.</p>")
+    parts += [f"<p>{esc(line)}</p>" for line in also]
     if already:
         parts.append(f"<p>Already alerted on this date: {esc(already)}.</p>")
     if link_list:

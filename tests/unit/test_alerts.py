@@ -106,10 +106,9 @@ def test_the_alert_leads_with_the_concentrated_surge_and_lists_what_is_behind_it
     shown = shown_text(page)
     assert "Category: Billing dispute 412 100 Critical, 4.1×" in shown
     assert "Behind it: Broadband 4, Mobile 3, TV 2" in shown
-    # The spread flag is folded under it; the watch-level row is not mentioned.
-    assert (
-        "Also raised, following the surge above: Product: Broadband 1.7× (lifted by Category: Billing dispute)." in text
-    )
+    # The product it lifts is folded under it (its complaints outside the category are no surge); the watch-level
+    # row is not mentioned.
+    assert "Also raised, lifted by Category: Billing dispute: Product: Broadband 1.7×." in text
     assert "east" not in text.lower()
     # Links as configured (the Data Docs link is not configured here), escaped in the HTML; the run's report.
     assert "Dashboards: https://bi.example.com/d/complaints?a=1&b=2" in text
@@ -397,7 +396,7 @@ def test_a_value_lifted_by_a_surge_in_another_dimension_is_no_alert_of_its_own(e
     (sent,) = alerts.send_intraday(env.settings)
     assert [(f.dimension_name, f.dimension_value) for f in sent.flags] == [("channel", "web"), ("region", "west")]
     text, _ = parts(mails(env.sink)[0])
-    assert "Also raised, following the surge above: Region: North 2.8× (lifted by Channel: Web)." in text
+    assert "Also raised, lifted by Channel: Web: Region: North 2.8×." in text
     assert alerts.send_intraday(env.settings) == []  # north still flagged in the next run: still explained
     assert len(mails(env.sink)) == 1
 
