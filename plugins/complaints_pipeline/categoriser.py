@@ -99,14 +99,19 @@ def models_dir(settings: Settings) -> Path:
     return settings.home / "models" / "categoriser"
 
 
+def current_version(settings: Settings) -> str | None:
+    """The version in use (current.json), or None before the first training."""
+    pointer = models_dir(settings) / "current.json"
+    return json.loads(pointer.read_text(encoding="utf-8"))["version"] if pointer.exists() else None
+
+
 def current(settings: Settings) -> Model | None:
     """The model in use, or None before the first training."""
     import joblib
 
-    pointer = models_dir(settings) / "current.json"
-    if not pointer.exists():
+    version = current_version(settings)
+    if version is None:
         return None
-    version = json.loads(pointer.read_text(encoding="utf-8"))["version"]
     pipeline = joblib.load(models_dir(settings) / version / "model.joblib")
     return Model(version, pipeline, list(pipeline.classes_))
 

@@ -122,12 +122,11 @@ def current(settings: Settings) -> tuple[str, dict[str, object]] | None:
     """The current version and its rule models, or None when it has none."""
     import joblib
 
-    from complaints_pipeline.categoriser import models_dir
+    from complaints_pipeline.categoriser import current_version, models_dir
 
-    pointer = models_dir(settings) / "current.json"
-    if not pointer.exists():
+    version = current_version(settings)
+    if version is None:
         return None
-    version = json.loads(pointer.read_text(encoding="utf-8"))["version"]
     models = {
         path.stem.removeprefix("critical-"): joblib.load(path)
         for path in sorted((models_dir(settings) / version).glob("critical-*.joblib"))
