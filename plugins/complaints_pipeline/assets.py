@@ -17,6 +17,7 @@ MARTS = (
     "complaint_root_causes_weekly",
     "complaint_category_pareto_weekly",
     "complaint_surges_daily",
+    "complaint_sentiment_daily",
     "complaint_backlog_daily",
     "critical_complaints",
     "channel_loads_daily",

@@ -19,7 +19,7 @@ import json
 import logging
 from pathlib import Path
 
-from complaints_pipeline import categoriser, critical_model, versions
+from complaints_pipeline import categoriser, copies, critical_model, sentiment, versions
 from complaints_pipeline.config import Settings
 from complaints_pipeline.reference import CHANNELS
 from complaints_pipeline.sources.base import CANONICAL_COLUMNS, CANONICAL_SCHEMA, QUARANTINE_SCHEMA, SKIPPED_SCHEMA
@@ -70,6 +70,12 @@ def load(
         scored = critical_model.score_texts(con, settings, channels, days, loaded_at)
         if scored:
             log.info("%d new complaint texts scored by the fast lane's learned classifier", scored)
+        felt = sentiment.score_texts(con, channels, days, loaded_at)
+        if felt:
+            log.info("%d new complaint texts' sentiment scored", felt)
+        linked = copies.link_texts(con, channels, days, loaded_at)
+        if linked:
+            log.info("%d new long complaint texts linked into copy groups", linked)
         added = ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
         if added:
             log.info("%d public holidays of %s added to the calendar", added, settings.holiday_country)

@@ -66,6 +66,24 @@ create table if not exists raw.text_critical (
     primary key (text_hash, critical_rule)
 );
 
+-- Each complaint text's sentiment (sentiment.py: VADER for English, a lexicon over jieba's words for Chinese),
+-- keyed by the MD5 of the text; scored once, at the load that first brought it.
+create table if not exists raw.text_sentiment (
+    text_hash varchar primary key,
+    sentiment_score double precision not null,
+    sentiment_label varchar not null,  -- negative | neutral | positive
+    sentiment_method varchar not null,  -- vader | lexicon-zh
+    scored_at timestamp not null
+);
+
+-- Near-duplicate texts (copies.py): each text long enough to link, keyed by its MD5, with its copy group (the MD5
+-- of the group's first text); linked once, at the load that first brought it. Campaigns are dbt's call.
+create table if not exists raw.text_copies (
+    text_hash varchar primary key,
+    copy_group varchar not null,
+    linked_at timestamp not null
+);
+
 -- Every surge alert tried, one row per date and series: sent once, retried while it fails (alerts.py).
 create table if not exists ops.alert_log (
     surge_date date not null,

@@ -52,14 +52,49 @@ def figure(pattern: str, text: str) -> str:
 def test_every_benchmark_has_a_tiny_run_here() -> None:
     tested = {
         "categorisation_evaluation.py",
+        "copies_evaluation.py",
         "critical_evaluation.py",
         "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",
+        "sentiment_evaluation.py",
         "surge_evaluation.py",
     }
     assert set(SCRIPTS) == tested, "a benchmark without a test below rots: add its tiny run"
+
+
+def test_sentiment_evaluation(tmp_path) -> None:
+    """Both scorers on 200 real labelled texts of each language (every k-th): each set's class counts as the
+    labels have them, every figure printed."""
+    out = run("sentiment_evaluation.py", "--limit", "200", tmp_path=tmp_path)
+    for name in ("english", "chinese"):
+        with (REPO_ROOT / f"tests/fixtures/real/sentiment/{name}.csv").open(encoding="utf-8", newline="") as f:
+            labels = [row["label"] for row in csv.DictReader(f)]
+        labels = labels[:: len(labels) // 200][:200]
+        classes = ", ".join(f"{label} {labels.count(label)}" for label in sorted(set(labels)))
+        assert f"{name}: 200 real labelled texts (tests/fixtures/real/sentiment/{name}.csv; {classes})" in out
+    accuracy = [float(a) for a in re.findall(r"accuracy (\d\.\d+)", out)]
+    assert len(accuracy) == 3 and all(0.3 < a <= 1 for a in accuracy)  # VADER, the Chinese lexicon, pysenti's
+    predicted = re.findall(r"predicted: negative (\d+), neutral (\d+), positive (\d+)", out)
+    assert [sum(int(n) for n in counts) for counts in predicted] == [200, 200]
+
+
+def test_copies_evaluation(tmp_path) -> None:
+    """The linker on the real comments: the labelled copies counted by the rule, the flag's figures printed."""
+    out = run("copies_evaluation.py", tmp_path=tmp_path)
+    with (REPO_ROOT / "tests/fixtures/real/copies/texts.csv").open(encoding="utf-8", newline="") as f:
+        labelled = sum("One piece of information that is often important" in row["text"] for row in csv.DictReader(f))
+    assert (
+        f"470 real public comments (tests/fixtures/real/copies/texts.csv), {labelled} labelled campaign copies" in out
+    )
+    flagged, true = (
+        int(n)
+        for n in figure(r"flagged (\d+ rows in groups of 5\+, \d+) of them", out).split(" rows in groups of 5+, ")
+    )
+    assert 0 < true <= min(flagged, labelled)
+    # The campaign is one group: the largest holds most of the labelled copies.
+    assert int(figure(r"groups of 2\+: (\d+)", out)) > labelled // 2
 
 
 def test_critical_evaluation(tmp_path) -> None:

@@ -533,6 +533,8 @@ def test_the_run_report_draws_every_chart_from_the_marts_offline(after_normal_da
     )
     assert drawn_marks(dom, "volume", "volume_points") == days
     assert drawn_marks(dom, "volume", "surge_points") == surges
+    [(scored_days,)] = q("select count(*) from marts.complaint_sentiment_daily where dimension_name = 'total'")
+    assert scored_days > 0 and drawn_marks(dom, "sentiment", "volume_points") == scored_days
     [(backlog_days,)] = q("select count(distinct backlog_date) from marts.complaint_backlog_daily")
     assert drawn_marks(dom, "backlog", "backlog_bars") == 4 * backlog_days  # four ages a day
     [(loads,)] = q("select count(*) from marts.channel_loads_daily")

@@ -29,6 +29,13 @@ causes as (
 
 ),
 
+-- Each text's sentiment, scored once at its first load (plugins/complaints_pipeline/sentiment.py).
+sentiments as (
+
+    select * from {{ source('pipeline', 'text_sentiment') }}
+
+),
+
 repeats as (
 
     select
@@ -75,6 +82,12 @@ final as (
         clocked.handling_minutes,
         clocked.language_code,
         clocked.complaint_text,
+
+        ---------- sentiment
+        sentiments.sentiment_score,
+        sentiments.sentiment_label,
+        sentiments.sentiment_method,
+        sentiments.sentiment_label = 'negative' as is_negative,
 
         ---------- service-level clocks
         clocked.first_response_hours,
@@ -130,6 +143,8 @@ final as (
         on clocked.complaint_category = causes.category
     left join repeats
         on clocked.complaint_id = repeats.complaint_id
+    left join sentiments
+        on md5(clocked.complaint_text) = sentiments.text_hash
     {%- if is_incremental() %}
         where clocked.complaint_date in (select rebuild_date from rebuilt)
     {%- endif %}

@@ -174,20 +174,24 @@ def volume(
     levels: dict[str, str],
     series: list[tuple[str, str]] | None = None,
     width: int | str = "container",
+    unit: str = "complaints",
+    expected_format: str = ".0f",
+    level_title: str = "Surge",
 ) -> Spec:
     """Complaints per day against the surge model's expectation (dashed), surges marked by level (levels: code
     to label). Rows: series, date, actual, expected, level and level_label (null: no surge); with series, a
-    drop-down of (series, label)."""
+    drop-down of (series, label). Any other daily measure with an expectation and levels draws the same way
+    (the negative-sentiment share: unit '% negative')."""
     spec = _chart(title, rows, width, 200)
     if series:
         spec["params"], spec["transform"] = _choice("series_choice", "Series: ", series, "series")
     x = {"field": "date", "type": "temporal", "title": None, "axis": {"format": "%d %b"}}
-    actual = {"field": "actual", "type": "quantitative", "title": "complaints"}
+    actual = {"field": "actual", "type": "quantitative", "title": unit}
     tooltip = [
         {"field": "date", "type": "temporal", "title": "Day"},
-        {"field": "actual", "title": "Complaints"},
-        {"field": "expected", "format": ".0f", "title": "Expected"},
-        {"field": "level_label", "title": "Surge"},
+        {"field": "actual", "title": unit.capitalize()},
+        {"field": "expected", "format": expected_format, "title": "Expected"},
+        {"field": "level_label", "title": level_title},
     ]
     spec["layer"] = [
         {
@@ -210,7 +214,7 @@ def volume(
                 "color": {
                     "field": "level_label",
                     "type": "nominal",
-                    "title": "Surge",
+                    "title": level_title,
                     "scale": {"domain": [levels[c] for c in LEVEL_COLOURS], "range": list(LEVEL_COLOURS.values())},
                 },
                 "tooltip": tooltip,

@@ -110,6 +110,8 @@ class ReportData:
     backlog: list[dict]
     loads: list[dict]
     load_totals: list[dict]
+    sentiment: list[dict] = field(default_factory=list)
+    sentiment_series: list[tuple[str, str]] = field(default_factory=list)
     headline: dict = field(default_factory=dict)
     labels: Labels = field(default_factory=Labels)
 
@@ -147,6 +149,7 @@ def read(settings: Settings) -> ReportData:
             **_kpis(con, labels, last),
             **_paretos(con, labels),
             **_volume(con, labels, last),
+            **_sentiment(con, labels, last),
             backlog=_backlog(con, labels),
             **_loads(con, labels),
         )
@@ -290,26 +293,46 @@ def _volume(con, labels: Labels, last: dt.date) -> dict:
         con,
         "complaint_surges_daily",
         "surge_date",
-        "dimension_name, dimension_value, actual_count, expected_count, surge_level",
+        "dimension_name, dimension_value, actual_count as actual, expected_count as expected, surge_level as level",
         last,
     )
+    return _levelled("volume", found, "surge_date", labels)
+
+
+def _sentiment(con, labels: Labels, last: dt.date) -> dict:
+    """The negative share of each day's scored complaints against the share of the days before, in percent."""
+    if not has_mart(con, "complaint_sentiment_daily"):  # a snapshot published before the mart existed
+        return {}
+    found = _period(
+        con,
+        "complaint_sentiment_daily",
+        "complaint_date",
+        "dimension_name, dimension_value, round(100 * negative_share, 1) as actual,"
+        " round(100 * baseline_negative_share, 1) as expected, sentiment_level as level",
+        last,
+    )
+    return _levelled("sentiment", found, "complaint_date", labels)
+
+
+def _levelled(name: str, found: list[dict], day: str, labels: Labels) -> dict:
+    """A daily series chart's rows (series, date, actual, expected, level) and its series, overall first."""
     series = sorted(
         {(r["dimension_name"], r["dimension_value"]) for r in found},
         key=lambda s: (_dimension_order(s[0]), _series_order(*s), labels(*s)),
     )
     return {
-        "volume": [
+        name: [
             {
                 "series": f"{r['dimension_name']}:{r['dimension_value']}",
-                "date": r["surge_date"],
-                "actual": r["actual_count"],
-                "expected": r["expected_count"],
-                "level": r["surge_level"],
-                "level_label": labels("surge_level", r["surge_level"]) if r["surge_level"] else None,
+                "date": r[day],
+                "actual": r["actual"],
+                "expected": r["expected"],
+                "level": r["level"],
+                "level_label": labels("surge_level", r["level"]) if r["level"] else None,
             }
             for r in found
         ],
-        "volume_series": [(f"{n}:{v}", labels.series(n, v)) for n, v in series],
+        f"{name}_series": [(f"{n}:{v}", labels.series(n, v)) for n, v in series],
     }
 
 

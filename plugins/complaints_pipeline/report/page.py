@@ -102,6 +102,12 @@ def specs(data: ReportData) -> dict[str, charts.Spec]:
     if data.volume:
         levels = {code: label("surge_level", code) for code in charts.LEVEL_COLOURS}
         found["volume"] = charts.volume("Complaints against expected", data.volume, levels, data.volume_series)
+    if data.sentiment:
+        levels = {code: label("surge_level", code) for code in charts.LEVEL_COLOURS}
+        found["sentiment"] = charts.volume(
+            "Negative sentiment: share of scored complaints", data.sentiment, levels, data.sentiment_series,
+            unit="% negative", expected_format=".1f", level_title="Rise",
+        )  # fmt: skip
     if data.backlog:
         found["backlog"] = charts.backlog("Open complaints at each day's end, by age", data.backlog)
     if data.loads:
@@ -115,6 +121,8 @@ SECTIONS = (
     ("KPIs against their targets, by month", "kpi-monthly-", "Outlined in red: months below target."),
     ("Root causes", "pareto-", "Dark bars: the vital few, the causes that make up 80 % of complaints (the line)."),
     ("Volume against expected", "volume", "Dashed: what the surge model expected; dots: surges by level."),
+    ("Sentiment", "sentiment", "The share of complaints whose text reads negative; dashed: its share over the "
+     "weeks before; dots: significant rises by level."),
     ("The open book", "backlog", "Complaints not yet resolved at each day's end, by how long they have been open."),
 )  # fmt: skip
 
