@@ -18,6 +18,8 @@ MARTS = (
     "complaint_category_pareto_weekly",
     "complaint_surges_daily",
     "complaint_sentiment_daily",
+    "complaint_floods_daily",
+    "complaint_costs_weekly",
     "complaint_backlog_daily",
     "critical_complaints",
     "channel_loads_daily",

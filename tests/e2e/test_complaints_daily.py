@@ -21,7 +21,7 @@ from helpers import REPO_ROOT, chromium, drawn_marks, shown_text
 from services import Pipeline, docs_page
 
 from complaints_pipeline.assets import MARTS
-from complaints_pipeline.sample_data import Surge, generate
+from complaints_pipeline.sample_data import Surge, Suspect, generate
 from complaints_pipeline.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +33,18 @@ NORMAL_DAY = dt.date(2026, 9, 7)
 SURGE_DAY = dt.date(2026, 9, 8)
 PER_DAY = 600
 SURGE = Surge(dimension="category", value="billing_dispute", start=SURGE_DAY, days=1, multiplier=4.0)
+# On the normal day, a copy campaign of 40 social posts (the channel's day has about 60: counted whole, a surge)
+# and one customer's flood of 10 calls.
+SUSPECTS = [
+    Suspect("campaign", "social", NORMAL_DAY, complaints=40, start_minute=600, minutes=360, letter=0),
+    Suspect("flood", "phone", NORMAL_DAY, complaints=10, start_minute=540, minutes=120),
+]
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("pipeline")
-    generate(FIRST, SURGE_DAY, home / "landing", per_day=PER_DAY, seed=7, surges=[SURGE])
+    generate(FIRST, SURGE_DAY, home / "landing", per_day=PER_DAY, seed=7, surges=[SURGE], suspects=SUSPECTS)
     with SmtpSink(home / "mail") as sink:
         runner = Pipeline(home, sink)
         runner.airflow("db", "migrate")
@@ -204,6 +210,8 @@ def _resolution_due(received: dt.datetime, working_days: int) -> dt.datetime:
 def test_one_days_phone_kpis_equal_a_hand_computation(after_history: Pipeline) -> None:
     """The tickets received on KPI_DAY, read with the csv module from that day's export and the later exports
     that updated them, each as its latest row says, worked out in Python, against the mart."""
+    with (REPO_ROOT / "dbt_project" / "seeds" / "cost_rates.csv").open(encoding="utf-8", newline="") as handle:
+        rates = {row["rate_name"]: float(row["rate"]) for row in csv.DictReader(handle)}
     landing = after_history.home / "landing" / "phone"
     bad = {b["position"] for b in after_history.ground_truth(KPI_DAY)["bad_records"] if b["channel"] == "phone"}
     own = f"CC{KPI_DAY:%Y%m%d}"
@@ -251,7 +259,11 @@ def test_one_days_phone_kpis_equal_a_hand_computation(after_history: Pipeline) -
             first_contact += answered is not None and done <= answered
         reopened += c["ticket_no"] in was_reopened
         escalated += int(c["escalation_level"]) > 0
-        cost += float(c["handle_minutes"] or 0) * 1.5 + float(c["compensation"] or 0)
+        # Every stage at the seed's rates: the handling minutes (or the standard registration where none are
+        # recorded), each escalation tier, compensation as paid, the survey where answered.
+        minutes = float(c["handle_minutes"]) if c["handle_minutes"] else rates["registration_minutes"]
+        cost += minutes * rates["agent_minute"] + int(c["escalation_level"]) * rates["escalation_level"]
+        cost += float(c["compensation"] or 0) * rates["compensation"] + (rates["follow_up_survey"] if score else 0)
 
     (mart,) = after_history.query(
         """
@@ -397,6 +409,43 @@ def test_a_normal_day_loads_that_day_and_sends_no_email(after_normal_day: Pipeli
     assert after_normal_day.mails() == []
 
 
+def test_the_injected_flood_and_campaign_are_found_counted_once_and_ordinary_repeats_are_not(
+    after_normal_day: Pipeline,
+) -> None:
+    """The generator's flood and copy campaign of the normal day are the only suspects found in four weeks, whole;
+    the surge model counts each once, so neither raises a surge (the normal day sent no email, above)."""
+    q = after_normal_day.query
+    truth = after_normal_day.ground_truth(NORMAL_DAY)["suspects"]
+    assert [(s["kind"], s["channel"], s["complaints"]) for s in truth] == [
+        ("campaign", "social", 40),
+        ("flood", "phone", 10),
+    ]
+    found = q(
+        "select complaint_date, suspect_kind, complaint_count, customer_count, channel_count"
+        " from marts.complaint_floods_daily order by suspect_kind"
+    )
+    assert found == [(NORMAL_DAY, "campaign", 40, 40, 1), (NORMAL_DAY, "flood", 10, 1, 1)]
+    # Ordinary repeat complaints exist (customers complaining again within 30 days), and none is a suspect.
+    [(repeaters, flagged)] = q(
+        "select count(*) filter (where customer_complaints_30d >= 2),"
+        " count(*) filter (where is_suspected_flood or is_suspected_campaign) from marts.complaints"
+    )
+    assert repeaters > 50 and flagged == 50
+    # Counted once: the surge model's social and phone counts are the day's complaints less 39 and 9.
+    counted = dict(
+        q(
+            "select dimension_value, actual_count from marts.complaint_surges_daily"
+            " where surge_date = ? and dimension_name = 'channel'",
+            [NORMAL_DAY],
+        )
+    )
+    complaints = dict(
+        q("select channel, count(*) from marts.complaints where complaint_date = ? group by 1", [NORMAL_DAY])
+    )
+    assert counted["social"] == complaints["social"] - 39 and counted["phone"] == complaints["phone"] - 9
+    assert counted["email"] == complaints["email"] and counted["web"] == complaints["web"]
+
+
 def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_the_day_is_rerun(
     after_normal_day: Pipeline,
 ) -> None:
@@ -535,6 +584,8 @@ def test_the_run_report_draws_every_chart_from_the_marts_offline(after_normal_da
     assert drawn_marks(dom, "volume", "surge_points") == surges
     [(scored_days,)] = q("select count(*) from marts.complaint_sentiment_daily where dimension_name = 'total'")
     assert scored_days > 0 and drawn_marks(dom, "sentiment", "volume_points") == scored_days
+    [(weeks,)] = q("select count(distinct week_start_date) from marts.complaint_costs_weekly")
+    assert weeks > 0 and drawn_marks(dom, "costs", "cost_bars") == 5 * weeks  # five stages a week
     [(backlog_days,)] = q("select count(distinct backlog_date) from marts.complaint_backlog_daily")
     assert drawn_marks(dom, "backlog", "backlog_bars") == 4 * backlog_days  # four ages a day
     [(loads,)] = q("select count(*) from marts.channel_loads_daily")

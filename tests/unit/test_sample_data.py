@@ -5,6 +5,7 @@ Small volumes and short ranges only; the 1,000,000-a-day run is checked by hand 
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import email
@@ -432,6 +433,51 @@ def test_random_surges_land_in_the_files(tmp_path: Path) -> None:
     for day in late:
         sd.generate_day(day, tmp_path, per_day=50, seed=5, surges=surges)
         assert truth(tmp_path, day)["surges"] == [s.as_json() for s in surges if s.covers(day)]
+
+
+def test_random_floods_and_campaigns_follow_the_rules() -> None:
+    start, end = dt.date(2026, 9, 23), dt.date(2026, 11, 21)  # 60 days: 6 floods, 4 campaigns
+    for seed in range(5):
+        suspects = sd.choose_suspects(start, end, seed)
+        assert suspects == sd.choose_suspects(start, end, seed)
+        assert sorted(s.kind for s in suspects) == ["campaign"] * 4 + ["flood"] * 6
+        days = [s.day for s in suspects]
+        assert len(days) == len(set(days))
+        assert all(d >= start + dt.timedelta(days=29) and d <= end and not is_holiday(d, "CN") for d in days)
+        assert all(s.channel in ("email", "web", "social") for s in suspects if s.kind == "campaign")
+    assert sd.choose_suspects(start, start + dt.timedelta(days=20), 1) == []
+
+
+def test_a_flood_is_one_customers_and_a_campaign_one_letter_from_many(tmp_path: Path) -> None:
+    """A phone flood of 12 calls comes from one account; a web campaign of 25 forms carries one letter (in English
+    or Chinese, maybe with an opening and a personal line) from 25 different accounts. Nothing else changes."""
+    flood = sd.Suspect("flood", "phone", WEDNESDAY, complaints=12, start_minute=540, minutes=120)
+    campaign = sd.Suspect("campaign", "web", WEDNESDAY, complaints=25, start_minute=600, minutes=360, letter=1)
+    sd.generate(WEDNESDAY, WEDNESDAY, tmp_path / "base", per_day=400, surges=[], suspects=[])
+    sd.generate(WEDNESDAY, WEDNESDAY, tmp_path / "suspects", per_day=400, surges=[], suspects=[flood, campaign])
+    assert truth(tmp_path / "suspects", WEDNESDAY)["suspects"] == [flood.as_json(), campaign.as_json()]
+
+    def calls(root: Path) -> list[dict]:
+        path = root / "phone" / WEDNESDAY.isoformat() / f"calls_{WEDNESDAY.isoformat()}.csv"
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def forms(root: Path) -> list[dict]:
+        path = root / "web" / WEDNESDAY.isoformat() / f"submissions_{WEDNESDAY.isoformat()}.jsonl"
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("{")]
+
+    # Ticket numbers follow the calls' order, so the flood's calls are told apart by who made them.
+    before = collections.Counter(row["account_no"] for row in calls(tmp_path / "base"))
+    after = collections.Counter(row["account_no"] for row in calls(tmp_path / "suspects"))
+    # One account every time (the generator leaves it out of 12 % of calls, but not a flooder's).
+    assert list((after - before).values()) == [12] and not before - after
+    letter = {lang: text[:40] for lang, text in sd_texts.CAMPAIGN_LETTERS[1][1].items()}
+    copies = [
+        f for f in forms(tmp_path / "suspects") if any(opening in f["description"] for opening in letter.values())
+    ]
+    assert len(copies) == 25 and len({f["email"] for f in copies}) == 25
+    assert {f["category"] for f in copies} == {"product_quality"}
+    assert not any(any(opening in f["description"] for opening in letter.values()) for f in forms(tmp_path / "base"))
 
 
 def test_counting_a_day_equals_the_ground_truth_of_writing_it(tmp_path: Path) -> None:

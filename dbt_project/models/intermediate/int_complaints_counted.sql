@@ -1,7 +1,8 @@
--- Complaints counted per business date for the total and every channel, category, product and region.
+-- Complaints counted per business date for the total and every channel, category, product and region: a day's
+-- flood or copy campaign once (int_complaints_screened.is_surge_counted).
 with
 
--- Each complaint of the dates this run rebuilds, once per dimension.
+-- Each complaint of the dates this run rebuilds that the surge model counts, once per dimension.
 dimensioned as (
 
     select
@@ -9,8 +10,12 @@ dimensioned as (
         dimensions.dimension_name,
         {{ dimension_value('dimensions.dimension_name') }} as dimension_value
     from {{ ref('int_complaints_clocked') }} as complaints
+    inner join {{ ref('int_complaints_screened') }} as screened
+        on complaints.complaint_id = screened.complaint_id
     cross join {{ ref('int_complaint_dimensions') }} as dimensions
-    where {{ is_rebuilt('complaints.complaint_date') }}
+    where
+        {{ is_rebuilt('complaints.complaint_date') }}
+        and screened.is_surge_counted
 
 ),
 

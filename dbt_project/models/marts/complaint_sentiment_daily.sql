@@ -55,7 +55,7 @@ daily as (
         dimension_name,
         dimension_value,
         count(*) as scored_count,
-        sum(case when is_negative then 1 else 0 end) as negative_count,
+        count(case when is_negative then 1 end) as negative_count,
         max(loaded_at) as loaded_at
     from dimensioned
     group by complaint_date, dimension_name, dimension_value
@@ -69,9 +69,10 @@ baseline as (
         current_day.complaint_date,
         current_day.dimension_name,
         current_day.dimension_value,
-        count(*) as baseline_days,
-        sum(past_day.scored_count) as baseline_scored_count,
-        sum(past_day.negative_count) as baseline_negative_count
+        -- a count stays a whole number on every warehouse (DuckDB sums a bigint into a hugeint)
+        cast(sum(past_day.scored_count) as bigint) as baseline_scored_count,
+        cast(sum(past_day.negative_count) as bigint) as baseline_negative_count,
+        count(*) as baseline_days
     from daily as current_day
     inner join daily as past_day
         on

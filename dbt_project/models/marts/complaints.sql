@@ -29,6 +29,54 @@ causes as (
 
 ),
 
+-- The stages' rates, one row (seed cost_rates).
+rates as (
+
+    select
+        max(case when rate_name = 'agent_minute' then rate end) as agent_minute,
+        max(case when rate_name = 'registration_minutes' then rate end) as registration_minutes,
+        max(case when rate_name = 'escalation_level' then rate end) as escalation_level,
+        max(case when rate_name = 'compensation' then rate end) as compensation,
+        max(case when rate_name = 'follow_up_survey' then rate end) as follow_up_survey
+    from {{ ref('cost_rates') }}
+
+),
+
+-- Each complaint's cost by stage: registering takes the first registration_minutes of its handling minutes (that
+-- many where its source records none), investigating the rest.
+stage_costs as (
+
+    select
+        clocked.complaint_id,
+        rates.agent_minute * coalesce(
+            least(clocked.handling_minutes, rates.registration_minutes), rates.registration_minutes
+        ) as registration_cost,
+        rates.agent_minute
+        * coalesce(greatest(clocked.handling_minutes - rates.registration_minutes, 0), 0) as investigation_cost,
+        rates.escalation_level * coalesce(clocked.escalation_level, 0) as escalation_cost,
+        rates.compensation * coalesce(clocked.compensation_amount, 0) as compensation_cost,
+        case when clocked.satisfaction_score is not null then rates.follow_up_survey else 0 end as follow_up_cost
+    from clocked
+    cross join rates
+
+),
+
+costs as (
+
+    select
+        *,
+        registration_cost + investigation_cost + escalation_cost + compensation_cost + follow_up_cost as cost_amount
+    from stage_costs
+
+),
+
+-- Floods and copy campaigns (one row per complaint).
+screened as (
+
+    select * from {{ ref('int_complaints_screened') }}
+
+),
+
 -- Each text's sentiment, scored once at its first load (plugins/complaints_pipeline/sentiment.py).
 sentiments as (
 
@@ -57,7 +105,8 @@ repeats as (
 
 final as (
 
-    select
+    -- Columns in groups by subject, as marts/_marts__models.yml documents them, not by complexity.
+    select  -- noqa: ST06
         clocked.complaint_id,
         clocked.channel,
         clocked.complaint_date,
@@ -87,7 +136,6 @@ final as (
         sentiments.sentiment_score,
         sentiments.sentiment_label,
         sentiments.sentiment_method,
-        sentiments.sentiment_label = 'negative' as is_negative,
 
         ---------- service-level clocks
         clocked.first_response_hours,
@@ -106,6 +154,19 @@ final as (
         clocked.surveyed_at,
         clocked.version_count,
         clocked.version_at as current_version_at,
+
+        ---------- floods and copy campaigns (their flags below)
+        screened.customer_complaints_24h,
+        screened.customer_complaints_30d,
+        screened.copy_group,
+
+        ---------- cost, by stage (seed cost_rates)
+        costs.registration_cost,
+        costs.investigation_cost,
+        costs.escalation_cost,
+        costs.compensation_cost,
+        costs.follow_up_cost,
+        costs.cost_amount,
 
         ---------- outcome flags
         clocked.is_handling_tracked,
@@ -131,20 +192,24 @@ final as (
         and coalesce(clocked.status, '') != 'reopened'
         and coalesce(clocked.satisfaction_score, 3) >= 3 as is_effectively_resolved,
         coalesce(repeats.is_repeat, false) as is_repeat,
-
-        ---------- cost
-        coalesce(clocked.handling_minutes, 0) * {{ var('labour_rate_per_minute') }}
-        + coalesce(clocked.compensation_amount, 0) as cost_amount,
+        coalesce(screened.is_suspected_flood, false) as is_suspected_flood,
+        coalesce(screened.is_suspected_campaign, false) as is_suspected_campaign,
+        coalesce(screened.is_surge_counted, true) as is_surge_counted,
+        sentiments.sentiment_label = 'negative' as is_negative,
 
         clocked.loaded_at
 
     from clocked
+    inner join costs
+        on clocked.complaint_id = costs.complaint_id
     left join causes
         on clocked.complaint_category = causes.category
     left join repeats
         on clocked.complaint_id = repeats.complaint_id
     left join sentiments
         on md5(clocked.complaint_text) = sentiments.text_hash
+    left join screened
+        on clocked.complaint_id = screened.complaint_id
     {%- if is_incremental() %}
         where clocked.complaint_date in (select rebuild_date from rebuilt)
     {%- endif %}

@@ -226,9 +226,36 @@ def volume(
 
 def backlog(title: str, rows: list[dict], width: int | str = "container") -> Spec:
     """The open book at each day's end, stacked by age. Rows: date, age, order, count."""
+    palette = ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]
+    return _stacked(title, rows, width, "backlog_bars", ("age", "Open for", palette), ("count", "open complaints"))
+
+
+def cost_stages(title: str, rows: list[dict], width: int | str = "container") -> Spec:
+    """What each week's complaints cost, stacked by stage in a complaint's life. Rows: date (the week's Monday),
+    stage, order, cost."""
+    palette = ["#fdd0a2", "#fdae6b", "#f16913", "#a63603", "#7f2704"]
+    spec = _stacked(title, rows, width, "cost_bars", ("stage", "Stage", palette), ("cost", "cost"), "Week of")
+    spec["encoding"]["x"]["type"] = "ordinal"  # a band per week, not a sliver per day
+    spec["encoding"]["y"]["axis"] = {"format": ",.0f"}
+    spec["encoding"]["tooltip"][-1]["format"] = ",.0f"
+    return spec
+
+
+def _stacked(
+    title: str,
+    rows: list[dict],
+    width: int | str,
+    name: str,
+    colour: tuple[str, str, list[str]],
+    value: tuple[str, str],
+    day_title: str = "Day",
+) -> Spec:
+    """Bars per day stacked by a series in its own order. colour: (field, title, palette); value: (field, axis
+    title). Rows: date, the colour field, order, the value field."""
+    (series, series_title, palette), (amount, amount_title) = colour, value
     spec = _chart(title, rows, width, 200)
     spec["mark"] = {"type": "bar"}
-    spec["name"] = "backlog_bars"
+    spec["name"] = name
     spec["encoding"] = {
         "x": {
             "field": "date",
@@ -237,18 +264,19 @@ def backlog(title: str, rows: list[dict], width: int | str = "container") -> Spe
             "title": None,
             "axis": {"format": "%d %b"},
         },
-        "y": {"field": "count", "type": "quantitative", "title": "open complaints", "stack": "zero"},
+        "y": {"field": amount, "type": "quantitative", "title": amount_title, "stack": "zero"},
         "color": {
-            "field": "age",
+            "field": series,
             "type": "nominal",
+            "title": series_title,
             "sort": {"field": "order"},
-            "scale": {"range": ["#c6dbef", "#6baed6", "#2171b5", "#08306b"]},
+            "scale": {"range": palette},
         },
         "order": {"field": "order"},
         "tooltip": [
-            {"field": "date", "type": "temporal", "title": "Day"},
-            {"field": "age", "title": "Open for"},
-            {"field": "count", "title": "Complaints"},
+            {"field": "date", "type": "temporal", "title": day_title},
+            {"field": series, "title": series_title},
+            {"field": amount, "title": amount_title.capitalize()},
         ],
     }
     return spec

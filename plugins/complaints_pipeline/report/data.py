@@ -111,6 +111,7 @@ class ReportData:
     loads: list[dict]
     load_totals: list[dict]
     sentiment: list[dict] = field(default_factory=list)
+    costs: list[dict] = field(default_factory=list)
     sentiment_series: list[tuple[str, str]] = field(default_factory=list)
     headline: dict = field(default_factory=dict)
     labels: Labels = field(default_factory=Labels)
@@ -151,6 +152,7 @@ def read(settings: Settings) -> ReportData:
             **_volume(con, labels, last),
             **_sentiment(con, labels, last),
             backlog=_backlog(con, labels),
+            costs=_costs(con, labels),
             **_loads(con, labels),
         )
     data.headline = _headline(data)
@@ -165,16 +167,23 @@ def _published(con, settings: Settings) -> dict:
 
 
 def _period(
-    con, mart: str, day: str, columns: str, last: dt.date | None = None, where: str = "true", grouped: bool = False
+    con,
+    mart: str,
+    day: str,
+    columns: str,
+    last: dt.date | None = None,
+    where: str = "true",
+    grouped: bool = False,
+    by: str = "",
 ) -> list[dict]:
     """A daily mart's rows over the PERIOD_DAYS up to last (default: the mart's own latest day), by day: the day
-    column, then columns (with grouped, aggregates over each day)."""
+    column, then columns (with grouped, aggregates over each day, and over each value of the columns `by` names)."""
     if last is None:
         [(last,)] = con.execute(f"select max({day}) from marts.{mart}").fetchall()
         if last is None:
             return []
     first = last - dt.timedelta(days=PERIOD_DAYS - 1)
-    group = f" group by {day}" if grouped else ""
+    group = f" group by {day}{', ' + by if by else ''}" if grouped else ""
     sql = f"select {day}, {columns} from marts.{mart} where {day} between ? and ? and {where}{group} order by {day}"
     return rows(con, sql, [first, last])
 
@@ -345,6 +354,25 @@ def _backlog(con, labels: Labels) -> list[dict]:
         for r in found
         for i, age in enumerate(AGES)
     ]
+
+
+def _costs(con, labels: Labels) -> list[dict]:
+    """Each week's cost by stage, every channel together, over the report's period."""
+    if not has_mart(con, "complaint_costs_weekly"):  # a snapshot published before the mart existed
+        return []
+    found = _period(
+        con,
+        "complaint_costs_weekly",
+        "week_start_date",
+        "cost_stage, min(stage_order) as stage_order, sum(cost_amount) as cost",
+        grouped=True,
+        by="cost_stage",
+    )
+    return [
+        {"date": r["week_start_date"], "stage": labels("cost_stage", r["cost_stage"]), "order": r["stage_order"],
+         "cost": round(r["cost"] or 0, 2)}
+        for r in found
+    ]  # fmt: skip
 
 
 # What the data-quality table adds up per channel: its name, and the column of channel_loads_daily it sums.

@@ -110,6 +110,8 @@ def specs(data: ReportData) -> dict[str, charts.Spec]:
         )  # fmt: skip
     if data.backlog:
         found["backlog"] = charts.backlog("Open complaints at each day's end, by age", data.backlog)
+    if data.costs:
+        found["costs"] = charts.cost_stages("What complaints cost each week, by stage", data.costs)
     if data.loads:
         found["loads"] = charts.loads("Records loaded per channel and landing day", data.loads)
     return found
@@ -124,6 +126,8 @@ SECTIONS = (
     ("Sentiment", "sentiment", "The share of complaints whose text reads negative; dashed: its share over the "
      "weeks before; dots: significant rises by level."),
     ("The open book", "backlog", "Complaints not yet resolved at each day's end, by how long they have been open."),
+    ("Cost by stage", "costs", "Each week's complaints by the stage their cost arose in, at the rates of seed "
+     "cost_rates: the expensive stages show."),
 )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Write synthetic complaint files for the four channels, in the landing formats of docs/contract.md.
 
-Deterministic for a seed; injects surges and bad records and writes them down as ground truth for tests. A
+Deterministic for a seed; injects surges, floods and copy campaigns (`suspects`) and bad records and writes them
+down as ground truth for tests. A
 development tool (the demo, the tests, the benchmarks), not part of a production run. One module per job:
 `parameters` and `texts` (what is drawn), `model` (volume, surges, each complaint's life), one writer per
 channel (`phone`, `web`, `mail`, `social`), `days` (a channel's day, days and ranges), `cli`.
@@ -18,6 +19,7 @@ from complaints_pipeline.sample_data.model import (
     expected_volume,
 )
 from complaints_pipeline.sample_data.parameters import PHONE_HEADER
+from complaints_pipeline.sample_data.suspects import Suspect, choose_suspects
 from complaints_pipeline.sample_data.texts import CATEGORY_KEYWORDS, complaint_text
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
     "DaySummary",
     "GenerationSummary",
     "Surge",
+    "Suspect",
     "choose_surges",
+    "choose_suspects",
     "complaint_text",
     "count_day",
     "day_factor",

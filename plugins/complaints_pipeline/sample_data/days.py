@@ -56,6 +56,8 @@ from complaints_pipeline.sample_data.parameters import (
 )
 from complaints_pipeline.sample_data.phone import _PhoneWriter
 from complaints_pipeline.sample_data.social import _SocialWriter
+from complaints_pipeline.sample_data.suspects import KEEP_ACCOUNT, SUSPECT_STREAM, Suspect, choose_suspects
+from complaints_pipeline.sample_data.suspects import extras as suspect_extras
 from complaints_pipeline.sample_data.web import _WebWriter
 from complaints_pipeline.sample_data.writer import _Writer
 
@@ -124,19 +126,35 @@ def _surge_extras(
     return extras
 
 
-def _good_chunks(ctx: _Day, channel: str, surges: Sequence[Surge]) -> tuple[int, Iterator[Batch]]:
+def _good_chunks(ctx: _Day, channel: str, surges: Sequence[Surge | Suspect]) -> tuple[int, Iterator[Batch]]:
+    """(surges: the day's surges and its floods and campaigns.)"""
     """How many good records the channel gets that day, and the records in time-ordered chunks."""
     base_rng, extra_rng = _stream(ctx.seed, ctx.day, channel, _BASE), _stream(ctx.seed, ctx.day, channel, _EXTRA)
     n_base = int(base_rng.poisson(expected_volume(ctx.day, ctx.per_day, ctx.country, channel)))
     base_minutes = base_rng.multinomial(n_base, _MINUTE_PROFILE)
-    extras = _surge_extras(ctx, channel, surges, extra_rng)
-    total = n_base + sum(int(m.sum()) for _, m in extras)
+    extras = _surge_extras(ctx, channel, [s for s in surges if isinstance(s, Surge)], extra_rng)
+    # Floods and campaigns draw from a stream of their own: the other records stay as they were without them.
+    suspect_rng = _stream(ctx.seed, ctx.day, channel, SUSPECT_STREAM)
+    planned = tuple(s for s in surges if isinstance(s, Suspect))
+    injected = suspect_extras(suspect_rng, planned, ctx.day, channel, ctx.pool)
+    total = n_base + sum(int(m.sum()) for _, m in extras) + sum(int(m.sum()) for _, m in injected)
 
     def chunks() -> Iterator[Batch]:
+        taken = [0] * len(injected)
         # Chunk borders come from the base records alone, so surges never change the base draws.
         for first, last in _chunk_bounds(base_minutes):
             parts = [_draw_batch(base_rng, _expand(base_minutes, first, last), ctx.pool, None)]
             parts += [_draw_batch(extra_rng, _expand(m, first, last), ctx.pool, f) for f, m in extras]
+            for k, (fixed, per_minute) in enumerate(injected):
+                part = _draw_batch(suspect_rng, _expand(per_minute, first, last), ctx.pool, None)
+                n = len(part["secs"])
+                for name, values in fixed.items():
+                    if name == KEEP_ACCOUNT:
+                        part["picks"][:, 4] = part["picks"][:, 4] // 100 * 100 + 50
+                    else:
+                        part[name] = values[taken[k] : taken[k] + n].astype(part[name].dtype)
+                taken[k] += n
+                parts.append(part)
             yield _merge(parts)
 
     return total, chunks()
@@ -145,7 +163,7 @@ def _good_chunks(ctx: _Day, channel: str, surges: Sequence[Surge]) -> tuple[int,
 _AT_REGISTRATION = 0  # an as_of before any event: a record as it was registered
 
 
-def _active(surges: Sequence[Surge], day: dt.date) -> tuple[Surge, ...]:
+def _active(surges: Sequence[Surge | Suspect], day: dt.date) -> tuple[Surge | Suspect, ...]:
     return tuple(s for s in surges if s.covers(day))
 
 
@@ -369,14 +387,17 @@ def generate_day(
     out_dir: Path,
     surges: Sequence[Surge] = (),
     first_day: dt.date | None = None,
+    suspects: Sequence[Suspect] = (),
     **options: Unpack[Options],
 ) -> DaySummary:
-    """Write one day's files for every channel and its ground truth; ``surges`` may include inactive ones.
-    With first_day, the files also hold that day's changes to complaints received from first_day on."""
+    """Write one day's files for every channel and its ground truth; ``surges`` and ``suspects`` (floods and
+    campaigns) may include inactive ones. With first_day, the files also hold that day's changes to complaints
+    received from first_day on."""
     chosen = _options(options)
     ctx = _day_context(day, Path(out_dir), chosen)
     active = _active(surges, day)
-    results = {channel: _write_channel(ctx, channel, surges, first_day) for channel in CHANNELS}
+    planned = (*surges, *suspects)
+    results = {channel: _write_channel(ctx, channel, planned, first_day) for channel in CHANNELS}
     holiday = is_holiday(day, chosen["country"])
     _write_json(
         ctx.out_dir / "_ground_truth" / f"{day.isoformat()}.json",
@@ -392,6 +413,8 @@ def generate_day(
                 for ch, r in results.items()
             },
             "surges": [s.as_json() for s in active],
+            # Floods and copy campaigns injected that day: their complaints are among the good records.
+            "suspects": [s.as_json() for s in _active(suspects, day)],
             "bad_records": [b for r in results.values() for b in r.bad_records],
             "skipped_records": [b for r in results.values() for b in r.skipped_records],
             "dimension_counts": _dimension_counts_json(results),
@@ -407,14 +430,16 @@ def generate_day(
     return DaySummary(day, holiday, counts, active)
 
 
-def count_day(day: dt.date, surges: Sequence[Surge] = (), **options: Unpack[Options]) -> dict[str, dict[str, int]]:
+def count_day(
+    day: dt.date, surges: Sequence[Surge] = (), suspects: Sequence[Suspect] = (), **options: Unpack[Options]
+) -> dict[str, dict[str, int]]:
     """The good records per channel, category, product and region that ``generate_day`` would write, unwritten.
 
     The same random streams, so the counts equal the day's ground truth ``dimension_counts``; for evaluating
     surge detection on long ranges without writing (or ingesting) their files.
     """
     ctx = _day_context(day, Path(), _options(options))
-    active = tuple(s for s in surges if s.covers(day))
+    active = _active((*surges, *suspects), day)
     results = {}
     for channel in CHANNELS:
         n_good, chunks = _good_chunks(ctx, channel, active)
@@ -445,6 +470,7 @@ def generate(
     out_dir: Path,
     surges: Sequence[Surge] | None = None,
     on_day: Callable[[DaySummary], None] | None = None,
+    suspects: Sequence[Suspect] | None = None,
     **options: Unpack[Options],
 ) -> GenerationSummary:
     """Write every day from ``start`` to ``end`` (inclusive) under ``out_dir``.
@@ -453,6 +479,7 @@ def generate(
     range it is generated in, unless a randomly chosen surge (which depends on the range) covers it.
 
     ``surges=None`` chooses surges from the seed for the range; ``[]`` means none; a list forces those.
+    ``suspects`` (floods and copy campaigns, sample_data.suspects) likewise.
     ``on_day`` is called after each day is written (the CLI prints progress with it).
     """
     if end < start:
@@ -461,7 +488,9 @@ def generate(
     seed = chosen_options["seed"]
     out_dir = Path(out_dir)
     chosen = choose_surges(start, end, seed, chosen_options["country"]) if surges is None else list(surges)
-    summary = GenerationSummary(start, end, seed, chosen_options["per_day"], chosen)
+    if suspects is None:
+        suspects = choose_suspects(start, end, seed, chosen_options["country"])
+    summary = GenerationSummary(start, end, seed, chosen_options["per_day"], chosen, suspects=list(suspects))
     _write_json(
         out_dir / "_ground_truth" / "surges.json",
         {
@@ -469,11 +498,12 @@ def generate(
             "end": end.isoformat(),
             "seed": seed,
             "surges": [s.as_json() for s in chosen],
+            "suspects": [s.as_json() for s in suspects],
         },
     )
     for k in range((end - start).days + 1):
         day = start + dt.timedelta(days=k)
-        day_summary = generate_day(day, out_dir, chosen, first_day=start, **chosen_options)
+        day_summary = generate_day(day, out_dir, chosen, first_day=start, suspects=suspects, **chosen_options)
         summary.days.append(day_summary)
         if on_day is not None:
             on_day(day_summary)

@@ -45,7 +45,7 @@ from complaints_pipeline.sample_data.parameters import (
     Batch,
     Rows,
 )
-from complaints_pipeline.sample_data.texts import OPENINGS, _customer_columns, complaint_text
+from complaints_pipeline.sample_data.texts import OPENINGS, _customer_columns, campaign_text, complaint_text
 
 # --- public data classes ----------------------------------------------------------------------------
 
@@ -116,6 +116,7 @@ class GenerationSummary:
     per_day: int
     surges: list[Surge]
     days: list[DaySummary] = field(default_factory=list)
+    suspects: list = field(default_factory=list)  # floods and copy campaigns (sample_data.suspects.Suspect)
 
     @property
     def counts(self) -> dict[dt.date, dict[str, int]]:
@@ -226,6 +227,8 @@ def _draw_batch(rng: np.random.Generator, minutes: np.ndarray, pool: int, fixed:
     b["u"] = rng.random((n, 3))
     b["metrics"] = rng.poisson((1.5, 0.8, 6.0, 0.3), (n, 4))
     b.update(_draw_handling(rng, n))
+    # A copy campaign's letter (sample_data.suspects), -1 for an ordinary complaint: no draw, so none changes.
+    b["campaign"] = np.full(n, -1, dtype=np.int64)
     return b
 
 
@@ -375,8 +378,11 @@ def _rows(batch: Batch, ctx: _Day, handling: bool, as_of: np.ndarray | int | Non
     rows["picks"] = batch["picks"].tolist()
     rows["u"] = batch["u"].tolist()
     rows["metrics"] = batch["metrics"].tolist()
+    campaign = batch["campaign"].tolist()
     rows["text"] = [
-        complaint_text(
+        campaign_text(campaign[i], rows["lang"][i], rows["picks"][i])
+        if campaign[i] >= 0
+        else complaint_text(
             rows["category"][i],
             rows["lang"][i],
             rows["product"][i],

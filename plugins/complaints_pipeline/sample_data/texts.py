@@ -107,3 +107,18 @@ def complaint_text(
     parts.append(CLOSINGS[lang][picks[2] % len(CLOSINGS[lang])])
     sep = " " if lang == "en" else ""
     return sep.join(p.strip() for p in parts if p.strip())
+
+
+# Copy campaigns: (category, letter by language), and the personal lines a sender may add.
+CAMPAIGN_LETTERS: tuple[tuple[str, dict[str, str]], ...] = tuple(
+    (letter["category"], {lang: letter[lang] for lang in ("en", "zh")}) for letter in _WORDS["campaign_letters"]
+)
+_CAMPAIGN_PERSONAL = _by_language(_WORDS["campaign_personal"])
+
+
+def campaign_text(letter: int, lang: str, picks: Sequence[int]) -> str:
+    """A copy of a campaign letter as one sender sent it: an opening, the letter, maybe a personal line."""
+    personal = _CAMPAIGN_PERSONAL[lang][picks[1] % len(_CAMPAIGN_PERSONAL[lang])]
+    parts = [OPENINGS[lang][picks[4] % len(OPENINGS[lang])], CAMPAIGN_LETTERS[letter][1][lang], personal]
+    sep = " " if lang == "en" else ""
+    return sep.join(p.strip() for p in parts if p.strip())
