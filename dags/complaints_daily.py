@@ -14,7 +14,9 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
 2. `load_<channel>`: loads the channel's staged files into the warehouse, replacing exactly those dates
    (one transaction). It runs once its extract is done, even if it failed: a blocked channel's day is
    recorded as blocked (`raw.load_reconciliation.gate`) with none of its rows; a channel whose extract
-   failed keeps what it had, and the other channels load.
+   failed keeps what it had, and the other channels load. `load_crm` loads the CRM's customer export, the
+   fifth source, where one landed for the dates (`landing/crm/<date>/`): the newest one replaces the customers,
+   its bad rows quarantined with their reasons.
 3. `build_data_docs`: renders the validation results every extract stored (per suite, channel and
    date) as Great Expectations Data Docs: `$COMPLAINTS_HOME/quality/docs/index.html`.
 4. `dbt` (astronomer-cosmos task group, watcher mode): `dbt.dbt_producer_watcher` runs one `dbt build`
@@ -152,6 +154,12 @@ def complaints_daily():
             return []
         return load_warehouse([channel], dates, run_id=context["run_id"])
 
+    @task(**WRITER, multiple_outputs=False)
+    def load_crm(dates: list[str]) -> dict | None:
+        from complaints_pipeline.pipeline import load_customers
+
+        return load_customers(dates)
+
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def build_data_docs() -> str:
         from complaints_pipeline.pipeline import build_data_docs
@@ -207,6 +215,7 @@ def complaints_daily():
         load_channel = load.override(task_id=f"load_{channel}", outlets=loaded_by(channel))(channel, dates)
         extracted_channel >> load_channel
         loaded.append(load_channel)
+    loaded.append(load_crm(dates))  # the CRM's customer export, the fifth source
     docs = build_data_docs()
     extracted >> docs
     built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))

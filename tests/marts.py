@@ -32,6 +32,7 @@ def load_and_build(days: list[dt.date], run_id: str, extract: bool = True) -> No
             with contextlib.suppress(BatchBlockedError):
                 pipeline.extract_channel(channel, dates)
     pipeline.load_warehouse(list(CHANNELS), dates, run_id=run_id)
+    pipeline.load_customers(dates)
     pipeline.build_marts(dates, run_id=run_id)
 
 

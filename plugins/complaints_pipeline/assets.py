@@ -20,6 +20,8 @@ MARTS = (
     "complaint_sentiment_daily",
     "complaint_floods_daily",
     "complaint_costs_weekly",
+    "customer_segments",
+    "complaint_segments_monthly",
     "complaint_backlog_daily",
     "critical_complaints",
     "channel_loads_daily",

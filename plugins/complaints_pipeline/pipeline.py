@@ -70,6 +70,13 @@ def load_warehouse(channels: list[str], dates: list[str], run_id: str | None = N
     return loader.load(list(channels), _days(dates), load_settings(), run_id=run_id)
 
 
+def load_customers(dates: list[str]) -> dict | None:
+    """The newest CRM customer export landed for these dates (landing/crm/<date>/), if any, into the warehouse."""
+    from complaints_pipeline import customers
+
+    return customers.load(_days(dates), load_settings())
+
+
 def build_marts(dates: list[str], run_id: str | None = None, full_refresh: bool = False) -> None:
     """dbt build, then log the dates' marts as published (analysis timeliness is measured on that log)."""
     transform.publish(load_settings(), _days(dates), run_id=run_id, full_refresh=full_refresh)

@@ -84,6 +84,17 @@ create table if not exists raw.text_copies (
     linked_at timestamp not null
 );
 
+-- The CRM's customers as its newest export loaded says (customers.py): one row per customer key (the HMAC of the
+-- customer id, as every identity), replaced whole by a newer export.
+create table if not exists raw.crm_customers (
+    customer_key varchar not null,
+    first_purchase_date date not null,
+    last_purchase_date date not null,
+    order_count bigint not null,
+    spend_amount double precision not null,
+    export_date date not null
+);
+
 -- Every surge alert tried, one row per date and series: sent once, retried while it fails (alerts.py).
 create table if not exists ops.alert_log (
     surge_date date not null,

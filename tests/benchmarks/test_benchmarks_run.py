@@ -54,6 +54,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
         "categorisation_evaluation.py",
         "copies_evaluation.py",
         "critical_evaluation.py",
+        "customer_value_evaluation.py",
         "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
         "dag_overhead.py",
         "incremental_benchmark.py",
@@ -95,6 +96,15 @@ def test_copies_evaluation(tmp_path) -> None:
     assert 0 < true <= min(flagged, labelled)
     # The campaign is one group: the largest holds most of the labelled copies.
     assert int(figure(r"groups of 2\+: (\d+)", out)) > labelled // 2
+
+
+def test_customer_value_evaluation(tmp_path) -> None:
+    """RFM on the first 60 real customers: every one loaded through the CRM checks, the segments adding up."""
+    out = run("customer_value_evaluation.py", "--limit", "60", "--home", str(tmp_path / "crm"), tmp_path=tmp_path)
+    assert "60 real customers of an online retailer" in out and "60 loaded, 0 quarantined" in out
+    rows = re.findall(r"^  (\w+) +(\d+) +([\d.]+)% +([\d.]+)%", out, re.M)
+    assert sum(int(r[1]) for r in rows) == 60 and abs(sum(float(r[3]) for r in rows) - 100) < 0.5
+    assert 0 < float(figure(r"the top fifth by value score holds ([\d.]+)% of the spend", out)) <= 100
 
 
 def test_critical_evaluation(tmp_path) -> None:

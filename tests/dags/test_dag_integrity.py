@@ -28,7 +28,7 @@ def test_dag_has_tags_docs_and_retries(dag_id: str) -> None:
     assert not no_retries, f"{dag_id}: tasks without retries: {no_retries}"
 
 
-LOADS = {"load_phone", "load_email", "load_web", "load_social"}
+LOADS = {"load_phone", "load_email", "load_web", "load_social", "load_crm"}
 
 
 def _writers(dag) -> set[str]:

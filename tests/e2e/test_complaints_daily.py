@@ -493,6 +493,45 @@ def test_a_surge_day_sends_exactly_one_email_even_when_the_send_fails_once_and_t
     assert pipeline.query("select count(*) from raw.web_complaints") == rows_before
 
 
+def test_the_crm_export_gives_each_known_customer_a_segment_and_its_complaints_a_priority(
+    after_normal_day: Pipeline,
+) -> None:
+    """The generator's CRM export (as of the surge day, loaded by its run above): every customer of it in
+    marts.customer_segments, and each of the day's calls that named an account number joined to its customer's
+    segment; the calls without one are unknown to the CRM."""
+    q = after_normal_day.query
+    (export,) = (after_normal_day.home / "landing" / "crm" / SURGE_DAY.isoformat()).glob("customers_*.csv")
+    with export.open(encoding="utf-8", newline="") as handle:
+        exported = sum(1 for _ in csv.DictReader(handle))
+    assert q("select count(*), min(export_date) from marts.customer_segments") == [(exported, SURGE_DAY)]
+    (calls,) = (after_normal_day.home / "landing" / "phone" / SURGE_DAY.isoformat()).glob("*.csv")
+    own = f"CC{SURGE_DAY:%Y%m%d}"
+    bad = {b["position"] for b in after_normal_day.ground_truth(SURGE_DAY)["bad_records"] if b["channel"] == "phone"}
+    with calls.open(encoding="utf-8-sig", newline="") as handle:
+        tickets = {
+            row["ticket_no"]: row["account_no"]
+            for n, row in enumerate(csv.DictReader(handle), start=1)
+            if row["ticket_no"].startswith(own) and str(n) not in bad
+        }
+    known = dict(
+        q(
+            "select customer_segment != 'unknown', count(*) from marts.complaints"
+            " where channel = 'phone' and complaint_date = ? group by 1",
+            [SURGE_DAY],
+        )
+    )
+    named = sum(1 for account in tickets.values() if account)
+    assert named > 100 and known[True] == named and known[False] == len(tickets) - named
+    # Priority: severity and value weighed by the seed, higher for a champion's complaint than a hibernating one's.
+    [(champions, hibernating)] = q(
+        "select avg(priority_score) filter (where customer_segment = 'champions'),"
+        " avg(priority_score) filter (where customer_segment = 'hibernating') from marts.complaints"
+    )
+    assert champions > hibernating
+    segments = {s for (s,) in q("select distinct customer_segment from marts.complaint_segments_monthly")}
+    assert {"champions", "unknown"} <= segments
+
+
 def test_data_docs_show_every_channel_day_and_open_offline(after_history: Pipeline) -> None:
     docs = after_history.home / "quality" / "docs"
     index = (docs / "index.html").read_text(encoding="utf-8")

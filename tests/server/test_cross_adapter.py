@@ -18,7 +18,7 @@ from marts import mart as mart_rows
 from complaints_pipeline import intraday
 from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
-from complaints_pipeline.sample_data import Surge, generate
+from complaints_pipeline.sample_data import Surge, Suspect, generate
 
 pytestmark = pytest.mark.server
 
@@ -47,7 +47,12 @@ def built(tmp_path_factory: pytest.TempPathFactory, server_services):
     root = tmp_path_factory.mktemp("adapters")
     # A surge on the incremental day: four times the usual billing disputes.
     surge = Surge(dimension="category", value="billing_dispute", start=NEXT_DAY, multiplier=4.0)
-    generate(HISTORY[0], NEXT_DAY, root / "landing", per_day=PER_DAY, seed=5, surges=[surge])
+    # A flood and a copy campaign in the history, so the screening compares on both.
+    suspects = [
+        Suspect("flood", "phone", HISTORY[9], complaints=8, start_minute=600, minutes=120),
+        Suspect("campaign", "web", HISTORY[10], complaints=20, start_minute=600, minutes=240, letter=1),
+    ]
+    generate(HISTORY[0], NEXT_DAY, root / "landing", per_day=PER_DAY, seed=5, surges=[surge], suspects=suspects)
     with pytest.MonkeyPatch.context() as monkeypatch, PostgresDatabase("complaints_adapters") as database:
         monkeypatch.setenv("COMPLAINTS_LANDING_DIR", str(root / "landing"))
         monkeypatch.setenv("COMPLAINTS_STAGING_DIR", str(root / "staging"))  # extracted once, loaded twice

@@ -27,7 +27,7 @@ from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.demo import smtp_connection
 from complaints_pipeline.modes import airflow_env
-from complaints_pipeline.sample_data import generate
+from complaints_pipeline.sample_data import Suspect, generate
 from complaints_pipeline.smtp_sink import SmtpSink
 
 pytestmark = [pytest.mark.server, pytest.mark.e2e]
@@ -50,7 +50,12 @@ def _flush_broker() -> None:
 def server_run(tmp_path_factory: pytest.TempPathFactory, server_services):
     root = tmp_path_factory.mktemp("server")
     landing = root / "landing"
-    generate(DAYS[0], DAYS[-1], landing, per_day=PER_DAY, seed=13)
+    # A copy campaign and a flood, so the daily runs' screening is compared too.
+    suspects = [
+        Suspect("campaign", "social", DAYS[0], complaints=20, start_minute=600, minutes=240),
+        Suspect("flood", "phone", DAYS[1], complaints=8, start_minute=600, minutes=120),
+    ]
+    generate(DAYS[0], DAYS[-1], landing, per_day=PER_DAY, seed=13, suspects=suspects)
     _flush_broker()
     with (
         PostgresDatabase("complaints_airflow") as metadata,

@@ -70,6 +70,22 @@ costs as (
 
 ),
 
+-- Each CRM customer's segment and value (one row per customer), and how priority weighs severity and value.
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+weights as (
+
+    select
+        max(case when factor = 'severity' then weight end) as severity_weight,
+        max(case when factor = 'customer_value' then weight end) as value_weight
+    from {{ ref('priority_weights') }}
+
+),
+
 -- Floods and copy campaigns (one row per complaint).
 screened as (
 
@@ -155,6 +171,13 @@ final as (
         clocked.version_count,
         clocked.version_at as current_version_at,
 
+        ---------- the customer's value (marts.customer_segments) and the complaint's priority (seed priority_weights):
+        ---------- severity 3 where the channel registers none, value 0.6 where the CRM does not know the customer
+        coalesce(segments.customer_segment, 'unknown') as customer_segment,
+        segments.customer_value_score,
+        weights.severity_weight * coalesce(clocked.severity, 3) / 5.0
+        + weights.value_weight * coalesce(segments.customer_value_score, 0.6) as priority_score,
+
         ---------- floods and copy campaigns (their flags below)
         screened.customer_complaints_24h,
         screened.customer_complaints_30d,
@@ -210,6 +233,9 @@ final as (
         on md5(clocked.complaint_text) = sentiments.text_hash
     left join screened
         on clocked.complaint_id = screened.complaint_id
+    left join segments
+        on clocked.customer_key = segments.customer_key
+    cross join weights
     {%- if is_incremental() %}
         where clocked.complaint_date in (select rebuild_date from rebuilt)
     {%- endif %}

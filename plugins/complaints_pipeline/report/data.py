@@ -316,10 +316,12 @@ def _sentiment(con, labels: Labels, last: dt.date) -> dict:
         con,
         "complaint_sentiment_daily",
         "complaint_date",
-        "dimension_name, dimension_value, round(100 * negative_share, 1) as actual,"
-        " round(100 * baseline_negative_share, 1) as expected, sentiment_level as level",
+        "dimension_name, dimension_value, 100 * negative_share as actual, 100 * baseline_negative_share as expected,"
+        " sentiment_level as level",
         last,
     )
+    for row in found:  # in percent, to a tenth (PostgreSQL rounds no double precision to places)
+        row["actual"], row["expected"] = (None if v is None else round(v, 1) for v in (row["actual"], row["expected"]))
     return _levelled("sentiment", found, "complaint_date", labels)
 
 

@@ -18,6 +18,7 @@ from complaints_pipeline.config import DEFAULT_TZ
 from complaints_pipeline.reference import (
     CHANNELS,
 )
+from complaints_pipeline.sample_data.crm import write_crm_export
 from complaints_pipeline.sample_data.mail import _EmailWriter
 from complaints_pipeline.sample_data.model import (
     _EVENTS,
@@ -479,7 +480,8 @@ def generate(
     range it is generated in, unless a randomly chosen surge (which depends on the range) covers it.
 
     ``surges=None`` chooses surges from the seed for the range; ``[]`` means none; a list forces those.
-    ``suspects`` (floods and copy campaigns, sample_data.suspects) likewise.
+    ``suspects`` (floods and copy campaigns, sample_data.suspects) likewise. The CRM's customer export
+    (sample_data.crm) is written as of ``end``.
     ``on_day`` is called after each day is written (the CLI prints progress with it).
     """
     if end < start:
@@ -507,4 +509,6 @@ def generate(
         summary.days.append(day_summary)
         if on_day is not None:
             on_day(day_summary)
+    # The CRM's customer export, the fifth source, as of the range's last day.
+    write_crm_export(out_dir, end, _day_context(end, out_dir, chosen_options).pool, seed)
     return summary

@@ -380,7 +380,7 @@ def _rows(batch: Batch, ctx: _Day, handling: bool, as_of: np.ndarray | int | Non
     rows["metrics"] = batch["metrics"].tolist()
     campaign = batch["campaign"].tolist()
     rows["text"] = [
-        campaign_text(campaign[i], rows["lang"][i], rows["picks"][i])
+        campaign_text(campaign[i], rows["lang"][i], rows["picks"][i], rows["product"][i])
         if campaign[i] >= 0
         else complaint_text(
             rows["category"][i],

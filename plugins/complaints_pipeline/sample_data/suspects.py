@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from complaints_pipeline.business_calendar import is_holiday
-from complaints_pipeline.reference import CATEGORIES, CHANNELS, REGIONS
+from complaints_pipeline.reference import CATEGORIES, CHANNELS, PRODUCTS, REGIONS
 from complaints_pipeline.sample_data.parameters import _MINUTE_PROFILE, BASELINE_DAYS, ZH_SHARE
 from complaints_pipeline.sample_data.texts import CAMPAIGN_LETTERS
 
@@ -110,6 +110,8 @@ def extras(
                 "zh": np.full(n, suspect.language == "zh"),
                 "campaign": np.full(n, suspect.letter),
                 "category": np.full(n, CATEGORIES.index(CAMPAIGN_LETTERS[suspect.letter][0])),
+                # About one product, which the letter names.
+                "product": np.full(n, int(rng.integers(len(PRODUCTS)))),
             }
         found.append((fixed, per_minute))
     return found

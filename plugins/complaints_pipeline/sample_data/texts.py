@@ -116,9 +116,11 @@ CAMPAIGN_LETTERS: tuple[tuple[str, dict[str, str]], ...] = tuple(
 _CAMPAIGN_PERSONAL = _by_language(_WORDS["campaign_personal"])
 
 
-def campaign_text(letter: int, lang: str, picks: Sequence[int]) -> str:
-    """A copy of a campaign letter as one sender sent it: an opening, the letter, maybe a personal line."""
+def campaign_text(letter: int, lang: str, picks: Sequence[int], product: str) -> str:
+    """A copy of a campaign letter about a product as one sender sent it: an opening, the letter, maybe a
+    personal line."""
     personal = _CAMPAIGN_PERSONAL[lang][picks[1] % len(_CAMPAIGN_PERSONAL[lang])]
-    parts = [OPENINGS[lang][picks[4] % len(OPENINGS[lang])], CAMPAIGN_LETTERS[letter][1][lang], personal]
+    body = CAMPAIGN_LETTERS[letter][1][lang].format(product=product)
+    parts = [OPENINGS[lang][picks[4] % len(OPENINGS[lang])], body, personal]
     sep = " " if lang == "en" else ""
     return sep.join(p.strip() for p in parts if p.strip())
