@@ -63,7 +63,7 @@ final as (
             when recency_score <= 2 and frequency_score <= 2 then 'hibernating'
             else 'needs_attention'
         end as customer_segment,
-        (recency_score + frequency_score + monetary_score) / 15.0 as customer_value_score
+        cast(recency_score + frequency_score + monetary_score as double precision) / 15 as customer_value_score
     from scored
 
 )
