@@ -223,13 +223,14 @@ def categorise_texts(con, settings: Settings, channels: list[str], days: list[dt
     if not new:
         return 0
     predictions = model.predict([text for _, text in new])
-    con.executemany(
-        "insert into raw.text_categories (text_hash, category, confidence, model_version, categorised_at)"
-        " values (?, ?, ?, ?, ?) on conflict do nothing",
+    con.insert_rows(
+        "raw.text_categories",
+        ["text_hash", "category", "confidence", "model_version", "categorised_at"],
         [
             (key, category, confidence, model.version, now)
             for (key, _), (category, confidence) in zip(new, predictions, strict=True)
         ],
+        skip_existing=True,
     )
     return len(new)
 

@@ -123,8 +123,10 @@ def link_texts(con, channels: Iterable[str], days: list[dt.date], now: dt.dateti
         known.update((key, (text, group)) for key, text, group in rows)
     groups = link(new, known)
     if groups:
-        con.executemany(
-            "insert into raw.text_copies (text_hash, copy_group, linked_at) values (?, ?, ?) on conflict do nothing",
+        con.insert_rows(
+            "raw.text_copies",
+            ["text_hash", "copy_group", "linked_at"],
             [(key, group, now) for key, group in sorted(groups.items())],
+            skip_existing=True,
         )
     return len(groups)

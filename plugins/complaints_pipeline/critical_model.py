@@ -148,9 +148,10 @@ def score_texts(con, settings: Settings, channels: list[str], days: list[dt.date
         return 0
     for rule, pipeline in pipelines.items():
         scores = probabilities(pipeline, [text for _, text in new])
-        con.executemany(
-            "insert into raw.text_critical (text_hash, critical_rule, probability, model_version, scored_at)"
-            " values (?, ?, ?, ?, ?) on conflict do nothing",
+        con.insert_rows(
+            "raw.text_critical",
+            ["text_hash", "critical_rule", "probability", "model_version", "scored_at"],
             [(key, rule, p, version, now) for (key, _), p in zip(new, scores, strict=True)],
+            skip_existing=True,
         )
     return len(new)

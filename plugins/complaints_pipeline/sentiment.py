@@ -151,9 +151,10 @@ def score_texts(con, channels: list[str], days: list[dt.date], now: dt.datetime)
         if scored is not None:
             rows.append((key, *scored, now))
     if rows:
-        con.executemany(
-            "insert into raw.text_sentiment (text_hash, sentiment_score, sentiment_label, sentiment_method,"
-            " scored_at) values (?, ?, ?, ?, ?) on conflict do nothing",
+        con.insert_rows(
+            "raw.text_sentiment",
+            ["text_hash", "sentiment_score", "sentiment_label", "sentiment_method", "scored_at"],
             rows,
+            skip_existing=True,
         )
     return len(rows)

@@ -61,11 +61,34 @@ class Connection:
         return self._con.execute(*self._postgres(sql, params))
 
     def executemany(self, sql: str, rows: list) -> None:
+        """One statement per row: for a few rows (insert_rows for many)."""
         if self.kind == "duckdb":
             self._con.executemany(sql, rows)
         else:
             with self._con.cursor() as cursor:
                 cursor.executemany(self._postgres(sql, [])[0], rows)
+
+    def insert_rows(self, table: str, columns: list[str], rows: list, skip_existing: bool = False) -> None:
+        """Insert rows (tuples in the columns' order); skip_existing: a row whose key is there already (or came
+        earlier in rows) is left out. On DuckDB the rows go in as one Arrow table: its executemany runs a
+        prepared statement per row, some 8 ms each (100,000 texts' scores took minutes)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        conflict = " on conflict do nothing" if skip_existing else ""
+        if self.kind == "duckdb":
+            import pyarrow as pa
+
+            values = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+            self._con.register("_inserted_rows", values)
+            try:
+                self._con.execute(f"insert into {table} ({names}) select {names} from _inserted_rows{conflict}")
+            finally:
+                self._con.unregister("_inserted_rows")
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        with self._con.cursor() as cursor:
+            cursor.executemany(f"insert into {table} ({names}) values ({marks}){conflict}", rows)
 
     @staticmethod
     def _postgres(sql: str, params):
@@ -177,10 +200,8 @@ def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
         return 0
     rows = business_calendar.holiday_rows(country, subdivision, first.year, last.year + 1)
     [(before,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
-    con.executemany(
-        "insert into raw.public_holidays (holiday_date, country_code, subdivision_code, holiday_name) "
-        "values (?, ?, ?, ?) on conflict do nothing",
-        rows,
+    con.insert_rows(
+        "raw.public_holidays", ["holiday_date", "country_code", "subdivision_code", "holiday_name"], rows, True
     )
     [(after,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
     return after - before
@@ -240,9 +261,9 @@ def record_publication(days: list[dt.date], settings: Settings, run_id: str | No
     con = Connection(settings)
     try:
         ensure_schema(con, list(CHANNELS))
-        con.executemany(
-            "insert into raw.mart_publications values (?, cast(timezone('UTC', now()) as timestamp), ?)",
-            [[day, run_id] for day in days],
+        [(now,)] = con.execute("select cast(timezone('UTC', now()) as timestamp)").fetchall()
+        con.insert_rows(
+            "raw.mart_publications", ["business_date", "published_at", "run_id"], [(d, now, run_id) for d in days]
         )
     finally:
         con.close()

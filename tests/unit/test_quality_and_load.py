@@ -282,3 +282,23 @@ def test_every_expectation_of_the_canonical_suite_quarantines_the_row_that_break
         reject = by_position[f"r{number}"]
         assert reject["check_name"] == name, (name, reject["reason"])
         assert reject["reason"].startswith(reasons[name])
+
+
+def test_insert_rows_skips_keys_already_there_and_repeated_and_takes_many_rows_at_once(warehouse_settings) -> None:
+    from complaints_pipeline.warehouse import TABLE_DDL, Connection
+
+    now = dt.datetime(2026, 9, 1, 23)
+    with Connection(warehouse_settings) as con:
+        con.execute("create schema if not exists raw")
+        con.execute(TABLE_DDL["raw.text_sentiment"])
+        con.insert_rows("raw.text_sentiment", ["text_hash", "sentiment_score", "sentiment_label",
+                        "sentiment_method", "scored_at"], [("h0", -0.5, "negative", "vader", now)])  # fmt: skip
+        # 50,000 new keys, one repeated within the rows and one already there: the first of each is kept.
+        rows = [(f"h{i}", 0.5, "positive", "vader", now) for i in range(50_000)] + [("h7", -1.0, "x", "y", now)]
+        con.insert_rows("raw.text_sentiment", ["text_hash", "sentiment_score", "sentiment_label",
+                        "sentiment_method", "scored_at"], rows, skip_existing=True)  # fmt: skip
+        counts = con.execute(
+            "select count(*), count(case when sentiment_label = 'negative' then 1 end),"
+            " count(case when sentiment_label = 'x' then 1 end), max(scored_at) from raw.text_sentiment"
+        ).fetchone()
+    assert counts == (50_000, 1, 0, now)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from complaints_pipeline import sentiment
 from complaints_pipeline.categoriser import text_hash
-from complaints_pipeline.warehouse import TABLE_DDL
+from complaints_pipeline.config import load_settings
+from complaints_pipeline.warehouse import TABLE_DDL, Connection
 
 
 @pytest.mark.parametrize(
@@ -52,8 +52,9 @@ def test_languages_neither_scorer_reads_are_not_scored() -> None:
     assert sentiment.score("太差了 terrible", "en")[2] == "lexicon-zh"
 
 
-def test_the_load_scores_each_new_text_once() -> None:
-    con = duckdb.connect()
+def test_the_load_scores_each_new_text_once(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    con = Connection(load_settings())
     con.execute("create schema raw")
     con.execute(TABLE_DDL["raw.text_sentiment"])
     con.execute("create table raw.web_complaints (partition_date date, complaint_text varchar, language varchar)")
