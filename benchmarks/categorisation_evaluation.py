@@ -33,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
+
 from complaints_pipeline import categoriser  # noqa: E402
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "narratives" / "cfpb_narratives.csv"
@@ -92,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split-date", type=dt.date.fromisoformat, default=dt.date(2023, 1, 1))
     parser.add_argument("--limit", type=int, default=None, help="use about this many complaints (a quick run)")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
 
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -138,4 +141,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -25,6 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
+
 from complaints_pipeline import copies  # noqa: E402
 from complaints_pipeline.categoriser import text_hash  # noqa: E402
 
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="the first N texts (by id) only")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     with TEXTS.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[: args.limit]
     labelled = {row["text_id"]: CAMPAIGN_SENTENCE in row["text"] for row in rows}
@@ -76,4 +79,4 @@ def _texts(rows: list[dict]) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -30,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import critical_model  # noqa: E402
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="the first N narratives only")
     parser.add_argument("--home", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
     with NARRATIVES.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))[: args.limit]
@@ -128,4 +130,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

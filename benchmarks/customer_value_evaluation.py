@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import customers  # noqa: E402
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="the first N customers only")
     parser.add_argument("--home", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
     settings = scratch_settings(args.home, "customer-value-")
     with EXPORT.open(encoding="utf-8", newline="") as handle:
@@ -95,4 +97,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

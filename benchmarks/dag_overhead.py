@@ -34,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import pipeline, sample_data  # noqa: E402
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--history-days", type=int, default=14, help="days loaded before the new day (0: none)")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
     history = [NEW_DAY - dt.timedelta(days=k) for k in range(args.history_days, 0, -1)]
 
@@ -163,4 +165,4 @@ def _midnight(day: dt.date, tz: str) -> dt.datetime:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import ingest, loader, sample_data, transform, warehouse  # noqa: E402
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
 
     shared = scratch_settings(args.work, "incremental-bench-")
@@ -176,4 +178,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

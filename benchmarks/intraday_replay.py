@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import pipeline  # noqa: E402
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when an expectation does not hold")
     parser.add_argument("--seed", type=int, default=21)
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
 
     settings = scratch_settings(args.home, "intraday-replay-")
@@ -318,4 +320,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

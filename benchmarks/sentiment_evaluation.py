@@ -23,6 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+from harness import header, run  # noqa: E402
+
 from complaints_pipeline import sentiment  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "real" / "sentiment"
@@ -71,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         "--limit", type=int, default=None, help="N texts of each set only, every k-th (a set may be sorted by label)"
     )
     args = parser.parse_args(argv)
+    header(__doc__.strip().splitlines()[0], **vars(args))
     for name, (language, path) in SETS.items():
         with path.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -99,4 +102,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -54,6 +54,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+import harness  # noqa: E402
 from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import sample_data as sd  # noqa: E402
@@ -331,6 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-farrington", action="store_true", help="leave out the slowest comparison")
     parser.add_argument("--home", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    harness.header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
 
     settings = scratch_settings(args.home, "surge-eval-")
@@ -481,4 +483,4 @@ def across_dimensions(settings, model: pd.DataFrame, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    harness.run(main)

@@ -9,6 +9,7 @@ through `complaints-dbt` (dbt_guard.py), so a kill of the task stops it too.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import subprocess
@@ -27,6 +28,9 @@ PUBLICATION_MART = "complaint_kpis_monthly"
 # What the daily build leaves out: the publication log's mart (built after it) and the intraday models, which
 # only the intraday run builds, with its as-of time (intraday.py).
 DAILY_EXCLUDE = (PUBLICATION_MART, "tag:intraday")
+# dbt's unit tests check the models' SQL on fixed rows, not the data: the same on every run, so the production
+# builds leave them out (some 0.2 s each, every run) and CI runs them (run_unit_tests, tests/server).
+PRODUCTION_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 
 
 def dbt_executable() -> Path:
@@ -38,8 +42,8 @@ def dbt_executable() -> Path:
 
 def dbt_settings_env(settings: Settings) -> dict[str, str]:
     """What dbt reads from its environment, derived from the settings: the warehouse target and the business
-    calendar (config.dbt_target_env), and telemetry off."""
-    return {**dbt_target_env(settings), **TELEMETRY_OFF}
+    calendar (config.dbt_target_env), telemetry off, and no unit tests (PRODUCTION_ENV)."""
+    return {**dbt_target_env(settings), **TELEMETRY_OFF, **PRODUCTION_ENV}
 
 
 def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> list[str]:
@@ -60,14 +64,18 @@ def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> lis
     ]
 
 
-def run_dbt(settings: Settings, *args: str, work: Path | None = None) -> None:
-    """Run one dbt command, streaming its output into this task's log; raise with its last lines if it fails."""
+def run_dbt(settings: Settings, *args: str, work: Path | None = None, unit_tests: bool = False) -> None:
+    """Run one dbt command, streaming its output into this task's log; raise with its last lines if it fails.
+    unit_tests: with dbt's unit tests (production builds leave them out)."""
     command = dbt_command(settings, *args, work=work)
     log.info("running %s", " ".join(command))
+    env = {**os.environ, **dbt_settings_env(settings)}
+    if unit_tests:
+        env = {k: v for k, v in env.items() if k not in PRODUCTION_ENV}
     process = subprocess.Popen(
         command,
         cwd=settings.dbt_project_dir,
-        env={**os.environ, **dbt_settings_env(settings)},
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -79,6 +87,14 @@ def run_dbt(settings: Settings, *args: str, work: Path | None = None) -> None:
         tail = (tail + [line.rstrip()])[-30:]
     if process.wait() != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed (exit {process.returncode}):\n" + "\n".join(tail))
+
+
+def run_unit_tests(settings: Settings) -> dict[str, str]:
+    """The project's dbt unit tests, which production builds leave to CI, on the configured warehouse (its models
+    built: dbt reads their columns). Returns each unit test's status; raises if any failed."""
+    run_dbt(settings, "test", "--select", "test_type:unit", unit_tests=True)
+    results = json.loads((settings.home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {result["unique_id"]: result["status"] for result in results["results"]}
 
 
 def build(settings: Settings, full_refresh: bool = False) -> None:

@@ -200,8 +200,10 @@ def ensure_holidays(con: Connection, country: str, subdivision: str) -> int:
         return 0
     rows = business_calendar.holiday_rows(country, subdivision, first.year, last.year + 1)
     [(before,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
-    con.insert_rows(
-        "raw.public_holidays", ["holiday_date", "country_code", "subdivision_code", "holiday_name"], rows, True
+    con.executemany(  # a few dozen a year; con may be a plain DuckDB connection (surges.score_series)
+        "insert into raw.public_holidays (holiday_date, country_code, subdivision_code, holiday_name) "
+        "values (?, ?, ?, ?) on conflict do nothing",
+        rows,
     )
     [(after,)] = con.execute("select count(*) from raw.public_holidays").fetchall()
     return after - before

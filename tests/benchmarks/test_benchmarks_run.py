@@ -18,10 +18,12 @@ from helpers import REPO_ROOT
 
 pytestmark = pytest.mark.benchmark
 
-SCRIPTS = sorted(p.name for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name != "scratch.py")
+HELPERS = {"scratch.py", "harness.py"}  # modules the scripts share, not benchmarks
+SCRIPTS = sorted(p.name for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name not in HELPERS)
 
 
-def run(script: str, *args: str, tmp_path) -> str:
+def run(script: str, *args: str, tmp_path, env: dict | None = None, exit_code: int = 0) -> str:
+    """Run a script; it must exit with exit_code and, like every benchmark, first print what it ran on."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT / "plugins"),
@@ -30,6 +32,7 @@ def run(script: str, *args: str, tmp_path) -> str:
         "GX_ANALYTICS_ENABLED": "false",
         # A few dozen complaints a day: the generator's few bad records are a large share, not a bad day.
         "COMPLAINTS_MAX_QUARANTINED_SHARE": "1",
+        **(env or {}),
     }
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "benchmarks" / script), *args],
@@ -39,7 +42,13 @@ def run(script: str, *args: str, tmp_path) -> str:
         text=True,
         timeout=900,
     )
-    assert result.returncode == 0, f"{script} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    assert result.returncode == exit_code, (
+        f"{script}: exit {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    )
+    head = result.stdout[:2000]
+    assert re.search(r"^machine:  \d+ cores, [\d.]+ GiB memory", head, re.M), head
+    assert re.search(r"^versions: python 3\.11\.\d+, .*duckdb \d", head, re.M), head
+    assert re.search(r"^measured: \d{4}-\d\d-\d\d \d\d:\d\d UTC at commit [0-9a-f]{7}", head, re.M), head
     return result.stdout
 
 
@@ -172,7 +181,21 @@ def test_ingest_benchmark(tmp_path) -> None:
     per_channel = sum(int(n.replace(",", "")) for n in re.findall(r"^\s+\w+\s+([\d,]+) records", out, re.M))
     assert records == per_channel > 200
     assert float(figure(r"ratio to DuckDB, all\s+([\d.]+)", out)) > 0
-    assert float(figure(r"warehouse load\s+([\d.]+) s", out)) > 0
+    extracts = float(figure(r"= extracts ([\d.]+) s", out))
+    load = float(figure(r"\+ load ([\d.]+) s", out))
+    assert float(figure(r"pipeline\s+([\d.]+) s =", out)) == pytest.approx(extracts + load, abs=0.11)
+    assert 0 < float(figure(r"peak memory\s+(\d+) MiB \(largest extract\)", out)) < 4096
+
+
+def test_a_benchmark_whose_stage_fails_exits_non_zero_saying_which_stage_on_stdout(tmp_path) -> None:
+    """No quarantined record allowed: the generator's few bad phone records block its day, so the phone extract
+    fails; the script stops there, saying so, and prints no ratio."""
+    out = run(
+        "ingest_benchmark.py", "--per-day", "200", "--work", str(tmp_path / "ingest"), tmp_path=tmp_path,
+        env={"COMPLAINTS_MAX_QUARANTINED_SHARE": "0"}, exit_code=1,
+    )  # fmt: skip
+    assert re.search(r"^FAILED: extract (phone|email|web|social): exit 1:", out, re.M), out
+    assert "BatchBlockedError" in out and "ratio to DuckDB" not in out
 
 
 def run_whole_runs(script: str, history_days: int, tmp_path) -> str:

@@ -12,10 +12,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
+from helpers import REPO_ROOT
 from marts import assert_same_mart, load_and_build, marts
 from marts import mart as mart_rows
 
-from complaints_pipeline import intraday
+from complaints_pipeline import intraday, transform
 from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.sample_data import Surge, Suspect, generate
@@ -56,7 +58,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, server_services):
     with pytest.MonkeyPatch.context() as monkeypatch, PostgresDatabase("complaints_adapters") as database:
         monkeypatch.setenv("COMPLAINTS_LANDING_DIR", str(root / "landing"))
         monkeypatch.setenv("COMPLAINTS_STAGING_DIR", str(root / "staging"))  # extracted once, loaded twice
-        settings = {}
+        settings, unit_tests = {}, {}
         for kind, url in (("duckdb", None), ("postgres", database.url)):
             _configure(monkeypatch, root, kind, url)
             load_and_build(HISTORY, "history", extract=kind == "duckdb")
@@ -66,7 +68,11 @@ def built(tmp_path_factory: pytest.TempPathFactory, server_services):
             # The intraday build as of noon of the next day (its records all loaded), as complaints_intraday runs it.
             noon = dt.datetime.combine(NEXT_DAY, dt.time(12), ZoneInfo(settings[kind].local_tz))
             intraday.detect(intraday.AsOf.at(noon, settings[kind].local_tz), settings[kind])
-        yield {kind: marts(s) | {m: mart_rows(s, m) for m in INTRADAY_MARTS} for kind, s in settings.items()}
+            # dbt's unit tests, which the production builds leave to CI, on the built warehouse.
+            unit_tests[kind] = transform.run_unit_tests(settings[kind])
+        yield {kind: marts(s) | {m: mart_rows(s, m) for m in INTRADAY_MARTS} for kind, s in settings.items()} | {
+            "unit_tests": unit_tests
+        }
 
 
 @pytest.mark.parametrize("mart", [*MARTS, *INTRADAY_MARTS])
@@ -86,3 +92,16 @@ def test_the_comparison_covered_surges_and_the_incremental_day(built) -> None:
         if r[names.index("is_surge")]
     }
     assert (NEXT_DAY, "category", "billing_dispute") in flagged
+
+
+def test_every_dbt_unit_test_passes_on_both_warehouses(built) -> None:
+    """The production builds leave dbt's unit tests out (transform.PRODUCTION_ENV); here each one runs, on both."""
+    defined = set()
+    for path in (REPO_ROOT / "dbt_project" / "models").rglob("*.yml"):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        defined |= {(test["model"], test["name"]) for test in document.get("unit_tests", [])}
+    assert len(defined) >= 20
+    for kind in ("duckdb", "postgres"):
+        statuses = built["unit_tests"][kind]
+        assert {(uid.split(".")[-2], uid.split(".")[-1]) for uid in statuses} == defined, kind
+        assert set(statuses.values()) == {"pass"}, (kind, statuses)

@@ -138,8 +138,8 @@ day_shares as (
         dimension_name,
         dimension_value,
         complaint_date,
-        sum(is_by_now) * 1.0 / count(*) as day_share,
-        sum(is_in_window) * 1.0 / count(*) as window_share,
+        cast(sum(is_by_now) as double precision) / count(*) as day_share,
+        cast(sum(is_in_window) as double precision) / count(*) as window_share,
         sum(is_by_now) as by_now_count,
         sum(is_in_window) as in_window_count,
         count(*) as day_count
@@ -157,7 +157,7 @@ shares as (
         dimension_value,
         'day' as span,
         count(*) as share_days,
-        sum(by_now_count) * 1.0 / sum(day_count) as share_of_day,
+        cast(sum(by_now_count) as double precision) / sum(day_count) as share_of_day,
         coalesce(var_samp(day_share), 0) as share_variance
     from day_shares
     group by dimension_name, dimension_value
@@ -168,7 +168,7 @@ shares as (
             dimension_value,
             'window' as span,
             count(*) as share_days,
-            sum(in_window_count) * 1.0 / sum(day_count) as share_of_day,
+            cast(sum(in_window_count) as double precision) / sum(day_count) as share_of_day,
             coalesce(var_samp(window_share), 0) as share_variance
         from day_shares
         group by dimension_name, dimension_value

@@ -207,6 +207,8 @@ def _stream(seed: int, day: dt.date, channel: str, stream: int) -> np.random.Gen
     return np.random.default_rng([seed, day.toordinal(), CHANNELS.index(channel), stream])
 
 
+# The largest customer base drawn from (and listed by the CRM export): 2 million, 10,000 a day's pool.
+MAX_POOL = 2_000_000
 _CATEGORY_P = np.asarray([CATEGORY_SHARE[c] for c in CATEGORIES])
 _PRODUCT_P = np.asarray([PRODUCT_SHARE[p] for p in PRODUCTS])
 _REGION_P = np.asarray([REGION_SHARE[r] for r in REGIONS])
@@ -343,8 +345,9 @@ class _Day:
     @property
     def pool(self) -> int:
         # Big enough that most customers complain once (a channel's month draws about 5 % of it), small
-        # enough for some repeat complainers.
-        return max(1_000, self.per_day * 200)
+        # enough for some repeat complainers; at most MAX_POOL (the CRM export lists every one: 200 per daily
+        # complaint made 40 million at 200,000 a day, 7.7 GB to write).
+        return min(MAX_POOL, max(1_000, self.per_day * 200))
 
     def channel_dir(self, channel: str) -> Path:
         return self.out_dir / channel / self.day.isoformat()

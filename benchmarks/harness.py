@@ -1,0 +1,122 @@
+"""What every benchmark prints and how it fails: its inputs with the machine, the versions and the commit first;
+any stage's failure as one line on stdout (`FAILED: <stage>: <why>`) and a non-zero exit, so a figure is never
+printed for a run that did not happen whole.
+
+    from harness import header, peak_mib, run, stage
+
+    def main(argv=None):
+        args = parser.parse_args(argv)
+        header("ingestion of one day", per_day=args.per_day)
+        with stage("generate"):
+            ...
+
+    if __name__ == "__main__":
+        run(main)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Generator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = (
+    "apache-airflow",
+    "astronomer-cosmos",
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "great-expectations",
+    "pandas",
+    "pyarrow",
+)
+
+
+class StageFailedError(Exception):
+    """A stage of a benchmark failed: its name and why, as printed."""
+
+
+def _memory_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def commit() -> str:
+    """The checkout's commit, with `+changes` when files differ from it (the figures are not that commit's)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def versions() -> str:
+    found = []
+    for name in PACKAGES:
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{name} {version(name)}")
+    return ", ".join([f"python {platform.python_version()}", *found])
+
+
+def header(title: str, **inputs: object) -> None:
+    """The run's first lines: what it measures, its inputs, the machine, the versions, the date and commit."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"# {title}")
+    if inputs:
+        print("inputs:   " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in inputs.items()))
+    print(f"machine:  {cores} cores, {_memory_gib():.1f} GiB memory, {platform.platform()}")
+    print(f"versions: {versions()}")
+    print(f"measured: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC at commit {commit()}")
+    print(flush=True)
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Generator[None]:
+    """A named stage: an exception in it is reported as that stage's failure (run() prints it and exits 1)."""
+    try:
+        yield
+    except StageFailedError:
+        raise
+    except BaseException as error:  # SystemExit and KeyboardInterrupt too: the stage did not finish
+        if isinstance(error, SystemExit) and error.code in (0, None):
+            raise
+        detail = str(error.code if isinstance(error, SystemExit) else error) or type(error).__name__
+        traceback.print_exc(file=sys.stderr)
+        raise StageFailedError(f"{name}: {detail}") from error
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: its own, unlike ru_maxrss, which a child started by
+    fork and exec inherits from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(main: Callable[[], object]) -> None:
+    """Run a benchmark's main: any failure is one line on stdout, `FAILED: ...`, and exit status 1."""
+    try:
+        outcome = main()
+    except StageFailedError as failed:
+        print(f"\nFAILED: {failed}", flush=True)
+        sys.exit(1)
+    except BaseException as error:
+        if isinstance(error, SystemExit) and error.code in (0, None):
+            raise
+        traceback.print_exc(file=sys.stderr)
+        detail = error.code if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
+        print(f"\nFAILED: {detail}", flush=True)
+        sys.exit(1)
+    sys.exit(outcome if isinstance(outcome, int) else 0)
