@@ -1,5 +1,6 @@
 """Suite files and the one Great Expectations context a process validates with."""
 
+import gc
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ def load_suite_document(path: Path) -> dict:
 def load_suite(path: Path):
     import great_expectations as gx  # heavy: imported only when a batch is validated
 
+    batch_definition()  # GX's context made, and the collector told to leave it be, before any data is read
     return gx.ExpectationSuite(**load_suite_document(path))
 
 
@@ -42,4 +44,11 @@ def batch_definition():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("complaints").add_dataframe_asset("batch")
-    return asset.add_batch_definition_whole_dataframe("whole")
+    definition = asset.add_batch_definition_whole_dataframe("whole")
+    # GX and its context are some million long-lived objects, which every full garbage collection would walk
+    # again (rows.failing_rows collects after each large chunk): moved out of the collector's sight once, a
+    # collection costs what the chunk made. Measured, 3 runs each interleaved: a phone extract of 80,000 records
+    # in chunks of 20,000 took 12.4-13.0 s collecting per chunk, 11.3-11.4 s never collecting, 11.0-11.8 s so.
+    gc.collect()
+    gc.freeze()
+    return definition
