@@ -115,8 +115,12 @@ def run(main: Callable[[], object]) -> None:
     except BaseException as error:
         if isinstance(error, SystemExit) and error.code in (0, None):
             raise
-        traceback.print_exc(file=sys.stderr)
-        detail = error.code if isinstance(error, SystemExit) else f"{type(error).__name__}: {error}"
+        if not isinstance(error, SystemExit) or not isinstance(error.code, int):  # an int: it said why (argparse)
+            traceback.print_exc(file=sys.stderr)
+        if isinstance(error, SystemExit):
+            detail = f"exit status {error.code}" if isinstance(error.code, int) else error.code
+        else:
+            detail = f"{type(error).__name__}: {error}"
         print(f"\nFAILED: {detail}", flush=True)
         sys.exit(1)
     sys.exit(outcome if isinstance(outcome, int) else 0)

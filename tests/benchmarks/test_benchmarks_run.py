@@ -68,6 +68,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",
+        "measure_all.py",
         "sentiment_evaluation.py",
         "surge_evaluation.py",
     }
@@ -88,6 +89,20 @@ def test_sentiment_evaluation(tmp_path) -> None:
     assert len(accuracy) == 3 and all(0.3 < a <= 1 for a in accuracy)  # VADER, the Chinese lexicon, pysenti's
     predicted = re.findall(r"predicted: negative (\d+), neutral (\d+), positive (\d+)", out)
     assert [sum(int(n) for n in counts) for counts in predicted] == [200, 200]
+
+
+def test_measure_all_keeps_each_output_with_its_commit_and_names_the_failed(tmp_path) -> None:
+    """The docs' figures in one go, here two small ones: each output kept whole, with its header; a script that
+    fails (an argument it does not know) is named, and the whole run exits 1."""
+    out = run("measure_all.py", "--only", "sentiment", "--out", str(tmp_path / "m"), "--extra=--limit 30",
+              tmp_path=tmp_path)  # fmt: skip
+    kept = (tmp_path / "m" / "sentiment.txt").read_text(encoding="utf-8")
+    assert re.search(r"^measured: .* at commit [0-9a-f]{7}", kept, re.M) and "english: 30 real labelled texts" in kept
+    assert "all 1 measured" in out
+    out = run("measure_all.py", "--only", "copies", "sentiment", "--out", str(tmp_path / "m"), "--extra=--bogus",
+              tmp_path=tmp_path, exit_code=1)  # fmt: skip
+    assert re.search(r"^FAILED: copies, sentiment ", out, re.M), out
+    assert "unrecognized arguments: --bogus" in out
 
 
 def test_copies_evaluation(tmp_path) -> None:
