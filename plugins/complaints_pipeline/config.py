@@ -218,6 +218,12 @@ class Settings(BaseSettings):
         le=1,
         description="a channel's day whose quarantined share is significantly above this is blocked",
     )
+    duckdb_memory_limit: str = _setting(
+        "1GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="the memory DuckDB may use in each process that writes the warehouse (the load, dbt) before it"
+        " spills to disk: at a million complaints a day the load peaked at 3.4 GiB without it, 1.6 GiB with 1GB",
+    )
     retry_delay_seconds: float = _setting(
         60, gt=0, description="a failed task's first wait; each later one doubles (Airflow adds up to as much again)"
     )
@@ -298,7 +304,11 @@ def dbt_target_env(settings: Settings) -> dict[str, str]:
         "COMPLAINTS_HOLIDAY_SUBDIVISION": settings.holiday_subdivision,
     }
     if settings.warehouse_kind == "duckdb":
-        return {"COMPLAINTS_DBT_TARGET": "duckdb", "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path)} | calendar
+        return {
+            "COMPLAINTS_DBT_TARGET": "duckdb",
+            "COMPLAINTS_WAREHOUSE": str(settings.warehouse_path),
+            "COMPLAINTS_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        } | calendar
     from urllib.parse import unquote, urlsplit
 
     url = urlsplit(settings.warehouse_url)

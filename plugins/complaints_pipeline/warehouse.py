@@ -46,7 +46,7 @@ class Connection:
         self.kind = settings.warehouse_kind
         self.name = settings.warehouse_name
         if self.kind == "duckdb":
-            self._con = connect(settings.warehouse_path, read_only=read_only)
+            self._con = connect(settings.warehouse_path, read_only=read_only, memory_limit=settings.duckdb_memory_limit)
         else:
             import psycopg
 
@@ -226,10 +226,12 @@ def temp_table_ddl(table: str, schema: pa.Schema) -> str:
     return _ddl(table, schema).replace("create table if not exists", "create temp table")
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file; memory_limit: what DuckDB may use before it spills to disk (the setting duckdb_memory_limit)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def ensure_schema(con: Connection, channels: list[str]) -> None:

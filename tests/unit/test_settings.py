@@ -55,3 +55,13 @@ def test_derived_defaults_follow_the_home_and_lists_are_read_from_commas(monkeyp
     assert settings.warehouse_path == tmp_path / "elsewhere.duckdb"
     assert settings.alert_recipients == ("a@example.com", "b@example.com")
     assert settings.service_handles == ("@AcmeCare", "@AcmeHelp")
+
+
+def test_the_warehouse_connection_keeps_to_the_duckdb_memory_limit(monkeypatch, tmp_path) -> None:
+    from complaints_pipeline.warehouse import Connection
+
+    monkeypatch.setenv("COMPLAINTS_HOME", str(tmp_path))
+    monkeypatch.setenv("COMPLAINTS_DUCKDB_MEMORY_LIMIT", "300MB")
+    with Connection(load_settings()) as con:
+        [(limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
+    assert limit == "286.1 MiB"  # DuckDB shows 300 MB (10^6 bytes) in MiB
