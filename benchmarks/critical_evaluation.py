@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     started = time.perf_counter()
     # The seed and the mart on the narratives (a first build: every row), as the pipeline builds them.
-    run_dbt(settings, "build", "--select", "critical_keywords", "critical_complaints", "--exclude",
-            "resource_type:unit_test", "--full-refresh")  # fmt: skip
+    run_dbt(settings, "build", "--select", "critical_keywords", "critical_complaints", "--full-refresh")
     seconds = time.perf_counter() - started
     with Connection(settings) as con:
         found = con.execute(

@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         con.execute(TABLE_DDL["raw.crm_customers"])
         con.execute("delete from raw.crm_customers")
         con.insert_parquet("raw.crm_customers", list(customers.COLUMNS), export.with_suffix(".parquet"))
-    run_dbt(settings, "build", "--select", "stg_crm__customers", "customer_segments", "--exclude",
-            "resource_type:unit_test")  # fmt: skip
+    run_dbt(settings, "build", "--select", "stg_crm__customers", "customer_segments")
     shown = min(len(rows) - 1, args.limit or len(rows))
     print(f"{shown:,} real customers of an online retailer ({EXPORT.relative_to(REPO)}) as of {AS_OF}:"
           f" {good.num_rows:,} loaded, {bad.num_rows} quarantined")  # fmt: skip

@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 
 # What the intraday build runs: the fast lane's and the intraday surges' marts and what they read that a load
 # changes (the incremental models rebuild only the dates loaded since their last build); not the seeds, which
-# only the daily build loads, nor the dbt unit tests, which CI runs.
+# only the daily build loads (nor the dbt unit tests, which no production build runs: transform.PRODUCTION_ENV).
 SELECTION = ("+complaint_surges_intraday", "+critical_complaints")
-LEFT_OUT = ("resource_type:seed", "resource_type:unit_test")
+LEFT_OUT = ("resource_type:seed",)
 
 
 @dataclass(frozen=True)
