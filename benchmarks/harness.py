@@ -22,10 +22,12 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Generator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = (
@@ -103,6 +105,70 @@ def peak_mib() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class ProcessPeaks:
+    """While open, a thread samples every process descended from this one each `every` seconds: its command line,
+    its parent and its peak resident memory (VmHWM, the kernel's own high-water mark, so a peak between two
+    samples still counts; a process that lives less than one interval may be missed), and the most resident
+    memory all of them held at one sample.
+
+        with ProcessPeaks() as peaks:
+            subprocess.run(...)
+        for pid, process in peaks.processes.items(): ...  # Process(command, parent, peak_mib)
+    """
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self.processes: dict[int, Process] = {}
+        self.most_at_once_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="process-peaks", daemon=True)
+
+    def __enter__(self) -> ProcessPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def sample(self) -> None:
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    # The command may hold spaces and brackets: the fields after its closing bracket are fixed.
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        me, held = os.getpid(), 0.0
+        for pid, parent in parents.items():
+            ancestor = parent
+            while ancestor not in (me, 0, 1) and ancestor in parents:
+                ancestor = parents[ancestor]
+            if ancestor != me:
+                continue
+            with contextlib.suppress(OSError):
+                status = dict(
+                    line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
+                )
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                peak = int(status.get("VmHWM", "0 kB").split()[0]) / 1024
+                held += int(status.get("VmRSS", "0 kB").split()[0]) / 1024
+                known = self.processes.get(pid)
+                # The newest command line: a forked task process names itself (setproctitle) after it starts.
+                self.processes[pid] = Process(command.strip(), parent, max(peak, known.peak_mib if known else 0))
+        self.most_at_once_mib = max(self.most_at_once_mib, held)
+
+
+class Process(NamedTuple):
+    command: str
+    parent: int
+    peak_mib: float
 
 
 def run(main: Callable[[], object]) -> None:

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
 from harness import header, run  # noqa: E402
-from scratch import scratch_settings  # noqa: E402
+from scratch import complaints_in_marts, copy_back, scratch_settings  # noqa: E402
 
 from complaints_pipeline import ingest, loader, sample_data, transform, warehouse  # noqa: E402
 from complaints_pipeline.config import Settings  # noqa: E402
@@ -38,54 +38,6 @@ from complaints_pipeline.reference import CHANNELS  # noqa: E402
 
 NEW_DAY = dt.date(2026, 10, 14)
 WEEK = [NEW_DAY - dt.timedelta(days=k) for k in range(7, 0, -1)]
-HISTORY_LOADED_AT = dt.datetime(2000, 1, 1)
-TIMESTAMPS = ("received_at", "first_response_at", "resolved_at", "version_at")
-
-
-def copy_back(settings: Settings, history_days: int) -> int:
-    """Copy the loaded week's raw rows back in whole weeks until ``history_days`` days precede NEW_DAY."""
-    first = NEW_DAY - dt.timedelta(days=history_days)
-    weeks = -(-(history_days - 7) // 7)
-    weeks_back = f"(select cast(range as integer) as k from range(1, {weeks} + 1)) as weeks"
-    con = warehouse.connect(settings.warehouse_path)
-    try:
-        con.begin()
-        for channel in CHANNELS:
-            table = f"raw.{channel}_complaints"
-            columns = [c[0] for c in con.execute(f"describe {table}").fetchall()]
-            shifted = {
-                "complaint_id": "complaint_id || '~' || weeks.k",
-                "source_record_id": "source_record_id || '~' || weeks.k",
-                "partition_date": "cast(partition_date - 7 * weeks.k as date)",
-                **{c: f"{c} - to_days(7 * weeks.k)" for c in TIMESTAMPS},
-            }
-            select = ", ".join(shifted.get(c, c) for c in columns)
-            con.execute(
-                f"""
-                insert into {table} ({", ".join(columns)})
-                select {select}
-                from {table} cross join {weeks_back}
-                where partition_date - 7 * weeks.k >= ?
-                """,
-                [first],
-            )
-        columns = [c[0] for c in con.execute("describe raw.load_reconciliation").fetchall()]
-        shifted = {"partition_date": "cast(partition_date - 7 * weeks.k as date)", "loaded_at": "?"}
-        con.execute(
-            f"""
-            insert into raw.load_reconciliation ({", ".join(columns)})
-            select {", ".join(shifted.get(c, c) for c in columns)}
-            from raw.load_reconciliation cross join {weeks_back}
-            where partition_date - 7 * weeks.k >= ?
-            """,
-            [HISTORY_LOADED_AT, first],
-        )
-        # The copies reach back into earlier years: their public holidays, as the loader adds them.
-        warehouse.ensure_holidays(con, settings.holiday_country, settings.holiday_subdivision)
-        con.commit()
-        return sum(con.execute(f"select count(*) from raw.{ch}_complaints").fetchone()[0] for ch in CHANNELS)
-    finally:
-        con.close()
 
 
 def node_seconds(settings: Settings) -> dict[str, float]:
@@ -139,13 +91,11 @@ def main(argv: list[str] | None = None) -> None:
         home = shared.home / f"history-{history}"
         settings = shared.model_copy(update={"home": home, "warehouse_path": home / "complaints.duckdb"})
         loader.load(list(CHANNELS), WEEK, settings)
-        rows = copy_back(settings, history) if history > 7 else None
+        rows = copy_back(settings, WEEK, history) if history > 7 else None
         started = time.perf_counter()
         transform.build(settings)
         seconds = time.perf_counter() - started
-        con = warehouse.connect(settings.warehouse_path, read_only=True)
-        complaints = con.execute("select count(*) from marts.complaints").fetchone()[0]
-        con.close()
+        complaints = complaints_in_marts(settings)
         print(
             f"{history:>4} days of history: {complaints:,} complaints"
             f"{f' ({rows:,} raw rows)' if rows else ''}; full dbt build {seconds:.1f} s"

@@ -39,7 +39,6 @@ import re
 import statistics
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -60,7 +59,6 @@ from complaints_pipeline.smtp_sink import SmtpSink  # noqa: E402
 
 MANAGERS, DUTY = "managers@example.com", "duty-manager@example.com"
 CRITICAL_TEXT = "The charger caught fire on my desk last night and the smoke filled the room."
-FINISHED = {"success", "failed"}
 
 
 def hhmm(text: str) -> dt.time:
@@ -95,33 +93,6 @@ def records_in(path: Path) -> int:
     if path.parts[-3] == "social":
         return len(json.loads(path.read_text(encoding="utf-8"))["data"])
     return 1
-
-
-def wait_for_runs(airflow: AirflowServices, dag_id: str, count: int, timeout: float) -> list[dict]:
-    """The DAG's backfill runs once `count` of them finished and the backfill is complete (one runs at a time)."""
-
-    def done() -> bool:
-        runs = airflow.runs(dag_id, "backfill")
-        backfills = airflow.get(f"/backfills?dag_id={dag_id}")["backfills"]
-        complete = all(b["completed_at"] for b in backfills)
-        return complete and len(runs) >= count and all(r["state"] in FINISHED for r in runs)
-
-    airflow.wait(done, timeout, f"{count} backfill runs of {dag_id}")
-    return airflow.runs(dag_id, "backfill")
-
-
-def backfill(airflow: AirflowServices, dag_id: str, first: dt.datetime, last: dt.datetime) -> None:
-    """Airflow's backfill of the DAG over the logical dates; tried again when SQLite's lock outlasted the wait
-    (the backfill writes all its runs in one transaction, which rolls back whole)."""
-    for attempt in range(3):
-        try:
-            airflow.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(),
-                            "--to-date", last.isoformat(), "--max-active-runs", "1")  # fmt: skip
-            return
-        except RuntimeError as failed:
-            if "database is locked" not in str(failed) or attempt == 2:
-                raise
-            time.sleep(5)
 
 
 def subject_of(message: email.message.EmailMessage) -> str:
@@ -210,19 +181,18 @@ def main(argv: list[str] | None = None) -> int:
             for dag_id in ("complaints_intraday", "complaints_daily"):
                 airflow.unpause(dag_id)
             replay_started = time.perf_counter()
-            backfill(airflow, "complaints_intraday", *window)
+            airflow.backfill("complaints_intraday", *window)
             # One more, after midnight: the next day's folder has nothing yet (the short circuit).
             after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
-            wait_for_runs(airflow, "complaints_intraday", len(interval_ends), 120 * len(interval_ends) + 300)
-            backfill(airflow, "complaints_intraday", after, after)
-            runs = wait_for_runs(airflow, "complaints_intraday", len(interval_ends) + 1, 600)
+            airflow.backfill_runs("complaints_intraday", len(interval_ends), 120 * len(interval_ends) + 300)
+            airflow.backfill("complaints_intraday", after, after)
+            runs = airflow.backfill_runs("complaints_intraday", len(interval_ends) + 1, 600)
             replay_seconds = time.perf_counter() - replay_started
-            backfill(airflow, "complaints_daily", at(dt.time(0)), at(dt.time(0)))
-            (daily,) = wait_for_runs(airflow, "complaints_daily", 1, 1800)
+            airflow.backfill("complaints_daily", at(dt.time(0)), at(dt.time(0)))
+            (daily,) = airflow.backfill_runs("complaints_daily", 1, 1800)
             for run in [*runs, daily]:
                 if run["state"] != "success":
-                    tasks = airflow.get(f"/dags/{run['dag_id']}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}"
-                                        "/taskInstances?limit=100")["task_instances"]  # fmt: skip
+                    tasks = airflow.task_instances(run)
                     failed = sorted(t["task_id"] for t in tasks if t["state"] == "failed")
                     failures.append(f"{run['dag_id']} run {run['dag_run_id']}: {run['state']} (failed: {failed})")
         mails = [

@@ -17,10 +17,14 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 from complaints_pipeline.smtp_sink import free_port
+
+FINISHED = {"success", "failed"}  # a DAG run's final states
 
 
 def airflow_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -142,6 +146,36 @@ class AirflowServices:
             found += page["dag_runs"]
             if not page["dag_runs"] or len(found) >= page["total_entries"]:
                 return found
+
+    def backfill(self, dag_id: str, first: datetime, last: datetime) -> None:
+        """Airflow's backfill of the DAG over the logical dates, one run at a time; tried again when SQLite's lock
+        outlasted the wait (the backfill writes all its runs in one transaction, which rolls back whole)."""
+        for attempt in range(3):
+            try:
+                self.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", first.isoformat(),
+                             "--to-date", last.isoformat(), "--max-active-runs", "1")  # fmt: skip
+                return
+            except RuntimeError as failed:
+                if "database is locked" not in str(failed) or attempt == 2:
+                    raise
+                time.sleep(5)
+
+    def backfill_runs(self, dag_id: str, count: int, timeout: float) -> list[dict]:
+        """The DAG's backfill runs, oldest first, once `count` of them finished and every backfill is complete."""
+
+        def done() -> bool:
+            runs = self.runs(dag_id, "backfill")
+            backfills = self.get(f"/backfills?dag_id={dag_id}")["backfills"]
+            complete = all(b["completed_at"] for b in backfills)
+            return complete and len(runs) >= count and all(r["state"] in FINISHED for r in runs)
+
+        self.wait(done, timeout, f"{count} backfill runs of {dag_id}")
+        return self.runs(dag_id, "backfill")
+
+    def task_instances(self, run: dict) -> list[dict]:
+        """The run's task instances (every map index), with their states, start and end."""
+        path = f"/dags/{run['dag_id']}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}/taskInstances?limit=1000"
+        return self.get(path)["task_instances"]
 
     def __exit__(self, *exc) -> None:
         for process in self.processes:

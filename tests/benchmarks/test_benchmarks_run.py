@@ -65,6 +65,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
         "critical_evaluation.py",
         "customer_value_evaluation.py",
         "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
+        "daily_at_scale.py",
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",
@@ -233,3 +234,16 @@ def test_dag_overhead(tmp_path) -> None:
     out = run_whole_runs("dag_overhead.py", 0, tmp_path)  # the new day on an empty warehouse
     assert float(figure(r"DAG / bare:\s+([\d.]+)", out)) > 0
     assert int(figure(r"sum of its (\d+) task instances", out)) > 20
+
+
+def test_daily_at_scale(tmp_path) -> None:
+    """The whole DAG under a real scheduler on a tiny day: every task succeeds, each is timed, each process's peak
+    is read, and both aims are judged."""
+    out = run("daily_at_scale.py", "--per-day", "200", "--history-days", "3", tmp_path=tmp_path)
+    assert figure(r"history 2026-10-11 to 2026-10-13: ([\d,]+) raw rows", out)
+    for task in ("extract_email", "load_crm", "dbt.dbt_producer_watcher", "publish_marts", "check_run"):
+        assert re.search(rf"^    {re.escape(task)} +\d+\.\d s$", out, re.M), task
+    assert re.search(r"^    \d+ dbt sensors +[\d.]+ s in all", out, re.M), out
+    assert re.search(r"^    extract_phone +\d+ MiB$", out, re.M), out  # a task process, named by its task
+    assert re.search(r"^aim, the whole run within 10 minutes: (met|missed)", out, re.M), out
+    assert re.search(r"^aim, every process under 2048 MiB: met", out, re.M), out

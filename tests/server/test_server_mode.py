@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import time
-import urllib.parse
 
 import pytest
 from marts import assert_same_mart, load_and_build, marts
@@ -26,6 +25,7 @@ from services import REDIS_URL, AirflowServices, PostgresDatabase, airflow_cli, 
 from complaints_pipeline.assets import MARTS
 from complaints_pipeline.config import load_settings
 from complaints_pipeline.demo import smtp_connection
+from complaints_pipeline.local_airflow import FINISHED
 from complaints_pipeline.modes import airflow_env
 from complaints_pipeline.sample_data import Suspect, generate
 from complaints_pipeline.smtp_sink import SmtpSink
@@ -35,7 +35,6 @@ pytestmark = [pytest.mark.server, pytest.mark.e2e]
 DAYS = [dt.date(2026, 8, 3), dt.date(2026, 8, 4)]  # Monday and Tuesday
 PER_DAY = 300
 LOCAL = dt.timezone(dt.timedelta(hours=8))  # the default time zone, Asia/Shanghai
-FINISHED = {"success", "failed"}
 # A Redis database of the tests' own, emptied before and after: no stale Celery message reaches the worker.
 BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/15"
 
@@ -96,13 +95,7 @@ def server_run(tmp_path_factory: pytest.TempPathFactory, server_services):
                 )
                 seconds = time.monotonic() - started
                 runs = airflow.runs("complaints_daily", "backfill")
-                tasks = {
-                    run["dag_run_id"]: airflow.get(
-                        f"/dags/complaints_daily/dagRuns/{urllib.parse.quote(run['dag_run_id'])}"
-                        "/taskInstances?limit=200"
-                    )["task_instances"]
-                    for run in runs
-                }
+                tasks = {run["dag_run_id"]: airflow.task_instances(run) for run in runs}
         finally:
             _flush_broker()
         # The same landed files loaded at once, into a DuckDB warehouse of their own.
