@@ -10,11 +10,15 @@ runs the new day:
 - bare: the pipeline's stages called one after another in one Python process, as the DAG's tasks call
   them: landing dates, the four extracts, the load, Data Docs, `dbt build` (with the publication log and
   the monthly mart), the snapshot for BI tools, the alerts;
-- DAG: `airflow dags test complaints_daily` for that day (SQLite metadata, the DAG's own task
-  processes and dbt through astronomer-cosmos, as `make demo` runs it).
+- DAG: `airflow dags test complaints_daily` for that day (SQLite metadata, the tasks run one after another in
+  the command's process, dbt through astronomer-cosmos);
+- scheduler (--scheduler): the same DAG run as a deployment runs it, a backfill of that day on Airflow's own
+  components (scheduler with the LocalExecutor, api-server, dag-processor; SQLite metadata), as `make demo`
+  does; timed from asking for the run to its end, the components' start left out.
 
-Printed: median seconds of each, the DAG's overhead (DAG / bare), and the DAG's task durations from
-its metadata database. The machine is shared: compare the figures of one run.
+--dbt-tasks picks how the DAG runs dbt (the setting dbt_tasks): `nodes`, cosmos's watcher with a sensor per node,
+or `build`, one task. Printed: median seconds of each, the DAG's overhead (DAG / bare), and the DAG's task
+durations from its metadata database. The machine is shared: compare the figures of one run.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from scratch import scratch_settings  # noqa: E402
 
 from complaints_pipeline import pipeline, sample_data  # noqa: E402
 from complaints_pipeline.demo import smtp_connection  # noqa: E402
+from complaints_pipeline.local_airflow import AirflowServices  # noqa: E402
+from complaints_pipeline.modes import airflow_env  # noqa: E402
 from complaints_pipeline.reference import CHANNELS  # noqa: E402
 from complaints_pipeline.smtp_sink import SmtpSink  # noqa: E402
 
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-day", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--history-days", type=int, default=14, help="days loaded before the new day (0: none)")
+    parser.add_argument("--scheduler", action="store_true", help="also run the DAG under a scheduler (LocalExecutor)")
+    parser.add_argument("--dbt-tasks", choices=("nodes", "build"), default="nodes", help="the setting dbt_tasks")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     header(__doc__.strip().splitlines()[0], **vars(args))
@@ -115,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
             "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(sink.port, "pipeline@example.com"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "COMPLAINTS_DBT_TASKS": args.dbt_tasks,
         }
         os.environ.update({k: v for k, v in env.items() if k.startswith(("COMPLAINTS_", "AIRFLOW_CONN"))})
         base_env = use(base, env)
@@ -126,12 +135,12 @@ def main(argv: list[str] | None = None) -> None:
         loaded = f"history {history[0]} to {history[-1]}" if history else "no history"
         print(f"{loaded}, {args.per_day:,} a day: {time.perf_counter() - started:.0f} s")
 
-        bare: list[float] = []
-        dag: list[float] = []
+        kinds = ("bare", "dag", "scheduler") if args.scheduler else ("bare", "dag")
+        seconds: dict[str, list[float]] = {kind: [] for kind in kinds}
         parts: list[dict[str, float]] = []
-        tasks: list[dict[str, float]] = []
+        tasks: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds[1:]}
         for n in range(args.repeats):
-            for kind in ("bare", "dag"):
+            for kind in kinds:
                 home = root / f"{kind}-{n}"
                 shutil.copytree(base, home, symlinks=True)
                 run_env = use(home, env)
@@ -139,23 +148,41 @@ def main(argv: list[str] | None = None) -> None:
                 if kind == "bare":
                     days = pipeline.resolve_dates(None, None, _midnight(NEW_DAY, settings.local_tz), settings.local_tz)
                     parts.append(stages(days, run_id=f"bare-{n}"))
-                    bare.append(time.perf_counter() - started)
-                else:
+                elif kind == "dag":
                     airflow(run_env, "dags", "test", "complaints_daily", (NEW_DAY + dt.timedelta(days=1)).isoformat())
-                    dag.append(time.perf_counter() - started)
-                    tasks.append(task_seconds(home))
+                else:
+                    with AirflowServices(airflow_env(run_env), home / "services") as services:
+                        services.unpause("complaints_daily")
+                        midnight = _midnight(NEW_DAY, settings.local_tz)
+                        started = time.perf_counter()
+                        services.backfill("complaints_daily", midnight, midnight)
+                        (dag_run,) = services.backfill_runs("complaints_daily", 1, 1800)
+                        seconds[kind].append(time.perf_counter() - started)
+                    if dag_run["state"] != "success":
+                        raise SystemExit(f"the scheduler's run ended {dag_run['state']}; logs in {home / 'airflow'}")
+                if kind != "scheduler":
+                    seconds[kind].append(time.perf_counter() - started)
+                if kind != "bare":
+                    tasks[kind].append(task_seconds(home))
                 shutil.rmtree(home)
 
     print()
-    print(f"one day, {NEW_DAY}, median of {args.repeats}:")
-    print(f"  bare stages:  {statistics.median(bare):6.1f} s")
+    print(f"one day, {NEW_DAY}, median of {args.repeats}; dbt as {args.dbt_tasks}:")
+    bare = statistics.median(seconds["bare"])
+    print(f"  bare stages:  {bare:6.1f} s")
     for name in parts[0]:
         print(f"    {name:<11} {statistics.median(p[name] for p in parts):6.1f} s")
-    print(f"  DAG run:      {statistics.median(dag):6.1f} s (airflow dags test, start to end)")
-    print(f"    sum of its {len(tasks[0])} task instances: {statistics.median(sum(r.values()) for r in tasks):6.1f} s")
-    for task in sorted(tasks[0], key=lambda t: -statistics.median(r.get(t, 0) for r in tasks))[:8]:
-        print(f"    {task:<40} {statistics.median(r.get(task, 0.0) for r in tasks):6.1f} s")
-    print(f"  DAG / bare:   {statistics.median(dag) / statistics.median(bare):.2f}")
+    how = {"dag": "airflow dags test", "scheduler": "LocalExecutor scheduler"}
+    for kind in kinds[1:]:
+        runs = tasks[kind]
+        print(f"  DAG run ({how[kind]}): {statistics.median(seconds[kind]):6.1f} s, start to end")
+        print(
+            f"    sum of its {len(runs[0])} task instances: {statistics.median(sum(r.values()) for r in runs):6.1f} s"
+        )
+        for task in sorted(runs[0], key=lambda t: -statistics.median(r.get(t, 0) for r in runs))[:8]:
+            print(f"    {task:<40} {statistics.median(r.get(task, 0.0) for r in runs):6.1f} s")
+    for kind in kinds[1:]:
+        print(f"  DAG / bare, {how[kind]}: {statistics.median(seconds[kind]) / bare:.2f}")
 
 
 def _midnight(day: dt.date, tz: str) -> dt.datetime:

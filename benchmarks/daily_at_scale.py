@@ -11,7 +11,8 @@ of this is timed.
 
 Then Airflow's own components run complaints_daily for the new day, as a deployment runs it: the scheduler with the
 LocalExecutor (two task processes at a time), the api-server, the dag-processor, SQLite metadata, an SMTP server
-on loopback; the run is a backfill of that one date, every task of the DAG. While it runs, every process under
+on loopback; the run is a backfill of that one date, every task of the DAG (--dbt-tasks: the setting dbt_tasks,
+cosmos's sensor per dbt node or one dbt task). While it runs, every process under
 this one is sampled for its peak resident memory (VmHWM).
 
 Printed: the run's seconds (from asking for it to its end), each task's seconds from Airflow's metadata, each
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-day", type=int, default=1_000_000)
     parser.add_argument("--history-days", type=int, default=30, help="days before the new day (at least 1)")
+    parser.add_argument("--dbt-tasks", choices=("nodes", "build"), default="nodes", help="the setting dbt_tasks")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args(argv)
     header(__doc__.strip().splitlines()[0], **vars(args))
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.history_days < 1:
         parser.error("--history-days must be at least 1")
 
+    os.environ["COMPLAINTS_DBT_TASKS"] = args.dbt_tasks
     settings = scratch_settings(args.work, "daily-at-scale-")
     home, zone = settings.home, ZoneInfo(settings.local_tz)
     before = NEW_DAY - dt.timedelta(days=1)
@@ -125,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tasks = {t["id"]: t["task_id"] for t in instances}
     sensors = [t for t in instances if t["task_id"].startswith("dbt.") and t["task_id"] != "dbt.dbt_producer_watcher"]
-    print(f"\nthe DAG run of {NEW_DAY}, {args.per_day:,} complaints, on {args.history_days} days of history:")
+    print(f"\nthe DAG run of {NEW_DAY}, {args.per_day:,} complaints, on {args.history_days} days of history,"
+          f" dbt as {args.dbt_tasks}:")  # fmt: skip
     print(
         f"  whole run: {seconds:.0f} s (aim: within {AIM_SECONDS} s); {len(instances)} task instances; {mails} emails"
     )

@@ -23,7 +23,9 @@ rows, dbt builds the KPI, root-cause and surge marts, and a surge emails the ser
    (seeds, models and their tests, but `complaint_kpis_monthly`; the incremental models rebuild only the
    dates loaded since their last build); the sensors `dbt.<model>.run`, `dbt.<model>.test`,
    `dbt.<seed>.seed` (`dbt.<seed>_seed` if untested) report their node's result, and a retried sensor
-   runs its node alone. Then
+   runs its node alone. With the setting `dbt_tasks` = `build` (`COMPLAINTS_DBT_TASKS`), one task `dbt_build`
+   runs that `dbt build` instead, without the sensors: about a second less of Airflow per node under a
+   scheduler, and a retry runs the whole (incremental) build. Then
    `record_publication` logs the dates as published (`raw.mart_publications`) and builds
    `marts.complaint_kpis_monthly`, whose analysis timeliness is measured on that log.
 5. `publish_marts`: copies the marts into a read-only snapshot for BI tools, swapped in atomically
@@ -167,6 +169,12 @@ def complaints_daily():
         return build_data_docs()
 
     @task(**WRITER)
+    def dbt_build() -> None:
+        from complaints_pipeline.pipeline import build_models
+
+        build_models(full_refresh=get_current_context()["params"]["full_refresh"])
+
+    @task(**WRITER)
     def record_publication(dates: list[str]) -> None:
         from complaints_pipeline.pipeline import record_publication
 
@@ -218,7 +226,8 @@ def complaints_daily():
     loaded.append(load_crm(dates))  # the CRM's customer export, the fifth source
     docs = build_data_docs()
     extracted >> docs
-    built = DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
+    # One task, or cosmos's producer and a sensor per node (the setting dbt_tasks).
+    built = dbt_build() if SETTINGS.dbt_tasks == "build" else DbtTaskGroup(group_id="dbt", **task_group_kwargs(WRITER))
     recorded = record_publication(dates)
     published, alerted = publish_marts(dates), send_surge_alerts(dates)
     critical = send_critical_alerts()

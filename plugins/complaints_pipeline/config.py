@@ -224,6 +224,12 @@ class Settings(BaseSettings):
         description="the memory DuckDB may use in each process that writes the warehouse (the load, dbt) before it"
         " spills to disk: at a million complaints a day the load peaked at 3.4 GiB without it, 1.6 GiB with 1GB",
     )
+    dbt_tasks: Literal["nodes", "build"] = _setting(
+        "nodes",
+        description="how complaints_daily runs dbt: `nodes`, cosmos's watcher (one `dbt build`, and a task per model,"
+        " model's tests and seed that shows its result and, retried, runs it alone; about a second of Airflow per"
+        " node under a scheduler); `build`, one task that runs `dbt build` (a retry runs the whole build)",
+    )
     retry_delay_seconds: float = _setting(
         60, gt=0, description="a failed task's first wait; each later one doubles (Airflow adds up to as much again)"
     )

@@ -82,6 +82,12 @@ def build_marts(dates: list[str], run_id: str | None = None, full_refresh: bool 
     transform.publish(load_settings(), _days(dates), run_id=run_id, full_refresh=full_refresh)
 
 
+def build_models(full_refresh: bool = False) -> None:
+    """The daily run's `dbt build` as one task (the setting dbt_tasks = build): seeds, models and their tests but the
+    publication mart; every mart over all history when full_refresh."""
+    transform.build(load_settings(), full_refresh=full_refresh)
+
+
 def record_publication(dates: list[str], run_id: str | None = None) -> None:
     """After dbt build (cosmos's task group): log the dates' marts as published, refresh the mart that reads it."""
     transform.record_publication(load_settings(), _days(dates), run_id=run_id)

@@ -32,9 +32,10 @@ LOADS = {"load_phone", "load_email", "load_web", "load_social", "load_crm"}
 
 
 def _writers(dag) -> set[str]:
-    # cosmos's dbt task group: the producer runs `dbt build`, and every sensor runs its own node on a retry.
-    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_type != "EmptyOperator"}
-    assert "dbt.dbt_producer_watcher" in dbt_tasks
+    # cosmos's dbt task group: the producer runs `dbt build`, and every sensor runs its own node on a retry; or,
+    # with the setting dbt_tasks = build, the one task dbt_build.
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt") and t.task_type != "EmptyOperator"}
+    assert "dbt.dbt_producer_watcher" in dbt_tasks or dbt_tasks == {"dbt_build"}, dbt_tasks
     # check_run reads the warehouse last: on DuckDB no writer may hold the file meanwhile.
     return (
         LOADS
@@ -53,6 +54,20 @@ def test_duckdb_writers_share_one_pool_and_one_queue() -> None:
     assert all(dag.get_task(t).pool != "warehouse" for t in extractors), "extract tasks must not hold the writer slot"
     for channel in ("phone", "email", "web", "social"):
         assert dag.get_task(f"load_{channel}").upstream_task_ids == {f"extract_{channel}", "landing_dates"}
+
+
+def test_dbt_as_one_task_writes_in_the_pool_between_the_loads_and_the_publication(monkeypatch) -> None:
+    """The setting dbt_tasks = build: one task runs `dbt build`, no cosmos sensor, the same writers' rules."""
+    monkeypatch.setenv("COMPLAINTS_DBT_TASKS", "build")
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_daily.py"), known_pools=KNOWN_POOLS)
+    assert bag.import_errors == {}
+    dag = bag.dags["complaints_daily"]
+    assert not [t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")]
+    build = dag.get_task("dbt_build")
+    assert build.upstream_task_ids == LOADS
+    assert build.downstream_task_ids == {"record_publication", "send_critical_alerts"}
+    assert {t.task_id for t in dag.tasks if t.pool == "warehouse"} == _writers(dag)
+    assert len(dag.tasks) == 18
 
 
 def test_postgres_writers_run_concurrently_on_any_worker(monkeypatch: pytest.MonkeyPatch) -> None:

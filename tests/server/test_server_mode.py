@@ -75,6 +75,9 @@ def server_run(tmp_path_factory: pytest.TempPathFactory, server_services):
                 "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(sink.port, "pipeline@example.com"),
                 "AIRFLOW_VAR_COMPLAINTS_ALERT_RECIPIENTS": "managers@example.com",
                 "COMPLAINTS_RETRY_DELAY_SECONDS": "1",
+                # dbt as one task: the sensors of cosmos would be 77 more Celery tasks a day, about 1.6 s each (their
+                # server-mode pool and queue: tests/dags; they run under a scheduler in tests/e2e).
+                "COMPLAINTS_DBT_TASKS": "build",
             }
         )
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
