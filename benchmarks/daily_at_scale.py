@@ -58,11 +58,11 @@ def label(pid: int, peaks: ProcessPeaks, tasks: dict[str, str]) -> str:
     found = _TASK_PROCESS.match(process.command)
     if found:
         return tasks.get(found.group(1), process.command)
+    words = " ".join(Path(w).name if w.startswith("/") else w for w in process.command.split()[:4])
     parent = peaks.processes.get(process.parent)
     if parent and _TASK_PROCESS.match(parent.command):
-        return f"{label(process.parent, peaks, tasks)}: {' '.join(process.command.split()[:3])[:50]}"
-    words = [Path(w).name if w.startswith("/") else w for w in process.command.split()]
-    return " ".join(words[:4])[:60]
+        return f"{label(process.parent, peaks, tasks)}: {words}"[:60]
+    return words[:60] or f"pid {pid}, its command unread"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -160,8 +160,10 @@ class ProcessPeaks:
                 peak = int(status.get("VmHWM", "0 kB").split()[0]) / 1024
                 held += int(status.get("VmRSS", "0 kB").split()[0]) / 1024
                 known = self.processes.get(pid)
-                # The newest command line: a forked task process names itself (setproctitle) after it starts.
-                self.processes[pid] = Process(command.strip(), parent, max(peak, known.peak_mib if known else 0))
+                # The newest command line: a forked task process names itself (setproctitle) after it starts; an
+                # ended one (a zombie until its parent reaps it) has none left.
+                command = command.strip() or (known.command if known else "")
+                self.processes[pid] = Process(command, parent, max(peak, known.peak_mib if known else 0))
         self.most_at_once_mib = max(self.most_at_once_mib, held)
 
 

@@ -147,6 +147,16 @@ def compose(critical: Critical, labels: Labels, sender: str, recipients: list[st
     return message
 
 
+_LOG_CONFLICT = """
+        on conflict (complaint_id) do update set
+            status = excluded.status,
+            attempts = critical_alert_log.attempts + (excluded.status = 'pending')::integer,
+            message_id = excluded.message_id, subject = excluded.subject, recipients = excluded.recipients,
+            last_tried_at = excluded.last_tried_at, sent_at = excluded.sent_at, last_error = excluded.last_error,
+            run_id = excluded.run_id, alerted_by = excluded.alerted_by
+"""
+
+
 def _log(con, critical: Critical, status: str, run_id: str | None, alerted_by: str, **sent) -> None:
     message: EmailMessage | None = sent.get("message")
     con.execute(
@@ -154,13 +164,8 @@ def _log(con, critical: Critical, status: str, run_id: str | None, alerted_by: s
         insert into ops.critical_alert_log values (
             $id, $day, $rule, $status, $attempts, $message_id, $subject, $recipients, now(), now(),
             case when $sent then now() end, $error, $run_id, $alerted_by)
-        on conflict (complaint_id) do update set
-            status = excluded.status,
-            attempts = critical_alert_log.attempts + (excluded.status = 'pending')::integer,
-            message_id = excluded.message_id, subject = excluded.subject, recipients = excluded.recipients,
-            last_tried_at = excluded.last_tried_at, sent_at = excluded.sent_at, last_error = excluded.last_error,
-            run_id = excluded.run_id, alerted_by = excluded.alerted_by
-        """,
+        """
+        + _LOG_CONFLICT,
         {
             "id": critical.complaint_id,
             "day": critical.complaint_date,
@@ -178,6 +183,31 @@ def _log(con, critical: Critical, status: str, run_id: str | None, alerted_by: s
     )
 
 
+def _log_historical(con, found: list[Critical], run_id: str | None, alerted_by: str) -> None:
+    """Log a backfill's critical complaints as historical in one statement, as _log would one by one (a backfilled
+    day of a million complaints holds some 20,000: one by one took 97 s)."""
+    if not found:
+        return
+    con.execute(
+        "create temp table if not exists critical_historical"
+        " (complaint_id varchar, complaint_date date, critical_rule varchar)"
+    )
+    con.execute("delete from critical_historical")
+    rows = [(c.complaint_id, c.complaint_date, c.critical_rule) for c in found]
+    con.insert_rows("critical_historical", ["complaint_id", "complaint_date", "critical_rule"], rows)
+    con.execute(
+        """
+        insert into ops.critical_alert_log
+        select complaint_id, complaint_date, critical_rule, 'historical', 0, cast(null as varchar),
+               cast(null as varchar), cast(null as varchar), now(), now(), cast(null as timestamp),
+               cast(null as varchar), $run_id, $alerted_by
+        from critical_historical
+        """
+        + _LOG_CONFLICT,
+        {"run_id": run_id, "alerted_by": alerted_by},
+    )
+
+
 def send(settings: Settings, run_id: str | None = None, alerted_by: str = "daily", now: dt.datetime | None = None):
     """Email each critical complaint not emailed yet on its own; log the ones a backfill brought (received more
     than critical_lookback_hours before now). Returns the subjects sent; raises AlertSendError when some could
@@ -190,9 +220,7 @@ def send(settings: Settings, run_id: str | None = None, alerted_by: str = "daily
         con.execute(TABLE_DDL["ops.critical_alert_log"])
         found = pending(con)
         recent = [c for c in found if c.received_at >= oldest]
-        for critical in found:
-            if critical.received_at < oldest:
-                _log(con, critical, "historical", run_id, alerted_by)
+        _log_historical(con, [c for c in found if c.received_at < oldest], run_id, alerted_by)
         if len(found) > len(recent):
             log.info(
                 "%d critical complaints received before %s (a backfill): logged in ops.critical_alert_log, not emailed",

@@ -53,7 +53,7 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
     parquet_root = folder / "parquet"
     new_parquet = parquet_root / stamp
     new_parquet.mkdir(parents=True)
-    con = connect(new_file)
+    con = connect(new_file, memory_limit=settings.duckdb_memory_limit)
     try:
         con.execute("attach ? as warehouse (read_only)", [str(settings.warehouse_path)])
         marts = [

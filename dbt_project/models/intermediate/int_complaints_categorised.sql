@@ -26,17 +26,33 @@ keywords as (
 
 ),
 
-keyword_hits as (
+-- The pairs whose text holds the keyword anywhere: a cheap join, which leaves the word test (a regular
+-- expression compiled per pair) to these few (in the join it took minutes at a million complaints a day).
+keyword_candidates as (
 
     select
         complaints.complaint_id,
+        keywords.language_code,
         keywords.category,
-        count(*) as hit_count,
-        max(case when keywords.overrides_model then 1 else 0 end) as is_override
+        keywords.overrides_model,
+        keywords.keyword,
+        lower(complaints.complaint_text) as complaint_text
     from complaints
     inner join keywords
-        on {{ keyword_matches('lower(complaints.complaint_text)', 'keywords.keyword', 'keywords.language_code') }}
+        on {{ dbt.position('keywords.keyword', 'lower(complaints.complaint_text)') }} > 0
     where complaints.category is null
+
+),
+
+keyword_hits as (
+
+    select
+        complaint_id,
+        category,
+        count(*) as hit_count,
+        max(case when overrides_model then 1 else 0 end) as is_override
+    from keyword_candidates
+    where {{ keyword_matches('complaint_text', 'keyword', 'language_code') }}
     group by 1, 2
 
 ),

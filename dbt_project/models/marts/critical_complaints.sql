@@ -25,15 +25,30 @@ keywords as (
 
 ),
 
-keyword_hits as (
+-- The pairs whose text holds the keyword anywhere: a cheap join, which leaves the word test (a regular
+-- expression compiled per pair) to these few (in the join it took 423 s at a million complaints a day).
+keyword_candidates as (
 
     select
         complaints.complaint_id,
+        keywords.language_code,
         keywords.critical_rule,
-        keywords.keyword
+        keywords.keyword,
+        lower(complaints.complaint_text) as complaint_text
     from complaints
     inner join keywords
-        on {{ keyword_matches('lower(complaints.complaint_text)', 'keywords.keyword', 'keywords.language_code') }}
+        on {{ dbt.position('keywords.keyword', 'lower(complaints.complaint_text)') }} > 0
+
+),
+
+keyword_hits as (
+
+    select
+        complaint_id,
+        critical_rule,
+        keyword
+    from keyword_candidates
+    where {{ keyword_matches('complaint_text', 'keyword', 'language_code') }}
 
 ),
 
