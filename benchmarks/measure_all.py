@@ -29,7 +29,19 @@ SERIES = "tests/fixtures/real/series"
 MEASUREMENTS: dict[str, list[str]] = {
     "ingest": ["ingest_benchmark.py", "--per-day", "1000000"],
     "incremental": ["incremental_benchmark.py", "--per-day", "500", "--history-days", "730"],
-    "dag_overhead": ["dag_overhead.py", "--per-day", "2000", "--history-days", "14"],
+    "dag_overhead": ["dag_overhead.py", "--per-day", "2000", "--history-days", "14", "--scheduler"],
+    "dag_overhead_build": [
+        "dag_overhead.py",
+        "--per-day",
+        "2000",
+        "--history-days",
+        "14",
+        "--scheduler",
+        "--dbt-tasks",
+        "build",
+    ],  # fmt: skip
+    "daily_at_scale_1m": ["daily_at_scale.py", "--per-day", "1000000", "--history-days", "1"],
+    "daily_at_scale_100k_30": ["daily_at_scale.py", "--per-day", "100000", "--history-days", "30"],
     "surge_generated": ["surge_evaluation.py", "--start", "2025-01-01", "--end", "2026-12-31", "--seed", "42"],
     "surge_comcast": ["surge_evaluation.py", "--series", f"{SERIES}/comcast_fcc_2015.csv", "--country", "US"],
     "surge_cfpb": ["surge_evaluation.py", "--series", f"{SERIES}/cfpb_total_2011_2017.csv", "--country", "US"],
