@@ -227,7 +227,7 @@ class Settings(BaseSettings):
     dbt_tasks: Literal["nodes", "build"] = _setting(
         "nodes",
         description="how complaints_daily runs dbt: `nodes`, cosmos's watcher (one `dbt build`, and a task per model,"
-        " model's tests and seed that shows its result and, retried, runs it alone; about a second of Airflow per"
+        " model's tests and seed that shows its result and, retried, runs it alone; about 1.5 s of Airflow per"
         " node under a scheduler); `build`, one task that runs `dbt build` (a retry runs the whole build)",
     )
     retry_delay_seconds: float = _setting(
