@@ -6,8 +6,8 @@
 The day before the new day (Wednesday 2026-10-14) and the new day are generated at --per-day (no surges; the
 CRM's customer export lands with the new day). The day before goes through the pipeline's own stages (extract,
 load); its raw rows are then copied back a day at a time in SQL (ids suffixed, timestamps shifted) until
---history-days days precede the new day, and dbt builds the marts over that history, as a first run would. None
-of this is timed.
+--history-days days precede the new day, and dbt builds the marts over that history, as a first run would (with
+DuckDB allowed --setup-memory-limit). None of this is timed.
 
 Then Airflow's own components run complaints_daily for the new day, as a deployment runs it: the scheduler with the
 LocalExecutor (two task processes at a time), the api-server, the dag-processor, SQLite metadata, an SMTP server
@@ -23,12 +23,14 @@ minutes, every process under 2 GiB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import sys
 import time
+from collections.abc import Generator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -65,6 +67,20 @@ def label(pid: int, peaks: ProcessPeaks, tasks: dict[str, str]) -> str:
     return words[:60] or f"pid {pid}, its command unread"
 
 
+@contextlib.contextmanager
+def setting(name: str, value: str) -> Generator[None, None, None]:
+    """An environment variable (a setting) changed for the block only."""
+    kept = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if kept is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = kept
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-day", type=int, default=1_000_000)
@@ -72,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dbt-tasks", choices=("nodes", "build"), default="nodes", help="the setting dbt_tasks")
     parser.add_argument("--landing", type=Path, default=None, help="landed files of an earlier run: not generated")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument(
+        "--setup-memory-limit",
+        default="12GB",
+        help="DuckDB's memory limit while the history is built (not timed); the run keeps the setting's own",
+    )
     args = parser.parse_args(argv)
     header(__doc__.strip().splitlines()[0], **vars(args))
     logging.basicConfig(level=logging.WARNING)
@@ -101,12 +122,12 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = env["AIRFLOW_CONN_SMTP_DEFAULT"]
-        with stage("history"):
+        with stage("history"), setting("COMPLAINTS_DUCKDB_MEMORY_LIMIT", args.setup_memory_limit):
             started = time.perf_counter()
             for channel in CHANNELS:
                 pipeline.extract_channel(channel, [before.isoformat()])
             pipeline.load_warehouse(list(CHANNELS), [before.isoformat()], run_id="history")
-            rows = copy_back(settings, [before], args.history_days)
+            rows = copy_back(load_settings(), [before], args.history_days)
             copied = time.perf_counter()
             pipeline.build_marts(history, run_id="history")
             pipeline.send_critical_alerts(run_id="history")  # the history's critical complaints: logged, not sent
