@@ -41,11 +41,13 @@ WEEK = [NEW_DAY - dt.timedelta(days=k) for k in range(7, 0, -1)]
 
 
 def node_seconds(settings: Settings) -> dict[str, float]:
-    """Seconds dbt spent in models and in tests in its last invocation (its start-up left out)."""
+    """Seconds dbt spent in models and in tests in its last invocation (its start-up left out), and in each node
+    (keyed by its unique id)."""
     results = json.loads((settings.home / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
     seconds = {"model": 0.0, "test": 0.0}
     for result in results["results"]:
         kind = result["unique_id"].split(".")[0]
+        seconds[result["unique_id"]] = result["execution_time"]
         if kind in ("model", "seed"):
             seconds["model"] += result["execution_time"]
         elif kind in ("test", "unit_test"):
@@ -62,7 +64,8 @@ def daily_run(settings: Settings) -> dict[str, float]:
     nodes = node_seconds(settings)
     warehouse.record_publication([NEW_DAY], settings)
     transform.run_dbt(settings, "run", "--select", "complaint_kpis_monthly")
-    nodes["model"] += node_seconds(settings)["model"]
+    monthly = node_seconds(settings)
+    nodes = {**nodes, **monthly, "model": nodes["model"] + monthly["model"], "test": nodes["test"] + monthly["test"]}
     done = time.perf_counter()
     return {"load": loaded - started, "publish": done - loaded, "total": done - started, **nodes}
 
@@ -125,6 +128,16 @@ def main(argv: list[str] | None = None) -> None:
             f"ratio {large} / {small} days, {part + 's' if part != 'load' else part:<6}:    "
             f"{median(large, part) / median(small, part):.2f}"
         )
+    print(f"the nodes that grow the most, median seconds on {small} -> {large} days:")
+    print("\n".join(growing_nodes(runs[small], runs[large], top=12)))
+
+
+def growing_nodes(small: list[dict[str, float]], large: list[dict[str, float]], top: int) -> list[str]:
+    """The nodes whose median seconds grow the most from the small history to the large one, as printed lines."""
+    nodes = [k for k in large[0] if "." in k and k in small[0]]
+    growth = {n: (statistics.median(r[n] for r in small), statistics.median(r[n] for r in large)) for n in nodes}
+    ranked = sorted(growth.items(), key=lambda item: item[1][0] - item[1][1])[:top]
+    return [f"  {node.split('.', 2)[-1][:70]:<72} {a:5.2f} s -> {b:5.2f} s" for node, (a, b) in ranked]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Every script under benchmarks/ runs here at a tiny size, as a user runs it (its own process, from the
-repository), so a change that breaks one fails CI instead of rotting until someone needs the figures.
+"""Every script under benchmarks/ runs here (or in test_benchmarks_airflow.py) at a tiny size, as a user runs it
+(its own process, from the repository), so a change that breaks one fails CI instead of rotting until someone
+needs the figures.
 
 Each run must exit 0 and print its figures; the figures themselves are the scripts' business (timings vary
 with the machine), but what a tiny run can know exactly is checked: the counts it reports.
@@ -8,12 +9,10 @@ with the machine), but what a tiny run can know exactly is checked: the counts i
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 
 import pytest
+from benchmark_scripts import figure, run, run_whole_runs
 from helpers import REPO_ROOT
 
 pytestmark = pytest.mark.benchmark
@@ -22,50 +21,14 @@ HELPERS = {"scratch.py", "harness.py"}  # modules the scripts share, not benchma
 SCRIPTS = sorted(p.name for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name not in HELPERS)
 
 
-def run(script: str, *args: str, tmp_path, env: dict | None = None, exit_code: int = 0) -> str:
-    """Run a script; it must exit with exit_code and, like every benchmark, first print what it ran on."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT / "plugins"),
-        "COMPLAINTS_HOME": str(tmp_path / "home"),
-        "DO_NOT_TRACK": "1",
-        "GX_ANALYTICS_ENABLED": "false",
-        # A few dozen complaints a day: the generator's few bad records are a large share, not a bad day.
-        "COMPLAINTS_MAX_QUARANTINED_SHARE": "1",
-        **(env or {}),
-    }
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "benchmarks" / script), *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == exit_code, (
-        f"{script}: exit {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
-    )
-    head = result.stdout[:2000]
-    assert re.search(r"^machine:  \d+ cores, [\d.]+ GiB memory", head, re.M), head
-    assert re.search(r"^versions: python 3\.11\.\d+, .*duckdb \d", head, re.M), head
-    assert re.search(r"^measured: \d{4}-\d\d-\d\d \d\d:\d\d UTC at commit [0-9a-f]{7}", head, re.M), head
-    return result.stdout
-
-
-def figure(pattern: str, text: str) -> str:
-    found = re.search(pattern, text)
-    assert found, f"{pattern!r} not in:\n{text}"
-    return found.group(1)
-
-
 def test_every_benchmark_has_a_tiny_run_here() -> None:
     tested = {
         "categorisation_evaluation.py",
         "copies_evaluation.py",
         "critical_evaluation.py",
         "customer_value_evaluation.py",
-        "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
-        "daily_at_scale.py",
+        "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_intraday_replay.py
+        "daily_at_scale.py",  # this and the next in test_benchmarks_airflow.py
         "dag_overhead.py",
         "incremental_benchmark.py",
         "ingest_benchmark.py",
@@ -73,7 +36,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
         "sentiment_evaluation.py",
         "surge_evaluation.py",
     }
-    assert set(SCRIPTS) == tested, "a benchmark without a test below rots: add its tiny run"
+    assert set(SCRIPTS) == tested, "a benchmark without a tiny run here or in test_benchmarks_airflow.py rots"
 
 
 def test_sentiment_evaluation(tmp_path) -> None:
@@ -214,41 +177,9 @@ def test_a_benchmark_whose_stage_fails_exits_non_zero_saying_which_stage_on_stdo
     assert "BatchBlockedError" in out and "ratio to DuckDB" not in out
 
 
-def run_whole_runs(script: str, history_days: int, tmp_path, *more: str) -> str:
-    """A script that times whole runs over days of history: 40 complaints a day, once, in a scratch folder."""
-    return run(
-        script, "--per-day", "40", "--history-days", str(history_days), "--repeats", "1",
-        "--work", str(tmp_path / "work"), *more, tmp_path=tmp_path,
-    )  # fmt: skip
-
-
 def test_incremental_benchmark(tmp_path) -> None:
     out = run_whole_runs("incremental_benchmark.py", 21, tmp_path)
     small = int(figure(r"\s7 days of history: ([\d,]+) complaints", out).replace(",", ""))
     large = int(figure(r"21 days of history: ([\d,]+) complaints", out).replace(",", ""))
     assert large > 2 * small  # three copies of the week
     assert float(figure(r"ratio 21 / 7 days, whole run:\s+([\d.]+)", out)) > 0
-
-
-def test_dag_overhead(tmp_path) -> None:
-    """The new day on an empty warehouse, bare, with `airflow dags test` and under a scheduler, dbt as one task
-    (cosmos's sensors run under both in tests/e2e/test_complaints_daily.py)."""
-    out = run_whole_runs("dag_overhead.py", 0, tmp_path, "--scheduler", "--dbt-tasks", "build")
-    assert float(figure(r"DAG / bare, airflow dags test:\s+([\d.]+)", out)) > 0
-    assert float(figure(r"DAG / bare, LocalExecutor scheduler:\s+([\d.]+)", out)) > 0
-    assert re.findall(r"sum of its (\d+) task instances", out) == ["18", "18"], out
-    assert re.search(r"^    dbt_build +[\d.]+ s$", out, re.M), out
-
-
-def test_daily_at_scale(tmp_path) -> None:
-    """The whole DAG under a real scheduler on a tiny day: every task succeeds, each is timed, each process's peak
-    is read, and both aims are judged."""
-    out = run("daily_at_scale.py", "--per-day", "200", "--history-days", "3", "--dbt-tasks", "build", tmp_path=tmp_path)
-    raw = int(figure(r"history 2026-10-11 to 2026-10-13: ([\d,]+) raw rows", out).replace(",", ""))
-    assert raw > 3 * 200  # three copies of a day of 200 complaints and their updates
-    assert "18 task instances" in out
-    for task in ("extract_email", "load_crm", "dbt_build", "publish_marts", "check_run"):
-        assert re.search(rf"^    {re.escape(task)} +\d+\.\d s$", out, re.M), task
-    assert re.search(r"^    extract_phone +\d+ MiB$", out, re.M), out  # a task process, named by its task
-    assert re.search(r"^aim, the whole run within 10 minutes: (met|missed)", out, re.M), out
-    assert re.search(r"^aim, every process under 2048 MiB: met", out, re.M), out
