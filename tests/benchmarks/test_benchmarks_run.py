@@ -183,3 +183,5 @@ def test_incremental_benchmark(tmp_path) -> None:
     large = int(figure(r"21 days of history: ([\d,]+) complaints", out).replace(",", ""))
     assert large > 2 * small  # three copies of the week
     assert float(figure(r"ratio 21 / 7 days, whole run:\s+([\d.]+)", out)) > 0
+    growing = out.split("the nodes that grow the most, median seconds on 7 -> 21 days:\n")[1].splitlines()
+    assert len(growing) == 12 and all(re.fullmatch(r"  \S+ +\d+\.\d\d s -> +\d+\.\d\d s", g) for g in growing), growing
