@@ -5,29 +5,6 @@
 {%- set day_end = to_utc(dbt.dateadd('day', 1, 'cast(book_days.book_date as ' ~ dbt.type_timestamp() ~ ')')) %}
 with
 
--- The state each version of a tracked complaint gave, and until which landing date it was the latest known.
-states as (
-
-    select
-        complaint_id,
-        channel,
-        landed_date,
-        version_at,
-        status,
-        resolved_at,
-        lead(landed_date) over (
-            partition by complaint_id
-            order by landed_date, version_at, source_file, source_position
-        ) as next_landed_date,
-        row_number() over (
-            partition by complaint_id, landed_date
-            order by version_at desc, source_file desc, source_position desc
-        ) as landed_rank
-    from {{ ref('stg_channels__complaints') }}
-    where version_kind in ('snapshot', 'event') and status is not null
-
-),
-
 complaints as (
 
     select
@@ -50,26 +27,23 @@ book_days as (
 ),
 
 -- Each complaint open at the end of a book day: the day's latest known state says it is open, being handled,
--- or reopened (a reopened ticket may still show its first resolution's time).
+-- or reopened (a reopened ticket may still show its first resolution's time): one of its open spells.
 open_at_day_end as (
 
     select
         book_days.book_date,
-        states.channel,
+        spells.channel,
         complaints.complaint_id,
         {{ hours_between('complaints.received_at', day_end) }} as age_hours,
         complaints.resolution_due_at < {{ day_end }} as is_overdue
     from book_days
-    inner join states
+    inner join {{ ref('int_complaints_open_spells') }} as spells
         on
-            book_days.book_date >= states.landed_date
-            and (states.next_landed_date is null or book_days.book_date < states.next_landed_date)
-            and states.landed_rank = 1
+            book_days.book_date >= spells.open_from_date
+            and (spells.open_until_date is null or book_days.book_date < spells.open_until_date)
     inner join complaints
-        on states.complaint_id = complaints.complaint_id
-    where
-        complaints.complaint_date <= book_days.book_date
-        and states.status in ('open', 'in_progress', 'reopened')
+        on spells.complaint_id = complaints.complaint_id
+    where complaints.complaint_date <= book_days.book_date
 
 ),
 
