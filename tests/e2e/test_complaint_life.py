@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import shutil
 from pathlib import Path
 
@@ -290,6 +291,20 @@ def test_the_kpis_of_the_received_date_change_as_versions_arrive(days_in_order) 
         [MONDAY],
     )
     assert rows == [(1, 1, 1, 1)]
+
+
+def test_an_incremental_build_leaves_no_temporary_table_behind(days_in_order) -> None:
+    """dbt-duckdb builds an incremental model's rows into a temporary table that lives as long as dbt's connection:
+    in a daily build, to its end, where a million complaints a day ran a later test out of memory. The post-hook
+    drop_build_temp drops each once its rows are in: every one the last day's build made, as dbt logged it."""
+    settings, _, _ = days_in_order
+    log = (settings.home / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    last = log[log.rindex("Running with dbt=") :]
+    made = set(re.findall(r'"(\w+__dbt_tmp\d+)"', last))
+    dropped = set(re.findall(r'drop table if exists temp\.main\."(\w+__dbt_tmp\d+)"', last))
+    models = {re.sub(r"__dbt_tmp\d+$", "", name) for name in made}
+    assert {"complaints", "complaint_backlog_daily", "int_complaints_open_spells"} <= models, models
+    assert dropped == made
 
 
 def test_the_same_life_landed_in_reverse_order_gives_the_same_marts(days_in_order, tmp_path) -> None:
