@@ -42,6 +42,8 @@ MEASUREMENTS: dict[str, list[str]] = {
     ],  # fmt: skip
     "daily_at_scale_1m": ["daily_at_scale.py", "--per-day", "1000000", "--history-days", "1"],
     "daily_at_scale_100k_30": ["daily_at_scale.py", "--per-day", "100000", "--history-days", "30"],
+    # Its defaults: a million a day on 30 such days, an hour and a half of setup (docs/measurements.md).
+    "daily_at_scale_1m_30": ["daily_at_scale.py", "--per-day", "1000000", "--history-days", "30"],
     "surge_generated": ["surge_evaluation.py", "--start", "2025-01-01", "--end", "2026-12-31", "--seed", "42"],
     "surge_comcast": ["surge_evaluation.py", "--series", f"{SERIES}/comcast_fcc_2015.csv", "--country", "US"],
     "surge_cfpb": ["surge_evaluation.py", "--series", f"{SERIES}/cfpb_total_2011_2017.csv", "--country", "US"],
