@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=hhmm, default=hhmm("00:00"), help="the first replayed run's interval start")
     parser.add_argument("--last", type=hhmm, default=hhmm("23:50"), help="the last replayed run's interval start")
     parser.add_argument("--home", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--reuse", action="store_true", help="the home's history is loaded already: only the day")
     parser.add_argument("--bound", type=float, default=30.0, help="minutes a surge alert may take (--check)")
     parser.add_argument("--check", action="store_true", help="exit 1 when an expectation does not hold")
     parser.add_argument("--seed", type=int, default=21)
@@ -131,13 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     zone, every = ZoneInfo(tz), settings.intraday_minutes
     surge = parse_surge(args.surge, day)
     started = time.perf_counter()
-    first = day - dt.timedelta(days=args.history_days)
-    generate(first, day - dt.timedelta(days=1), settings.landing_dir, per_day=args.per_day, seed=args.seed, surges=[])
-    dates = [(first + dt.timedelta(days=n)).isoformat() for n in range(args.history_days)]
-    for channel in CHANNELS:
-        pipeline.extract_channel(channel, dates)
-    pipeline.load_warehouse(list(CHANNELS), dates, run_id="history")
-    pipeline.build_marts(dates, run_id="history")
+    if not args.reuse:
+        first = day - dt.timedelta(days=args.history_days)
+        generate(
+            first, day - dt.timedelta(days=1), settings.landing_dir, per_day=args.per_day, seed=args.seed, surges=[]
+        )
+        dates = [(first + dt.timedelta(days=n)).isoformat() for n in range(args.history_days)]
+        for channel in CHANNELS:
+            pipeline.extract_channel(channel, dates)
+        pipeline.load_warehouse(list(CHANNELS), dates, run_id="history")
+        pipeline.build_marts(dates, run_id="history")
     generate(day, day, settings.landing_dir, per_day=args.per_day, seed=args.seed, surges=[surge] if surge else [])
     critical_id = add_critical_form(settings.landing_dir, day, args.critical_at, tz)
     landed = land_during_day(settings.landing_dir, day, every=5, lag=1, tz=tz)

@@ -60,7 +60,6 @@ def warehouse_settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypat
 # The longest files first, so that on the workers (make test: -n 3 --dist loadfile) no long file starts last
 # while the others idle; measured by --durations in CI. The rest keep their order.
 LONGEST_FIRST = (
-    "e2e/test_intraday_replay.py",
     "e2e/test_complaints_daily.py",
     "benchmarks/test_benchmarks_airflow.py",
     "benchmarks/test_benchmarks_run.py",

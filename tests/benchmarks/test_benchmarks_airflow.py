@@ -13,8 +13,7 @@ pytestmark = pytest.mark.benchmark
 
 def test_dag_overhead(tmp_path) -> None:
     """The new day on an empty warehouse, bare, with `airflow dags test` and under a scheduler, dbt as one task
-    (cosmos's sensors run under `dags test` in tests/e2e/test_complaints_daily.py, under a scheduler in
-    tests/e2e/test_intraday_replay.py)."""
+    (cosmos's sensors run under both in tests/e2e/test_complaints_daily.py)."""
     out = run_whole_runs("dag_overhead.py", 0, tmp_path, "--scheduler", "--dbt-tasks", "build")
     assert float(figure(r"DAG / bare, airflow dags test:\s+([\d.]+)", out)) > 0
     assert float(figure(r"DAG / bare, LocalExecutor scheduler:\s+([\d.]+)", out)) > 0

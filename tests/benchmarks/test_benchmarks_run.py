@@ -27,7 +27,7 @@ def test_every_benchmark_has_a_tiny_run_here() -> None:
         "copies_evaluation.py",
         "critical_evaluation.py",
         "customer_value_evaluation.py",
-        "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_intraday_replay.py
+        "intraday_replay.py",  # its tiny run, under a real scheduler, is in tests/e2e/test_complaints_daily.py
         "daily_at_scale.py",  # this and the next in test_benchmarks_airflow.py
         "dag_overhead.py",
         "incremental_benchmark.py",

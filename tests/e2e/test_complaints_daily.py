@@ -682,3 +682,55 @@ def test_the_superset_datasets_read_the_published_snapshot(after_normal_day: Pip
             ).fetchall()
             complaints = next(m for m in dataset["metrics"] if m["metric_name"] == "complaints")
             assert con.execute(f"select {complaints['expression']} from marts.{table}").fetchall() == [(total,)]
+
+
+# ---------------------------------------------------------------- within the day, under a real scheduler
+
+REPLAY_DAY = SURGE_DAY + dt.timedelta(days=1)  # a Wednesday: three Wednesdays of history to learn its hours from
+
+
+@pytest.fixture(scope="module")
+def replay(after_history: Pipeline) -> str:
+    """The day after the surge day replayed into complaints_intraday under a real scheduler (LocalExecutor, this
+    installation's SQLite metadata), then complaints_daily, by benchmarks/intraday_replay.py at a small size (its
+    tiny run), on the history loaded here: web forms come in at eight times their rate from 09:00, and a web form
+    naming a fire is submitted at 09:03. The runs end 09:00 to 09:30, and one after midnight. Last in the module:
+    it loads the day. The script checks (--check) and prints what is asserted below."""
+    home = after_history.home
+    args = ["--home", str(home), "--reuse", "--per-day", str(PER_DAY), "--day", REPLAY_DAY.isoformat()]
+    args += ["--first", "08:50", "--last", "09:20", "--surge", "channel:web:8.0@09:00", "--critical-at", "09:03"]
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "intraday_replay.py"), *args, "--check"],
+        cwd=REPO_ROOT,
+        env={**after_history.env, "COMPLAINTS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+    assert result.returncode == 0, f"the replay failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result.stdout
+
+
+def test_the_intraday_replay_runs_each_interval_and_skips_when_nothing_landed(replay: str) -> None:
+    assert f"5 intraday runs (08:50 to {REPLAY_DAY + dt.timedelta(days=1)} 00:00)" in replay
+    assert "runs with no new file: 1," in replay  # the one after midnight: the short circuit
+    assert "runs with new files: 4," in replay
+    assert f"daily run of {REPLAY_DAY}: success" in replay
+    assert "FAILED" not in replay
+
+
+def test_the_intraday_surge_is_alerted_within_the_bound_once_per_level_and_not_again_daily(replay: str) -> None:
+    delay = float(re.search(r"= ([\d.]+) min \(aim: within 30\)", replay).group(1))
+    assert delay <= 30
+    first = re.search(r"first alert: '(.*)'", replay).group(1)
+    assert re.fullmatch(rf"\[complaints\] (Warning|Critical) surge on {REPLAY_DAY} by 09:[0-3]0: .*", first)
+    naming = re.search(r"emails naming it: (\d+) \(([\w, ]+)\): (\d+) intraday, (\d+) daily", replay)
+    levels = naming.group(2).split(", ")
+    assert len(levels) == len(set(levels)) == int(naming.group(1))  # each level once (a warning, then critical)
+    assert int(naming.group(3)) >= 1 and int(naming.group(4)) == 0  # the daily run does not repeat it
+
+
+def test_a_critical_complaint_is_emailed_once_by_the_intraday_run_that_loads_it(replay: str) -> None:
+    reference = f"WB-S{REPLAY_DAY:%Y%m%d}9999999"
+    assert re.search(rf"critical complaint {reference}: landed 09:0\d; emailed once, by the run ending", replay)
+    assert re.search(r"09:10 \(which loaded it\): yes", replay)
