@@ -23,15 +23,14 @@ minutes, every process under 2 GiB.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import sys
 import time
-from collections.abc import Generator
 from pathlib import Path
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,20 +64,6 @@ def label(pid: int, peaks: ProcessPeaks, tasks: dict[str, str]) -> str:
     if parent and _TASK_PROCESS.match(parent.command):
         return f"{label(process.parent, peaks, tasks)}: {words}"[:60]
     return words[:60] or f"pid {pid}, its command unread"
-
-
-@contextlib.contextmanager
-def setting(name: str, value: str) -> Generator[None, None, None]:
-    """An environment variable (a setting) changed for the block only."""
-    kept = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if kept is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = env["AIRFLOW_CONN_SMTP_DEFAULT"]
-        with stage("history"), setting("COMPLAINTS_DUCKDB_MEMORY_LIMIT", args.setup_memory_limit):
+        with stage("history"), mock.patch.dict(os.environ, COMPLAINTS_DUCKDB_MEMORY_LIMIT=args.setup_memory_limit):
             started = time.perf_counter()
             for channel in CHANNELS:
                 pipeline.extract_channel(channel, [before.isoformat()])
