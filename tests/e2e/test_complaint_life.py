@@ -9,11 +9,12 @@ The life (Asia/Shanghai, working hours 09:00-18:00, no holiday in the week): reg
 - email: the complaint, the service's replies (answered; resolved, by X-Ticket-Status), the customer
   writing again on Thursday (which reopens it), the service's second resolution; no survey;
 - social: the post, and the author posting again on Thursday (a version; social tracks no handling).
-A second phone ticket, T2, the only one registered Tuesday (11:00), is in Tuesday's export and never
-again: nobody answers or resolves it, while the phone exports of the days after go on arriving. Its first
-response was due after 24 working hours (Thursday 17:00), its resolution by the close of the 3rd working
-day (Friday 18:00); each is late from the end of the day whose export passes it, though no version of T2
-or of any complaint of Tuesday arrives again.
+A second phone ticket, T2, registered Tuesday (11:00) by T1's customer (a repeat complaint), is in Tuesday's
+export and never again: nobody answers or resolves it, while the phone exports of the days after go on
+arriving. Its first response was due after 24 working hours (Thursday 17:00), its resolution by the close of
+the 3rd working day (Friday 18:00); each is late from the end of the day whose export passes it, though no
+version of T2 or of any complaint of Tuesday arrives again. A third, T3, from another customer, is answered
+and resolved on Tuesday and never exported again: its clocks stopped.
 Hand-computed: first response 23 calendar hours, 8 working hours (Monday 10:00-18:00); first resolution
 53 calendar hours; the last resolution Friday 16:00 is 102 calendar hours after receipt, and the resolution
 was due by the close of the 3rd working day after Monday (Thursday 18:00): late.
@@ -91,9 +92,17 @@ def _phone(day: int) -> bytes:
             first_response_time="",
             resolved_time="",
             satisfaction="",
-            account_no="A2",
         )
-        rows.append({**forgotten, "updated_at": text(local(1, 11))})
+        handled = phone_row(
+            ticket_no="T3",
+            call_start=text(local(1, 12)),
+            status="resolved",
+            first_response_time=text(local(1, 13)),
+            resolved_time=text(local(1, 14)),
+            satisfaction="",
+            account_no="A3",
+        )
+        rows += [{**forgotten, "updated_at": text(local(1, 11))}, {**handled, "updated_at": text(local(1, 14))}]
     return phone_csv(*rows, header=(*PHONE_COLUMNS, "updated_at"))
 
 
@@ -305,6 +314,53 @@ def test_an_incremental_build_leaves_no_temporary_table_behind(days_in_order) ->
     models = {re.sub(r"__dbt_tmp\d+$", "", name) for name in made}
     assert {"complaints", "complaint_backlog_daily", "int_complaints_open_spells"} <= models, models
     assert dropped == made
+
+
+def test_the_daily_builds_leave_the_marts_a_full_rebuild_gives(days_in_order, tmp_path) -> None:
+    """The clock models rebuild by complaint (macros/clock_rebuild.sql): on the days before a landing day, only the
+    complaints whose clocks still run. On Sunday only a new ticket T4 lands (phone): no earlier date changes, so
+    of Tuesday only T2 is rebuilt (now as of Sunday's end), its repeat flag kept from before; T3's stopped clocks
+    stay as Tuesday's build left them. Rebuilt whole from the same raw rows, the marts are the same to the last
+    column."""
+    settings_in_order, _, _ = days_in_order
+    clock_marts = ("complaints", "complaint_kpis_daily")
+    sunday = DAYS[-1] + dt.timedelta(days=1)
+    fresh = phone_row(ticket_no="T4", call_start=f"{sunday} 10:00:00", status="open", account_no="A4")
+    fresh["first_response_time"] = fresh["resolved_time"] = fresh["satisfaction"] = ""
+
+    def rows(settings) -> dict[str, list[tuple]]:
+        return {mart: query(settings, f"select * from marts.{mart} order by all") for mart in clock_marts}
+
+    with settings_in(tmp_path / "daily", max_quarantined_share="1") as settings:
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(settings_in_order.warehouse_path, settings.warehouse_path)
+        folder = settings.landing_dir / "phone" / sunday.isoformat()
+        folder.mkdir(parents=True)
+        (folder / "calls.csv").write_bytes(
+            phone_csv({**fresh, "updated_at": f"{sunday} 10:00:00"}, header=(*PHONE_COLUMNS, "updated_at"))
+        )
+        ingest.extract("phone", [sunday], settings)
+        loader.load(["phone"], [sunday], settings)
+        select = ("--select", "+complaints +complaint_kpis_daily", "--exclude-resource-type", "test", "unit_test")
+        transform.run_dbt(settings, "build", *select)
+        daily, warehouse = rows(settings), settings.warehouse_path
+        clocks = query(
+            settings,
+            "select complaint_id, is_repeat, snapshot_at from marts.complaints"
+            " where complaint_id in ('PH-T2', 'PH-T3', 'PH-T4') order by 1",
+        )
+    with settings_in(tmp_path / "whole", max_quarantined_share="1") as settings:
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(warehouse, settings.warehouse_path)
+        transform.run_dbt(settings, "build", *select, "--full-refresh")
+        rebuilt = rows(settings)
+    assert clocks == [
+        ("PH-T2", True, utc(5, 0) + dt.timedelta(days=2)),
+        ("PH-T3", False, utc(1, 14)),
+        ("PH-T4", False, utc(5, 0) + dt.timedelta(days=2)),
+    ]
+    assert [len(daily[mart]) for mart in clock_marts] == [len(rebuilt[mart]) for mart in clock_marts]
+    assert daily == rebuilt
 
 
 def test_the_same_life_landed_in_reverse_order_gives_the_same_marts(days_in_order, tmp_path) -> None:

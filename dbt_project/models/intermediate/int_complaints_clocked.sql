@@ -1,11 +1,21 @@
 -- Complaints with their service-level clocks: calendar and working hours, the standard each is held to,
--- its deadlines, and whether it met them as far as the channel's export shows.
+-- its deadlines, and whether it met them as far as the channel's export shows. Incremental by complaint
+-- (macros/clock_rebuild.sql): the complaints of the changed dates, and those whose clocks still run.
+{%- set timestamp = dbt.type_timestamp() %}
+{%- set described_at -%}
+    greatest(
+        received_at,
+        coalesce(version_at, received_at),
+        coalesce(first_responded_at, received_at),
+        coalesce(resolved_at, received_at)
+    )
+{%- endset %}
 with
 
 complaints as (
 
     select * from {{ ref('int_complaints_categorised') }}
-    where {{ is_rebuilt('complaint_date', preceding_days=var('clock_days')) }}
+    where {{ is_rebuilt_by_clock() }}
 
 ),
 
@@ -34,14 +44,15 @@ channel_knowledge as (
 
 ),
 
--- What was known of a date's complaints: the end of their channel's latest loaded export, or the latest
--- time their versions describe if later; but no more than clock_days after the date, when every deadline
--- has passed and the clocks stop (so the snapshot of an old date never changes again). An unanswered or
--- unresolved complaint is late once its deadline is before the snapshot: late today, not "not yet due"
--- until some version of its date happens to arrive.
-{%- set timestamp = dbt.type_timestamp() %}
+-- What was known of a date's complaints whose clocks still run: the end of their channel's latest loaded
+-- export, or the latest time their date's versions describe if later; but no more than clock_days after the
+-- date, when every deadline has passed and the clocks stop (so the snapshot of an old date never changes
+-- again). An unanswered or unresolved complaint is late once its deadline is before the snapshot: late today,
+-- not "not yet due" until some version of its date happens to arrive.
 {%- set known_until = dbt.dateadd('day', 1, 'cast(channel_knowledge.known_date as ' ~ timestamp ~ ')') %}
-{%- set clocks_stop = dbt.dateadd('day', var('clock_days'), 'cast(described.complaint_date as ' ~ timestamp ~ ')') %}
+{%- set date_at = 'cast({}.complaint_date as ' ~ timestamp ~ ')' %}
+{%- set clocks_stop = dbt.dateadd('day', var('clock_days'), date_at.format('described')) %}
+{%- set own_clocks_stop = dbt.dateadd('day', var('clock_days'), date_at.format('complaints')) %}
 snapshots as (
 
     select
@@ -58,15 +69,10 @@ snapshots as (
         select
             channel,
             complaint_date,
-            max(
-                greatest(
-                    received_at,
-                    coalesce(version_at, received_at),
-                    coalesce(first_responded_at, received_at),
-                    coalesce(resolved_at, received_at)
-                )
-            ) as described_at
-        from complaints
+            max({{ described_at }}) as described_at
+        -- every complaint of the dates, those whose clocks stopped too
+        from {{ ref('int_complaints_categorised') }}
+        where {{ is_rebuilt('complaint_date', preceding_days=var('clock_days')) }}
         group by 1, 2
     ) as described
     left join channel_knowledge
@@ -74,28 +80,46 @@ snapshots as (
 
 ),
 
-localised as (
+-- Each complaint as of its snapshot. One whose clocks stopped (answered and resolved, or on a channel that tracks
+-- no handling) is as of its own latest time, no later than its clocks stop: a later export changes nothing of it,
+-- so it is rebuilt only with its date.
+snapshotted as (
 
     select
         complaints.*,
-        snapshots.snapshot_at,
+        case
+            when {{ is_clock_running('complaints') }} then snapshots.snapshot_at
+            else
+                least(
+                    {{ described_at | indent(20) }},
+                    {{ to_utc(own_clocks_stop) }}
+                )
+        end as snapshot_at
+    from complaints
+    left join snapshots
+        on complaints.channel = snapshots.channel and complaints.complaint_date = snapshots.complaint_date
+
+),
+
+localised as (
+
+    select
+        snapshotted.*,
         -- Complaints nobody graded (email, social) are held to the general, non-urgent standard.
         standards.first_response_hours as first_response_standard_hours,
         standards.first_response_clock,
         standards.resolution_working_days as resolution_standard_working_days,
         -- A case status means the channel tracks handling (phone, web); email and social do not.
-        complaints.status is not null as is_handling_tracked,
-        {{ to_local('complaints.received_at') }} as received_local_at,
-        {{ to_local('complaints.first_responded_at') }} as first_responded_local_at,
-        {{ to_local('complaints.resolved_at') }} as resolved_local_at,
-        {{ to_local('snapshots.snapshot_at') }} as snapshot_local_at
-    from complaints
-    inner join snapshots
-        on complaints.channel = snapshots.channel and complaints.complaint_date = snapshots.complaint_date
+        snapshotted.status is not null as is_handling_tracked,
+        {{ to_local('snapshotted.received_at') }} as received_local_at,
+        {{ to_local('snapshotted.first_responded_at') }} as first_responded_local_at,
+        {{ to_local('snapshotted.resolved_at') }} as resolved_local_at,
+        {{ to_local('snapshotted.snapshot_at') }} as snapshot_local_at
+    from snapshotted
     left join standards
         on
-            coalesce(complaints.severity, 3) = standards.severity
-            and coalesce(complaints.complexity, 'general') = standards.complexity
+            coalesce(snapshotted.severity, 3) = standards.severity
+            and coalesce(snapshotted.complexity, 'general') = standards.complexity
 
 ),
 

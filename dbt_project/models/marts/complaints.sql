@@ -4,21 +4,59 @@
 with
 
 {% if is_incremental() -%}
+-- Incremental by complaint, as int_complaints_clocked (macros/clock_rebuild.sql): the dates whose complaints
+-- changed and the days after them whose repeat flags look back at them, whole; and the complaints whose clocks
+-- still run on the days before the landing days loaded since.
 rebuilt as (
 
-    {{ rebuild_dates(var('rebuild_following_days'), var('clock_days')) }}
+    {{ rebuild_dates(var('rebuild_following_days')) }}
+
+),
+
+clock_dates as (
+
+    {{ clock_dates() }}
 
 ),
 {%- endif %}
 
--- The dates this run rebuilds, and the days a repeat complaint looks back on.
+-- The complaints this run rebuilds, and the days a repeat complaint looks back on.
 clocked as (
 
-    select * from {{ ref('int_complaints_clocked') }}
+    select *
+    from (
+        select
+            *,
+            {%- if is_incremental() %}
+                complaint_date in (select rebuild_date from rebuilt) as is_date_rebuilt,
+                complaint_date >= (select {{ dbt.dateadd('day', -lookback, 'min(rebuild_date)') }} from rebuilt)
+                and complaint_date <= (select max(rebuild_date) from rebuilt) as is_looked_back_on
+            {%- else %}
+                true as is_date_rebuilt,
+                true as is_looked_back_on
+            {%- endif %}
+        from {{ ref('int_complaints_clocked') }}
+    ) as complaints
     {%- if is_incremental() %}
-        where
-            complaint_date >= (select {{ dbt.dateadd('day', -lookback, 'min(rebuild_date)') }} from rebuilt)
-            and complaint_date <= (select max(rebuild_date) from rebuilt)
+        where is_looked_back_on or {{ is_clock_running() }} and complaint_date in (select rebuild_date from clock_dates)
+    {%- endif %}
+
+),
+
+-- A complaint rebuilt for its clocks alone keeps its repeat flag (what came before it has not changed).
+kept as (
+
+    {%- if is_incremental() %}
+        select
+            complaint_id,
+            is_repeat
+        from {{ this }}
+        where complaint_id in (select complaint_id from clocked where not is_date_rebuilt)
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as complaint_id,
+            cast(null as boolean) as is_repeat
+        where false
     {%- endif %}
 
 ),
@@ -115,7 +153,7 @@ repeats as (
             false
         ) as is_repeat
     from clocked
-    where customer_key is not null
+    where customer_key is not null and is_looked_back_on
 
 ),
 
@@ -214,7 +252,9 @@ final as (
         clocked.resolved_at is not null
         and coalesce(clocked.status, '') != 'reopened'
         and coalesce(clocked.satisfaction_score, 3) >= 3 as is_effectively_resolved,
-        coalesce(repeats.is_repeat, false) as is_repeat,
+        case
+            when clocked.is_date_rebuilt then coalesce(repeats.is_repeat, false) else coalesce(kept.is_repeat, false)
+        end as is_repeat,
         coalesce(screened.is_suspected_flood, false) as is_suspected_flood,
         coalesce(screened.is_suspected_campaign, false) as is_suspected_campaign,
         coalesce(screened.is_surge_counted, true) as is_surge_counted,
@@ -229,6 +269,8 @@ final as (
         on clocked.complaint_category = causes.category
     left join repeats
         on clocked.complaint_id = repeats.complaint_id
+    left join kept
+        on clocked.complaint_id = kept.complaint_id
     left join sentiments
         on md5(clocked.complaint_text) = sentiments.text_hash
     left join screened
@@ -237,7 +279,9 @@ final as (
         on clocked.customer_key = segments.customer_key
     cross join weights
     {%- if is_incremental() %}
-        where clocked.complaint_date in (select rebuild_date from rebuilt)
+        where
+            clocked.is_date_rebuilt
+            or {{ is_clock_running('clocked') }} and clocked.complaint_date in (select rebuild_date from clock_dates)
     {%- endif %}
 
 )
