@@ -1,5 +1,6 @@
 -- One row per complaint with its service-level clocks, outcome flags and cost.
 -- depends_on: {{ ref('stg_pipeline__channel_days') }}
+{{ config(pre_hook="{{ joins_as_written() }}", post_hook="{{ joins_as_written(false) }}") }}
 {%- set lookback = var('repeat_window_days') + 1 %}
 with
 
@@ -20,26 +21,31 @@ clock_dates as (
 ),
 {%- endif %}
 
--- The complaints this run rebuilds, and the days a repeat complaint looks back on.
-clocked as (
-
-    select *
-    from (
-        select
-            *,
-            {%- if is_incremental() %}
-                complaint_date in (select rebuild_date from rebuilt) as is_date_rebuilt,
-                complaint_date >= (select {{ dbt.dateadd('day', -lookback, 'min(rebuild_date)') }} from rebuilt)
-                and complaint_date <= (select max(rebuild_date) from rebuilt) as is_looked_back_on
-            {%- else %}
-                true as is_date_rebuilt,
-                true as is_looked_back_on
-            {%- endif %}
-        from {{ ref('int_complaints_clocked') }}
-    ) as complaints
+-- The complaints this run rebuilds: their keys, and (read once, below) their wide rows.
+{%- set rebuilt_date = "complaint_date in (select rebuild_date from rebuilt)" if is_incremental() else "true" %}
+{%- set rebuilt_filter %}
     {%- if is_incremental() %}
-        where is_looked_back_on or {{ is_clock_running() }} and complaint_date in (select rebuild_date from clock_dates)
+        where
+            {{ rebuilt_date }}
+            or {{ is_clock_running() }} and complaint_date in (select rebuild_date from clock_dates)
     {%- endif %}
+{%- endset %}
+rebuilt_keys as (
+
+    select
+        complaint_id,
+        customer_key,
+        md5(complaint_text) as text_hash,
+        {{ rebuilt_date }} as is_date_rebuilt
+    from {{ ref('int_complaints_clocked') }}
+    {{- rebuilt_filter }}
+
+),
+
+rebuilt_complaints as (
+
+    select * from {{ ref('int_complaints_clocked') }}
+    {{- rebuilt_filter }}
 
 ),
 
@@ -51,7 +57,7 @@ kept as (
             complaint_id,
             is_repeat
         from {{ this }}
-        where complaint_id in (select complaint_id from clocked where not is_date_rebuilt)
+        where complaint_id in (select complaint_id from rebuilt_keys where not is_date_rebuilt)
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as complaint_id,
@@ -85,21 +91,21 @@ rates as (
 stage_costs as (
 
     select
-        clocked.complaint_id,
+        complaints.*,
         rates.agent_minute * coalesce(
-            least(clocked.handling_minutes, rates.registration_minutes), rates.registration_minutes
+            least(complaints.handling_minutes, rates.registration_minutes), rates.registration_minutes
         ) as registration_cost,
         rates.agent_minute
-        * coalesce(greatest(clocked.handling_minutes - rates.registration_minutes, 0), 0) as investigation_cost,
-        rates.escalation_level * coalesce(clocked.escalation_level, 0) as escalation_cost,
-        rates.compensation * coalesce(clocked.compensation_amount, 0) as compensation_cost,
-        case when clocked.satisfaction_score is not null then rates.follow_up_survey else 0 end as follow_up_cost
-    from clocked
+        * coalesce(greatest(complaints.handling_minutes - rates.registration_minutes, 0), 0) as investigation_cost,
+        rates.escalation_level * coalesce(complaints.escalation_level, 0) as escalation_cost,
+        rates.compensation * coalesce(complaints.compensation_amount, 0) as compensation_cost,
+        case when complaints.satisfaction_score is not null then rates.follow_up_survey else 0 end as follow_up_cost
+    from rebuilt_complaints as complaints
     cross join rates
 
 ),
 
-costs as (
+clocked as (
 
     select
         *,
@@ -138,12 +144,30 @@ sentiments as (
 
 ),
 
+-- Each customer's complaints of the rebuilt dates and the days before that a repeat complaint looks back on (their
+-- earlier complaint may be older than this run's dates: the window reaches back for it).
+customer_complaints as (
+
+    select
+        complaint_id,
+        customer_key,
+        received_at
+    from {{ ref('int_complaints_clocked') }}
+    where
+        customer_key is not null
+    {%- if is_incremental() %}
+            and complaint_date >= (select {{ dbt.dateadd('day', -lookback, 'min(rebuild_date)') }} from rebuilt)
+            and complaint_date <= (select max(rebuild_date) from rebuilt)
+            and customer_key in (select customer_key from rebuilt_keys where is_date_rebuilt)
+        {%- endif %}
+
+),
+
 repeats as (
 
     select
         complaint_id,
-        -- The same customer complained within the window before (their earlier complaint may be older
-        -- than this run's dates: the window above reaches back for it).
+        -- The same customer complained within the window before.
         coalesce(
             {{ dbt.datediff(
                 'lag(received_at) over (partition by customer_key order by received_at, complaint_id)',
@@ -152,8 +176,42 @@ repeats as (
             ) }} <= {{ var('repeat_window_days') }} * 86400,
             false
         ) as is_repeat
-    from clocked
-    where customer_key is not null and is_looked_back_on
+    from customer_complaints
+
+),
+
+-- What the rebuilt complaints take from other models, joined on narrow rows of their keys (the wide rows are
+-- joined to them once).
+joined as (
+
+    select
+        complaint_keys.complaint_id,
+        sentiments.sentiment_score,
+        sentiments.sentiment_label,
+        sentiments.sentiment_method,
+        segments.customer_segment,
+        segments.customer_value_score,
+        screened.customer_complaints_24h,
+        screened.customer_complaints_30d,
+        screened.copy_group,
+        screened.is_suspected_flood,
+        screened.is_suspected_campaign,
+        screened.is_surge_counted,
+        case
+            when complaint_keys.is_date_rebuilt then coalesce(repeats.is_repeat, false)
+            else coalesce(kept.is_repeat, false)
+        end as is_repeat
+    from rebuilt_keys as complaint_keys
+    left join repeats
+        on complaint_keys.complaint_id = repeats.complaint_id
+    left join kept
+        on complaint_keys.complaint_id = kept.complaint_id
+    left join sentiments
+        on complaint_keys.text_hash = sentiments.text_hash
+    left join screened
+        on complaint_keys.complaint_id = screened.complaint_id
+    left join segments
+        on complaint_keys.customer_key = segments.customer_key
 
 ),
 
@@ -187,9 +245,9 @@ final as (
         clocked.complaint_text,
 
         ---------- sentiment
-        sentiments.sentiment_score,
-        sentiments.sentiment_label,
-        sentiments.sentiment_method,
+        joined.sentiment_score,
+        joined.sentiment_label,
+        joined.sentiment_method,
 
         ---------- service-level clocks
         clocked.first_response_hours,
@@ -211,23 +269,23 @@ final as (
 
         ---------- the customer's value (marts.customer_segments) and the complaint's priority (seed priority_weights):
         ---------- severity 3 where the channel registers none, value 0.6 where the CRM does not know the customer
-        coalesce(segments.customer_segment, 'unknown') as customer_segment,
-        segments.customer_value_score,
+        coalesce(joined.customer_segment, 'unknown') as customer_segment,
+        joined.customer_value_score,
         weights.severity_weight * coalesce(clocked.severity, 3) / 5.0
-        + weights.value_weight * coalesce(segments.customer_value_score, 0.6) as priority_score,
+        + weights.value_weight * coalesce(joined.customer_value_score, 0.6) as priority_score,
 
         ---------- floods and copy campaigns (their flags below)
-        screened.customer_complaints_24h,
-        screened.customer_complaints_30d,
-        screened.copy_group,
+        joined.customer_complaints_24h,
+        joined.customer_complaints_30d,
+        joined.copy_group,
 
         ---------- cost, by stage (seed cost_rates)
-        costs.registration_cost,
-        costs.investigation_cost,
-        costs.escalation_cost,
-        costs.compensation_cost,
-        costs.follow_up_cost,
-        costs.cost_amount,
+        clocked.registration_cost,
+        clocked.investigation_cost,
+        clocked.escalation_cost,
+        clocked.compensation_cost,
+        clocked.follow_up_cost,
+        clocked.cost_amount,
 
         ---------- outcome flags
         clocked.is_handling_tracked,
@@ -252,37 +310,20 @@ final as (
         clocked.resolved_at is not null
         and coalesce(clocked.status, '') != 'reopened'
         and coalesce(clocked.satisfaction_score, 3) >= 3 as is_effectively_resolved,
-        case
-            when clocked.is_date_rebuilt then coalesce(repeats.is_repeat, false) else coalesce(kept.is_repeat, false)
-        end as is_repeat,
-        coalesce(screened.is_suspected_flood, false) as is_suspected_flood,
-        coalesce(screened.is_suspected_campaign, false) as is_suspected_campaign,
-        coalesce(screened.is_surge_counted, true) as is_surge_counted,
-        sentiments.sentiment_label = 'negative' as is_negative,
+        joined.is_repeat,
+        coalesce(joined.is_suspected_flood, false) as is_suspected_flood,
+        coalesce(joined.is_suspected_campaign, false) as is_suspected_campaign,
+        coalesce(joined.is_surge_counted, true) as is_surge_counted,
+        joined.sentiment_label = 'negative' as is_negative,
 
         clocked.loaded_at
 
     from clocked
-    inner join costs
-        on clocked.complaint_id = costs.complaint_id
+    inner join joined
+        on clocked.complaint_id = joined.complaint_id
     left join causes
         on clocked.complaint_category = causes.category
-    left join repeats
-        on clocked.complaint_id = repeats.complaint_id
-    left join kept
-        on clocked.complaint_id = kept.complaint_id
-    left join sentiments
-        on md5(clocked.complaint_text) = sentiments.text_hash
-    left join screened
-        on clocked.complaint_id = screened.complaint_id
-    left join segments
-        on clocked.customer_key = segments.customer_key
     cross join weights
-    {%- if is_incremental() %}
-        where
-            clocked.is_date_rebuilt
-            or {{ is_clock_running('clocked') }} and clocked.complaint_date in (select rebuild_date from clock_dates)
-    {%- endif %}
 
 )
 
