@@ -16,7 +16,9 @@ rebuilt_complaints as (
 
 ),
 
--- The state each version gave, and until which landing date it was the latest known.
+-- The state each version gave, and the landing date of the version after it. One window: the latest
+-- version of a landing date is the one whose next version landed later (or never), so no second
+-- window ranks the versions within a date.
 states as (
 
     select
@@ -24,14 +26,12 @@ states as (
         versions.channel,
         versions.landed_date,
         versions.status,
+        rebuilt_complaints.complaint_date,
+        rebuilt_complaints.loaded_at,
         lead(versions.landed_date) over (
             partition by versions.complaint_id
             order by versions.landed_date, versions.version_at, versions.source_file, versions.source_position
-        ) as next_landed_date,
-        row_number() over (
-            partition by versions.complaint_id, versions.landed_date
-            order by versions.version_at desc, versions.source_file desc, versions.source_position desc
-        ) as landed_rank
+        ) as next_landed_date
     from {{ ref('stg_channels__complaints') }} as versions
     inner join rebuilt_complaints
         on versions.complaint_id = rebuilt_complaints.complaint_id
@@ -42,16 +42,16 @@ states as (
 final as (
 
     select
-        states.complaint_id,
-        states.channel,
-        states.landed_date as open_from_date,
-        states.next_landed_date as open_until_date,
-        rebuilt_complaints.complaint_date,
-        rebuilt_complaints.loaded_at
+        complaint_id,
+        channel,
+        landed_date as open_from_date,
+        next_landed_date as open_until_date,
+        complaint_date,
+        loaded_at
     from states
-    inner join rebuilt_complaints
-        on states.complaint_id = rebuilt_complaints.complaint_id
-    where states.landed_rank = 1 and states.status in ('open', 'in_progress', 'reopened')
+    where
+        (next_landed_date is null or next_landed_date > landed_date)
+        and status in ('open', 'in_progress', 'reopened')
 
 )
 
