@@ -6,7 +6,9 @@
 The day before the new day (Wednesday 2026-10-14) and the new day are generated at --per-day (no surges; the
 CRM's customer export lands with the new day). The day before goes through the pipeline's own stages (extract,
 load); its raw rows are then copied back a day at a time in SQL (ids suffixed, timestamps shifted) until
---history-days days precede the new day, and dbt builds the marts over that history, as a first run would (with
+--history-days days precede the new day, each copy with the versions that resolve its complaints as the days pass
+(scratch.copy_back: 1 to 7 days after, a backlog of one in 20 never; --plain-copies: none, every copy as open as
+the day before), and dbt builds the marts over that history, as a first run would (with
 DuckDB allowed --setup-memory-limit). None of this is timed.
 
 Then Airflow's own components run complaints_daily for the new day, as a deployment runs it: the scheduler with the
@@ -37,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
 from harness import ProcessPeaks, header, run, stage  # noqa: E402
-from scratch import complaints_in_marts, copy_back, scratch_settings  # noqa: E402
+from scratch import clocks_running, complaints_in_marts, copy_back, scratch_settings  # noqa: E402
 
 from complaints_pipeline import pipeline, sample_data  # noqa: E402
 from complaints_pipeline.config import load_settings  # noqa: E402
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dbt-tasks", choices=("nodes", "build"), default="nodes", help="the setting dbt_tasks")
     parser.add_argument("--landing", type=Path, default=None, help="landed files of an earlier run: not generated")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--plain-copies", action="store_true", help="the history's copies do not age")
     parser.add_argument(
         "--setup-memory-limit",
         default="12GB",
@@ -112,13 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             for channel in CHANNELS:
                 pipeline.extract_channel(channel, [before.isoformat()])
             pipeline.load_warehouse(list(CHANNELS), [before.isoformat()], run_id="history")
-            rows = copy_back(load_settings(), [before], args.history_days)
+            rows = copy_back(load_settings(), [before], args.history_days, aged=not args.plain_copies)
             copied = time.perf_counter()
             pipeline.build_marts(history, run_id="history")
             pipeline.send_critical_alerts(run_id="history")  # the history's critical complaints: logged, not sent
-            complaints = complaints_in_marts(settings)
+            complaints, running = complaints_in_marts(settings), clocks_running(settings)
             print(
-                f"history {history[0]} to {history[-1]}: {rows:,} raw rows, {complaints:,} complaints;"
+                f"history {history[0]} to {history[-1]}: {rows:,} raw rows, {complaints:,} complaints"
+                f" ({running / complaints:.0%} with clocks still running);"
                 f" extract, load and copy {copied - started:.0f} s, dbt build {time.perf_counter() - copied:.0f} s"
             )
         with stage("airflow setup"):

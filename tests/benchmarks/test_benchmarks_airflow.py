@@ -27,6 +27,7 @@ def test_daily_at_scale(tmp_path) -> None:
     out = run("daily_at_scale.py", "--per-day", "200", "--history-days", "3", "--dbt-tasks", "build", tmp_path=tmp_path)
     raw = int(figure(r"history 2026-10-11 to 2026-10-13: ([\d,]+) raw rows", out).replace(",", ""))
     assert raw > 3 * 200  # three copies of a day of 200 complaints and their updates
+    assert re.search(r"[\d,]+ complaints \(\d+% with clocks still running\)", out), out
     assert "18 task instances" in out
     for task in ("extract_email", "load_crm", "dbt_build", "publish_marts", "check_run"):
         assert re.search(rf"^    {re.escape(task)} +\d+\.\d s$", out, re.M), task
