@@ -9,7 +9,7 @@ load); its raw rows are then copied back a day at a time in SQL (ids suffixed, t
 --history-days days precede the new day, each copy with the versions that resolve its complaints as the days pass
 (scratch.copy_back: 1 to 7 days after, a backlog of one in 20 never; --plain-copies: none, every copy as open as
 the day before), and dbt builds the marts over that history, as a first run would (with
-DuckDB allowed --setup-memory-limit). None of this is timed.
+DuckDB allowed --setup-memory-limit), and publishes them. None of this is timed.
 
 Then Airflow's own components run complaints_daily for the new day, as a deployment runs it: the scheduler with the
 LocalExecutor (two task processes at a time), the api-server, the dag-processor, SQLite metadata, an SMTP server
@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = copy_back(load_settings(), [before], args.history_days, aged=not args.plain_copies)
             copied = time.perf_counter()
             pipeline.build_marts(history, run_id="history")
+            pipeline.publish_marts(history, run_id="history")  # the snapshot BI tools read, as of the day before
             pipeline.send_critical_alerts(run_id="history")  # the history's critical complaints: logged, not sent
             complaints, running = complaints_in_marts(settings), clocks_running(settings)
             print(

@@ -11,6 +11,13 @@ Each publication is written to a new file (a new folder for Parquet) beside the 
 renamed over it (the `current` link switched), which is atomic: a reader sees the old snapshot or the new
 one, never a half-written one, and a reader that has the old file open keeps reading it undisturbed
 until it reconnects. Publishing never waits for readers, and readers never wait for the pipeline.
+
+The new file starts as a copy of the published one. The marts of one row per complaint or customer
+(KEYED_MARTS), which grow with the history, then have only their changed rows replaced: the rows whose key
+is new, gone, or whose row hash differs from the published row's. A daily run changes the complaints of a
+few weeks, so this writes a day's worth of rows, not the history (copying the whole mart took 20 s of the
+35 s publication at 100,000 complaints a day on 30 days). The other marts, a row per day and dimension, are
+copied whole. A mart whose columns changed (a new release of the models) is copied whole too.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "complaints_marts.duckdb"
 KEEP_PARQUET_VERSIONS = 2  # the current one and the one before: a reader may still be reading it
+# The marts that grow with the history, and the column each holds unique (a dbt `unique` test on it, checked by
+# tests/unit/test_snapshot.py): their changed rows are replaced, the rest kept from the published snapshot.
+KEYED_MARTS = {"complaints": "complaint_id", "critical_complaints": "complaint_id", "customer_segments": "customer_key"}
 
 
 def snapshot_path(settings: Settings) -> Path:
@@ -53,22 +63,25 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
     parquet_root = folder / "parquet"
     new_parquet = parquet_root / stamp
     new_parquet.mkdir(parents=True)
+    published = snapshot_path(settings)
+    if published.exists():
+        shutil.copyfile(published, new_file)
     con = connect(new_file, memory_limit=settings.duckdb_memory_limit)
     try:
+        # Row order means nothing in a mart (readers order by what they need): DuckDB copies 1.5 times faster.
+        con.execute("set preserve_insertion_order = false")
         con.execute("attach ? as warehouse (read_only)", [str(settings.warehouse_path)])
-        marts = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where database_name = 'warehouse' and schema_name = 'marts' "
-                "order by 1"
-            ).fetchall()
-        ]
+        marts = _tables(con, "warehouse")
         if not marts:
             raise RuntimeError(f"the warehouse {settings.warehouse_path} has no marts to publish: run dbt build first")
-        con.execute("create schema marts")
-        rows = {}
+        kept = _kept_marts(con, settings, marts) if published.exists() else set()
+        con.execute("create schema if not exists marts")
+        rows, replaced = {}, {}
         for name in marts:
-            con.execute(f'create table marts."{name}" as select * from warehouse.marts."{name}"')
+            if name in kept:
+                replaced[name] = _replace_changed_rows(con, name, KEYED_MARTS[name])
+            else:
+                con.execute(f'create or replace table marts."{name}" as select * from warehouse.marts."{name}"')
             con.execute(f'copy marts."{name}" to ? (format parquet)', [str(new_parquet / f"{name}.parquet")])
             rows[name] = con.execute(f'select count(*) from marts."{name}"').fetchone()[0]
         _copy_comments(con, marts)
@@ -92,7 +105,78 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None) 
     _switch_link(parquet_root / "current", stamp)
     _prune(parquet_root, keep=KEEP_PARQUET_VERSIONS)
     log.info("published %d marts (%s rows) to %s", len(rows), f"{sum(rows.values()):,}", snapshot_path(settings))
+    for name, count in replaced.items():
+        log.info("%s: %s of its %s rows replaced, the rest kept from the last publication", name, f"{count:,}",
+                 f"{rows[name]:,}")  # fmt: skip
     return rows
+
+
+def _kept_marts(con: duckdb.DuckDBPyConnection, settings: Settings, marts: list[str]) -> set[str]:
+    """In the copy of the published snapshot: drop what the new one must not keep (the last run's snapshot_info,
+    marts the models no longer build, the keyed marts whose columns changed, everything if it came from another
+    warehouse); returns the keyed marts kept, whose changed rows are then replaced."""
+    published = _tables(con, _database(con))
+    [(source,)] = con.execute("select source_warehouse from marts.snapshot_info").fetchall()
+    keep = set()
+    if source == str(settings.warehouse_path):
+        keep = {name for name in published if name in KEYED_MARTS and name in marts and _same_columns(con, name)}
+        keep -= {name for name in keep if _has_null_key(con, name)}
+    for name in set(published) - keep:
+        con.execute(f'drop table marts."{name}"')
+    return keep
+
+
+def _has_null_key(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """A row without its key cannot be matched to its published row: such a mart is copied whole."""
+    key = KEYED_MARTS[name]
+    return con.execute(f'select count(*) from warehouse.marts."{name}" where {key} is null').fetchone()[0] > 0
+
+
+def _database(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_database()").fetchone()[0]
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
+    """The tables of a database's marts schema."""
+    return [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? and schema_name = 'marts' order by 1",
+            [database],
+        ).fetchall()
+    ]
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """The published mart has the warehouse mart's columns, in its order, of its types."""
+    sql = (
+        "select column_name, data_type from duckdb_columns() where database_name = ? and schema_name = 'marts'"
+        " and table_name = ? order by column_index"
+    )
+    return con.execute(sql, ["warehouse", name]).fetchall() == con.execute(sql, [_database(con), name]).fetchall()
+
+
+def _replace_changed_rows(con: duckdb.DuckDBPyConnection, name: str, key: str) -> int:
+    """Replace the published mart's rows whose key is new or gone or whose row differs from the warehouse's (by a
+    hash of the whole row); returns how many keys that touched."""
+    con.execute(
+        f"""
+        create or replace temporary table changed_keys as
+        select coalesce(new.{key}, old.{key}) as {key}
+        from (select {key}, hash(w) as row_hash from warehouse.marts."{name}" as w) as new
+        full join (select {key}, hash(p) as row_hash from marts."{name}" as p) as old
+            on new.{key} = old.{key}
+        where new.row_hash is distinct from old.row_hash
+        """
+    )
+    con.execute(f'delete from marts."{name}" where {key} in (select {key} from changed_keys)')
+    con.execute(
+        f'insert into marts."{name}" select * from warehouse.marts."{name}"'
+        f" where {key} in (select {key} from changed_keys)"
+    )
+    [(changed,)] = con.execute("select count(*) from changed_keys").fetchall()
+    con.execute("drop table changed_keys")
+    return changed
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
