@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from complaints_pipeline.config import load_settings
-from complaints_pipeline.transform import DAILY_EXCLUDE, dbt_executable, dbt_settings_env, run_dbt
+from complaints_pipeline.transform import DAILY_EXCLUDE, PROFILE_NAME, dbt_executable, dbt_settings_env, run_dbt
 
-PROFILE_NAME = "complaints"
 TARGET_NAME = "duckdb"
 # Folders of the dbt project that are dbt's output, not its source: never part of the fingerprint.
 _NOT_SOURCE = {"target", "logs", "dbt_packages", "__pycache__"}
@@ -60,7 +59,7 @@ def dbt_manifest() -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="parse-", dir=cache))
     try:
-        run_dbt(settings, "parse", "--target", TARGET_NAME, "--no-partial-parse", "--quiet", work=work)
+        run_dbt(settings, "parse", "--no-partial-parse", "--quiet", work=work, target=TARGET_NAME)
         os.replace(work / "target" / "manifest.json", manifest)  # atomic: concurrent parses agree
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -82,11 +81,13 @@ def runtime_env(context: Any, operator: Any) -> None:
 
 def keep_artifacts(project_dir: str, **_: Any) -> None:
     """Cosmos callback after dbt: copy run_results.json and manifest.json to $COMPLAINTS_HOME/dbt/target, where
-    the plain `dbt build` (transform.py) leaves them. dbt itself writes into cosmos's temporary project copy:
-    --target-path elsewhere would hide them from cosmos (compiled SQL, partial-parse cache)."""
+    the plain `dbt build` (transform.py) leaves them, and the parse (partial_parse.msgpack), which the run's next
+    dbt (record_publication's) then reuses rather than parsing the project again: same profile, target and
+    variables, or dbt parses anew. dbt itself writes into cosmos's temporary project copy: --target-path
+    elsewhere would hide them from cosmos (compiled SQL, partial-parse cache)."""
     target = load_settings().home / "dbt" / "target"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("run_results.json", "manifest.json"):
+    for name in ("run_results.json", "manifest.json", "partial_parse.msgpack"):
         source = Path(project_dir) / "target" / name
         if source.exists():
             shutil.copy2(source, target / name)

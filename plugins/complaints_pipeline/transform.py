@@ -31,6 +31,10 @@ DAILY_EXCLUDE = (PUBLICATION_MART, "tag:intraday")
 # dbt's unit tests check the models' SQL on fixed rows, not the data: the same on every run, so the production
 # builds leave them out (some 0.2 s each, every run) and CI runs them (run_unit_tests, tests/server).
 PRODUCTION_ENV = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+# profiles.yml's profile. Every command names it and its target as cosmos's do: dbt reuses a parse (its
+# partial_parse.msgpack) only for the same profile and target flags, and record_publication's dbt reuses the
+# producer's (cosmos_dbt.keep_artifacts) instead of parsing the project again.
+PROFILE_NAME = "complaints"
 
 
 def dbt_executable() -> Path:
@@ -46,8 +50,9 @@ def dbt_settings_env(settings: Settings) -> dict[str, str]:
     return {**dbt_target_env(settings), **TELEMETRY_OFF, **PRODUCTION_ENV}
 
 
-def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> list[str]:
-    """A dbt command line on the project; its artifacts and log under `work` ($COMPLAINTS_HOME/dbt by default)."""
+def dbt_command(settings: Settings, *args: str, work: Path | None = None, target: str | None = None) -> list[str]:
+    """A dbt command line on the project; its artifacts and log under `work` ($COMPLAINTS_HOME/dbt by default);
+    the profile's target of the configured warehouse unless `target` names another."""
     project = str(settings.dbt_project_dir)
     work = work or settings.home / "dbt"
     return [
@@ -57,6 +62,10 @@ def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> lis
         project,
         "--profiles-dir",
         project,
+        "--profile",
+        PROFILE_NAME,
+        "--target",
+        target or settings.warehouse_kind,
         "--target-path",
         str(work / "target"),
         "--log-path",
@@ -64,10 +73,12 @@ def dbt_command(settings: Settings, *args: str, work: Path | None = None) -> lis
     ]
 
 
-def run_dbt(settings: Settings, *args: str, work: Path | None = None, unit_tests: bool = False) -> None:
+def run_dbt(
+    settings: Settings, *args: str, work: Path | None = None, unit_tests: bool = False, target: str | None = None
+) -> None:
     """Run one dbt command, streaming its output into this task's log; raise with its last lines if it fails.
-    unit_tests: with dbt's unit tests (production builds leave them out)."""
-    command = dbt_command(settings, *args, work=work)
+    unit_tests: with dbt's unit tests (production builds leave them out); target: as dbt_command."""
+    command = dbt_command(settings, *args, work=work, target=target)
     log.info("running %s", " ".join(command))
     env = {**os.environ, **dbt_settings_env(settings)}
     if unit_tests:

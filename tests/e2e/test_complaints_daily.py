@@ -71,6 +71,10 @@ def test_the_history_load_builds_every_mart_once(after_history: Pipeline) -> Non
         "--exclude complaint_kpis_monthly tag:intraday --full-refresh --log-format json",
         "--select complaint_kpis_monthly",
     ]
+    # the second reuses the first's parse of the project (cosmos_dbt.keep_artifacts) instead of parsing it again
+    (publication,) = [run for run in dbt_log.split("Running with dbt=") if "'dbt build --select complaint" in run]
+    assert "Partial parsing enabled, no changes found, skipping parsing" in publication
+    assert "Unable to do partial parsing" not in publication
 
 
 def test_history_loads_every_good_record_and_quarantines_every_bad_one(after_history: Pipeline) -> None:
