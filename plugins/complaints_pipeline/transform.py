@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from complaints_pipeline import warehouse
 from complaints_pipeline.config import TELEMETRY_OFF, Settings, dbt_target_env
 
 log = logging.getLogger(__name__)
@@ -122,5 +121,7 @@ def publish(settings: Settings, days: list[dt.date], run_id: str | None = None, 
 def record_publication(settings: Settings, days: list[dt.date], run_id: str | None = None) -> None:
     """After a build whose every model and test passed: log the dates as published and refresh the one mart
     that reads that log (analysis timeliness)."""
+    from complaints_pipeline import warehouse  # duckdb, pyarrow, the parsers: not at the DAG's parse (cosmos_dbt)
+
     warehouse.record_publication(days, settings, run_id=run_id)
     run_dbt(settings, "build", "--select", PUBLICATION_MART)

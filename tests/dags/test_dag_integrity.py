@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -138,3 +140,22 @@ def test_the_intraday_schedule_follows_the_setting(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("COMPLAINTS_INTRADAY_MINUTES", "15")
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "complaints_intraday.py"), known_pools=KNOWN_POOLS)
     assert bag.dags["complaints_intraday"].timetable.expression == "*/15 * * * *"
+
+
+# What the stages import, never the DAGs' parse: DuckDB, Great Expectations, pandas and the stages' modules.
+STAGE_IMPORTS = ("duckdb", "great_expectations", "pandas") + tuple(
+    f"complaints_pipeline.{module}" for module in ("warehouse", "sources", "ingest", "loader", "quality", "snapshot")
+)
+
+
+def test_parsing_the_dags_imports_no_stage_s_libraries() -> None:
+    """Under a scheduler every task process parses its DAG file again (cosmos's sensors: some 80 a run), so the
+    parse imports only what wires the tasks: none of STAGE_IMPORTS."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import complaints_daily, complaints_intraday; "
+        f"print(sorted(m for m in sys.modules if m.partition('.')[0] in {{'duckdb', 'great_expectations', 'pandas'}} "
+        f"or m.startswith({STAGE_IMPORTS[3:]!r})))"
+    )
+    parsed = subprocess.run([sys.executable, "-c", code, str(REPO_ROOT / "dags")], capture_output=True, text=True)
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert parsed.stdout.splitlines()[-1] == "[]"  # after Airflow's and cosmos's log lines
